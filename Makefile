@@ -1,0 +1,56 @@
+# Quick start: `make run` (serve on http://127.0.0.1:8000) and `make test` (every suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+WEB_STAMP := web/node_modules/.installed
+WEB_DIST := web/dist/index.html
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
+	$(wildcard web/index.html web/vite.config.ts web/tsconfig*.json)
+
+.PHONY: run test lint test-python test-web bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(RUN_STAMP)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_DIST): $(WEB_STAMP) $(WEB_SOURCES) web/package.json
+	cd web && npm run build
+	touch $@
+
+run: $(RUN_STAMP) $(WEB_DIST)
+	$(BIN)/workshop-data demo
+	$(BIN)/workshop-data serve
+
+lint: $(DEV_STAMP) $(WEB_STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	cd web && npm run typecheck
+
+test-web: $(WEB_STAMP)
+	cd web && npm test
+
+test-python: $(DEV_STAMP) $(WEB_DIST)
+	$(BIN)/pytest
+
+test: lint test-web test-python
+
+bench: $(DEV_STAMP) $(WEB_DIST)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache

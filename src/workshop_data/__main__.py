@@ -1,0 +1,3 @@
+from workshop_data.cli import app
+
+app(prog_name="workshop-data")

@@ -1,0 +1,135 @@
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import orjson
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from workshop_data.auth.router import router as auth_router
+from workshop_data.auth.throttle import LoginThrottle
+from workshop_data.catalog.router import router as catalog_router
+from workshop_data.catalog.service import load_catalog
+from workshop_data.db.engine import create_engine
+from workshop_data.errors import DomainError, RateLimited
+from workshop_data.json_input import JsonLimits
+from workshop_data.middleware import RequestGuard
+from workshop_data.ops.router import router as ops_router
+from workshop_data.progress.router import router as progress_router
+from workshop_data.settings import Settings
+from workshop_data.step_data.router import router as step_data_router
+
+log = logging.getLogger("workshop_data")
+
+_REPO_WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+_STATUS_MESSAGES = {
+    404: ("There is nothing at this address.", "not_found"),
+    405: ("This address does not accept that method.", "method_not_allowed"),
+}
+
+
+def _error(status: int, message: str, code: str, **details: object) -> Response:
+    return Response(
+        orjson.dumps({"success": False, "error": message, "code": code, **details}),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> Response:
+        response = _error(exc.status_code, exc.message, exc.code, **_camel(exc.details))
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(part) for part in first["loc"] if part not in ("body", "path"))
+        return _error(400, f"{where or 'request'}: {first['msg']}", "invalid_input")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        message, code = _STATUS_MESSAGES.get(exc.status_code, ("The request failed.", "error"))
+        response = _error(exc.status_code, message, code)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error(
+            500,
+            "Something went wrong on our side; the request was not completed.",
+            "internal_error",
+        )
+
+
+def _camel(details: dict[str, object]) -> dict[str, object]:
+    def camel(name: str) -> str:
+        head, *rest = name.split("_")
+        return head + "".join(part.title() for part in rest)
+
+    return {camel(key): value for key, value in details.items()}
+
+
+class SinglePageApp(StaticFiles):
+    """Static files; any other non-API path gets index.html so client routes survive reload."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except StarletteHTTPException as exc:
+            if exc.status_code != 404 or scope["path"].startswith("/api/"):
+                raise
+            return await super().get_response("index.html", scope)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Workshop Data",
+        version="1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.catalog = load_catalog(settings.catalog_path)
+    app.state.json_limits = JsonLimits.from_settings(settings)
+    app.state.login_throttle = LoginThrottle(
+        settings.login_rate_limit, settings.rate_limit_storage_url
+    )
+    _install_error_handlers(app)
+    for router in (auth_router, catalog_router, step_data_router, progress_router, ops_router):
+        app.include_router(router)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        allowed_origins=settings.allowed_origins,
+    )
+    static_dir = settings.static_dir or _REPO_WEB_DIST
+    if (static_dir / "index.html").is_file():
+        app.mount("/", SinglePageApp(directory=static_dir, html=True), name="web")
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The factory `workshop-data serve` hands to uvicorn (once per worker process)."""
+    return create_app(Settings())

@@ -1,0 +1,12 @@
+from fastapi import APIRouter, Response
+
+from workshop_data.api_schema import api_response
+from workshop_data.catalog.schemas import CatalogResponse
+from workshop_data.deps import CatalogDep, CurrentUser
+
+router = APIRouter(prefix="/api", tags=["catalog"])
+
+
+@router.get("/catalog", response_model=CatalogResponse)
+async def get_catalog(_user: CurrentUser, catalog: CatalogDep) -> Response:
+    return api_response(CatalogResponse(workshops=catalog.document.workshops))

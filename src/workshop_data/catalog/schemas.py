@@ -1,0 +1,33 @@
+from pydantic import Field
+
+from workshop_data.api_schema import CamelModel
+
+
+class CatalogStep(CamelModel):
+    id: str = Field(min_length=1, max_length=20)
+    title: str
+    required: bool = True
+
+
+class CatalogSection(CamelModel):
+    number: int = Field(ge=1)
+    key: str
+    title: str
+    locks_on_completion: bool = True
+    steps: list[CatalogStep]
+
+
+class CatalogWorkshop(CamelModel):
+    type: str = Field(min_length=1, max_length=10)
+    name: str
+    step_id_pattern: str
+    sections: list[CatalogSection]
+
+
+class CatalogDocument(CamelModel):
+    workshops: list[CatalogWorkshop]
+
+
+class CatalogResponse(CamelModel):
+    success: bool = True
+    workshops: list[CatalogWorkshop]

@@ -1,0 +1,153 @@
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from workshop_data.catalog.service import load_catalog
+from workshop_data.db.engine import create_engine
+from workshop_data.db.migrate import upgrade_to_head
+from workshop_data.demo import create_demo_users
+from workshop_data.errors import DomainError
+from workshop_data.settings import Settings
+from workshop_data.users import service as users_service
+from workshop_data.users.schemas import ROLES
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Workshop Data: the persistence service of the workshop platform.")
+users_app = typer.Typer(help="Manage user accounts.")
+app.add_typer(users_app, name="users")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="WORKSHOP_DATA_DATABASE_URL",
+        help="postgresql://user@host/db or sqlite:///path (default: sqlite:///./workshop-data.db)",
+        show_default=False,
+    ),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+def _run(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def main() -> T:
+        engine = create_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                return await work(conn)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+def _migrate(settings: Settings) -> None:
+    async def main() -> None:
+        engine = create_engine(settings)
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Bring the database schema up to date."""
+    _migrate(_settings(database_url))
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="WORKSHOP_DATA_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="WORKSHOP_DATA_PORT")] = 8000,
+    database_url: DatabaseUrl = None,
+    workers: Annotated[int, typer.Option(min=1, envvar="WORKSHOP_DATA_WORKERS")] = 1,
+    no_migrate: Annotated[
+        bool, typer.Option("--no-migrate", help="Do not migrate the database on start.")
+    ] = False,
+) -> None:
+    """Serve the API and the web app."""
+    settings = _settings(database_url)
+    # Worker processes build their settings from the environment.
+    os.environ["WORKSHOP_DATA_DATABASE_URL"] = settings.database_url
+    if not no_migrate:
+        _migrate(settings)
+    uvicorn.run(
+        "workshop_data.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@app.command()
+def demo(database_url: DatabaseUrl = None) -> None:
+    """Create a demo admin and participant if there are no users yet; print their passwords."""
+    settings = _settings(database_url)
+    _migrate(settings)
+    catalog = load_catalog(settings.catalog_path)
+    created = _run(settings, lambda conn: create_demo_users(conn, catalog))
+    if not created:
+        typer.echo("users exist already; no demo users created")
+        return
+    typer.echo("demo users (the passwords are shown only this once):")
+    for demo_user in created:
+        typer.echo(
+            f"  {demo_user.role:<12} username: {demo_user.username}  password: {demo_user.password}"
+        )
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option(envvar="WORKSHOP_DATA_NEW_USER_PASSWORD")],
+    role: Annotated[str, typer.Option(help=" | ".join(ROLES))] = "participant",
+    name: Annotated[str, typer.Option()] = "",
+    email: Annotated[str | None, typer.Option()] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a user."""
+    user = _run(
+        _settings(database_url),
+        lambda conn: users_service.create_user(
+            conn, username=username, password=password, role=role, name=name, email=email
+        ),
+    )
+    typer.echo(f"created {user.role} '{user.username}' (id {user.id})")
+
+
+@users_app.command("list")
+def users_list(database_url: DatabaseUrl = None) -> None:
+    """List users."""
+    for user in _run(_settings(database_url), users_service.list_users):
+        typer.echo(f"{user.id}\t{user.username}\t{user.role}\t{user.name}\t{user.email or ''}")
+
+
+@users_app.command("delete")
+def users_delete(
+    username: Annotated[str, typer.Option()], database_url: DatabaseUrl = None
+) -> None:
+    """Delete a user and everything they entered."""
+    if not _run(_settings(database_url), lambda conn: users_service.delete_user(conn, username)):
+        typer.echo(f"error: no user '{username}'", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"deleted '{username}' and all of their data")

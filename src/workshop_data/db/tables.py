@@ -1,0 +1,131 @@
+"""The schema. Migrations in `migrations/versions` build exactly this on both backends."""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+# Naive UTC timestamps, as in the spec's `TIMESTAMP` columns.
+Timestamp = DateTime(timezone=False)
+
+
+def _user_fk() -> Column[int]:
+    return Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("email", String(254), nullable=True, unique=True),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(20), nullable=False, server_default="participant"),
+    Column(
+        "facilitator_id",
+        BigId,
+        ForeignKey("users.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    _user_fk(),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Column("last_seen_at", Timestamp, nullable=False),
+    Index("idx_sessions_user", "user_id"),
+)
+
+workshop_step_data = Table(
+    "workshop_step_data",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    _user_fk(),
+    Column("workshop_type", String(10), nullable=False),
+    Column("step_id", String(20), nullable=False),
+    Column("data", JsonDocument, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("last_request_id", String(100), nullable=True),
+    UniqueConstraint(
+        "user_id",
+        "workshop_type",
+        "step_id",
+        name="workshop_step_data_user_id_workshop_type_step_id_key",
+    ),
+    Index("idx_workshop_step_data_user_workshop", "user_id", "workshop_type"),
+    Index("idx_workshop_step_data_step", "step_id"),
+)
+
+workshop_participation = Table(
+    "workshop_participation",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    _user_fk(),
+    Column("workshop_type", String(10), nullable=False),
+    Column("started_at", Timestamp, nullable=False),
+    Column("completed_at", Timestamp, nullable=True),
+    Column("reopened_at", Timestamp, nullable=True),
+    Column("reopened_by", BigId, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    UniqueConstraint("user_id", "workshop_type", name="uq_workshop_participation_user_workshop"),
+)
+
+navigation_progress = Table(
+    "navigation_progress",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    _user_fk(),
+    Column("workshop_type", String(10), nullable=False),
+    Column("current_step_id", String(20), nullable=True),
+    Column("completed_steps", JsonDocument, nullable=False),
+    Column("unlocked_steps", JsonDocument, nullable=False),
+    Column("video_progress", JsonDocument, nullable=False),
+    Column("last_visited_at", Timestamp, nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("user_id", "workshop_type", name="uq_navigation_progress_user_workshop"),
+)
+
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    _user_fk(),
+    Column("assessment_type", String(50), nullable=False),
+    Column("results", JsonDocument, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("user_id", "assessment_type", name="uq_assessments_user_type"),
+)
+
+USER_OWNED_TABLES = (
+    sessions,
+    workshop_step_data,
+    workshop_participation,
+    navigation_progress,
+    assessments,
+)

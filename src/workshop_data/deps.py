@@ -1,0 +1,103 @@
+"""FastAPI dependencies shared by the routers, as `Annotated` aliases."""
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from workshop_data.auth import service as auth_service
+from workshop_data.auth.throttle import LoginThrottle
+from workshop_data.catalog.service import Catalog
+from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
+from workshop_data.json_input import JsonLimits, parse_json
+from workshop_data.settings import Settings
+from workshop_data.users.service import User
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+def get_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def get_json_limits(request: Request) -> JsonLimits:
+    limits: JsonLimits = request.app.state.json_limits
+    return limits
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        yield conn
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
+JsonLimitsDep = Annotated[JsonLimits, Depends(get_json_limits)]
+DbDep = Annotated[AsyncConnection, Depends(get_db)]
+
+
+async def get_current_user(request: Request, db: DbDep, settings: SettingsDep) -> User:
+    token = request.cookies.get(settings.session_cookie_name)
+    if token:
+        user = await auth_service.user_for_session(db, token, settings.session_ttl_seconds)
+        if user is not None:
+            return user
+    raise NotAuthenticated("You are not signed in, or your session has expired.")
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise Forbidden("Only an administrator can do this.")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin)]
+
+
+def validation_message(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"
+
+
+def json_body(model: type[ModelT]) -> Callable[[Request], Coroutine[Any, Any, ModelT]]:
+    """A dependency that reads the body with our own parser and validates it as `model`."""
+
+    async def dependency(request: Request) -> ModelT:
+        payload = parse_json(await request.body())
+        if not isinstance(payload, dict):
+            raise InvalidInput("The request body must be a JSON object.", code="invalid_body")
+        try:
+            return model.model_validate(payload)
+        except ValidationError as error:
+            raise InvalidInput(validation_message(error), code="invalid_body") from None
+
+    return dependency
+
+
+def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` documenting a body that `json_body` parses."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema(by_alias=True)}},
+        }
+    }

@@ -1,0 +1,128 @@
+"""Checks every request passes before it reaches a route: body size, same-origin for unsafe
+methods, JSON content types; and headers every response carries."""
+
+from collections.abc import Iterable
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from workshop_data.errors import PayloadTooLarge
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SAME_SITE_FETCH = frozenset({"same-origin", "none"})
+_JSON_TYPES = ("application/json", "application/merge-patch+json")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_COMMON_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+_API_HEADERS = [(b"cache-control", b"no-store")]
+
+
+class BodyTooLarge(PayloadTooLarge):
+    pass
+
+
+def _error_body(message: str, code: str) -> bytes:
+    return orjson.dumps({"success": False, "error": message, "code": code})
+
+
+def _own_origin(scope: Scope, headers: Headers) -> str:
+    scheme = scope.get("scheme", "http")
+    host = headers.get("host")
+    if host is None:
+        server = scope.get("server") or ("localhost", _DEFAULT_PORTS.get(scheme, 80))
+        port = server[1]
+        host = server[0] if port == _DEFAULT_PORTS.get(scheme) else f"{server[0]}:{port}"
+    return f"{scheme}://{host}".lower()
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, allowed_origins: Iterable[str]):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.allowed_origins = frozenset(o.rstrip("/").lower() for o in allowed_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        is_api = scope["path"].startswith("/api/")
+        refusal = self._refusal(scope, headers, is_api)
+        if refusal is not None:
+            status, message, code = refusal
+            await _send_error(send, status, message, code)
+            return
+        await self.app(scope, self._limited(receive), _with_headers(send, is_api))
+
+    def _refusal(self, scope: Scope, headers: Headers, is_api: bool) -> tuple[int, str, str] | None:
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            return (
+                413,
+                f"The request body is larger than {self.max_body_bytes} bytes.",
+                "payload_too_large",
+            )
+        if scope["method"] not in UNSAFE_METHODS:
+            return None
+        if not self._same_origin(scope, headers):
+            return 403, "Cross-site requests are not allowed.", "cross_site_request"
+        has_body = (declared is not None and declared != "0") or "transfer-encoding" in headers
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if is_api and has_body and content_type not in _JSON_TYPES:
+            return 415, "Send the request body as application/json.", "unsupported_media_type"
+        return None
+
+    def _same_origin(self, scope: Scope, headers: Headers) -> bool:
+        origin = headers.get("origin")
+        if origin is not None:
+            origin = origin.rstrip("/").lower()
+            return origin == _own_origin(scope, headers) or origin in self.allowed_origins
+        # Browsers that send no Origin still say where a request came from here.
+        return headers.get("sec-fetch-site", "same-origin").lower() in _SAME_SITE_FETCH
+
+    def _limited(self, receive: Receive) -> Receive:
+        received = 0
+        limit = self.max_body_bytes
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(f"The request body is larger than {limit} bytes.")
+            return message
+
+        return limited_receive
+
+
+def _with_headers(send: Send, is_api: bool) -> Send:
+    extra = _COMMON_HEADERS + (_API_HEADERS if is_api else [])
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return send_with_headers
+
+
+async def _send_error(send: Send, status: int, message: str, code: str) -> None:
+    body = _error_body(message, code)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                *_COMMON_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

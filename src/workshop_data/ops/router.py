@@ -1,0 +1,32 @@
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from workshop_data.api_schema import ErrorResponse, api_response
+from workshop_data.auth.schemas import OkResponse
+from workshop_data.errors import DomainError
+
+router = APIRouter(tags=["operations"])
+
+
+class NotReady(DomainError):
+    status_code = 503
+    code = "not_ready"
+
+
+@router.get("/healthz", response_model=OkResponse)
+async def healthz() -> Response:
+    """The process is up."""
+    return api_response(OkResponse())
+
+
+@router.get("/readyz", response_model=OkResponse, responses={503: {"model": ErrorResponse}})
+async def readyz(request: Request) -> Response:
+    """The database answers."""
+    engine: AsyncEngine = request.app.state.engine
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        raise NotReady("The database is not reachable.") from None
+    return api_response(OkResponse())

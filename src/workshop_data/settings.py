@@ -1,0 +1,59 @@
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workshop_data.db.url import to_async_url
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every setting reads `WORKSHOP_DATA_<NAME>` from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="WORKSHOP_DATA_", extra="ignore")
+
+    database_url: str = "sqlite:///./workshop-data.db"
+    database_pool_size: int = Field(default=10, ge=1)
+    # FULL survives power loss as well as a killed process; NORMAL survives only the latter.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+
+    session_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    session_cookie_name: str = "wd_session"
+    # None: Secure only when the request arrived over https (directly or via X-Forwarded-Proto).
+    session_cookie_secure: bool | None = None
+
+    login_rate_limit: str = "10/5minutes"
+    rate_limit_storage_url: str = "async+memory://"
+
+    allowed_origins: list[str] = Field(default_factory=list)
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+    max_body_bytes: int = Field(default=8 * MiB + 64 * 1024, ge=1024)
+    max_document_bytes: int = Field(default=8 * MiB, ge=1024)
+    max_json_depth: int = Field(default=64, ge=2, le=512)
+    max_json_values: int = Field(default=200_000, ge=10)
+    max_object_keys: int = Field(default=10_000, ge=1)
+    max_key_length: int = Field(default=200, ge=1)
+
+    catalog_path: Path | None = None
+    static_dir: Path | None = None
+
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_set(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("database_url must not be empty")
+        return value.strip()
+
+    @cached_property
+    def async_database_url(self) -> str:
+        return to_async_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_database_url.startswith("sqlite")

@@ -1,0 +1,96 @@
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from workshop_data.api_schema import CamelModel
+
+MAX_REQUEST_ID_LENGTH = 100
+
+
+class SaveStepRequest(CamelModel):
+    model_config = ConfigDict(strict=True)
+
+    workshop_type: str = Field(max_length=10)
+    step_id: str = Field(max_length=100)
+    data: dict[str, Any]
+    base_version: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**31 - 1,
+        description="The version this edit is based on; 0 means the step must not exist yet. "
+        "Absent: last write wins.",
+    )
+    request_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_REQUEST_ID_LENGTH,
+        description="Identifies this save for safe retries (same as the Idempotency-Key header).",
+    )
+
+
+class StepRecordOut(CamelModel):
+    id: int
+    user_id: int
+    workshop_type: str
+    step_id: str
+    data: dict[str, Any]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class SaveStepResponse(CamelModel):
+    success: bool = True
+    data: StepRecordOut
+    step_id: str
+    workshop_type: str
+    saved: bool = True
+    last_updated: str
+
+
+class StepDataResponse(CamelModel):
+    success: bool = True
+    data: dict[str, Any] | None
+    step_id: str
+    workshop_type: str
+    version: int | None
+    created_at: str | None
+    updated_at: str | None
+    last_updated: str | None
+
+
+class StepSummary(CamelModel):
+    data: dict[str, Any]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class WorkshopStepsResponse(CamelModel):
+    success: bool = True
+    workshop_type: str
+    step_data: dict[str, dict[str, Any]]
+    steps: dict[str, StepSummary]
+    total_steps: int
+
+
+class CurrentVersion(CamelModel):
+    data: dict[str, Any] | None
+    version: int | None
+    updated_at: str | None
+
+
+class VersionConflictResponse(CamelModel):
+    success: bool = False
+    error: str
+    code: str = "version_conflict"
+    current: CurrentVersion
+
+
+class WorkshopLockedResponse(CamelModel):
+    success: bool = False
+    error: str
+    code: str = "workshop_locked"
+    workshop_type: str
+    step_id: str
+    locked_since: str | None

@@ -1,0 +1,274 @@
+"""Saving and reading step data. Every save is one atomic statement that checks the version,
+the lock and whether anything changed, and writes; only a refused save reads again to explain
+why it was refused."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    exists,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from workshop_data.catalog.service import StepInfo
+from workshop_data.db.dialect import upsertable_insert
+from workshop_data.db.tables import workshop_participation, workshop_step_data
+from workshop_data.errors import Conflict, PayloadTooLarge, WorkshopLocked
+from workshop_data.json_input import JsonLimits, check_document, encoded_size
+from workshop_data.timeutil import iso, utc_now
+
+t = workshop_step_data
+_RECORD_COLUMNS = (
+    t.c.id,
+    t.c.user_id,
+    t.c.workshop_type,
+    t.c.step_id,
+    t.c.data,
+    t.c.version,
+    t.c.created_at,
+    t.c.updated_at,
+)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    id: int
+    user_id: int
+    workshop_type: str
+    step_id: str
+    data: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def _record(row: Any) -> StepRecord:
+    return StepRecord(
+        id=row.id,
+        user_id=row.user_id,
+        workshop_type=row.workshop_type,
+        step_id=row.step_id,
+        data=row.data,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def check_step_document(data: dict[str, Any], limits: JsonLimits) -> None:
+    check_document(data, ("data",), limits)
+    size = encoded_size(data)
+    if size > limits.max_document_bytes:
+        raise PayloadTooLarge(
+            f"data is {size} bytes; a step may hold at most {limits.max_document_bytes} bytes.",
+        )
+
+
+def _workshop_not_locked(user_id: int, workshop_type: str) -> ColumnElement[bool]:
+    p = workshop_participation
+    return ~exists().where(
+        p.c.user_id == user_id,
+        p.c.workshop_type == workshop_type,
+        p.c.completed_at.is_not(None),
+    )
+
+
+def _insert_statement(
+    conn: AsyncConnection,
+    step: StepInfo,
+    user_id: int,
+    data: dict[str, Any],
+    upsert: bool,
+    request_id: str | None,
+    now: datetime,
+) -> Any:
+    # INSERT ... SELECT ... WHERE <not locked>: a locked workshop makes the row set empty, so
+    # neither the insert nor the update branch runs. SQLite needs some WHERE there anyway.
+    guard = (
+        _workshop_not_locked(user_id, step.workshop_type) if step.locks_on_completion else true()
+    )
+    source = select(
+        literal(user_id, BigInteger()),
+        literal(step.workshop_type, String()),
+        literal(step.step_id, String()),
+        literal(data, t.c.data.type),
+        literal(1, Integer()),
+        literal(now, DateTime()),
+        literal(now, DateTime()),
+        literal(request_id, String()),
+    ).where(guard)
+    statement = upsertable_insert(conn, t).from_select(
+        [
+            t.c.user_id,
+            t.c.workshop_type,
+            t.c.step_id,
+            t.c.data,
+            t.c.version,
+            t.c.created_at,
+            t.c.updated_at,
+            t.c.last_request_id,
+        ],
+        source,
+    )
+    keys = [t.c.user_id, t.c.workshop_type, t.c.step_id]
+    if upsert:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={
+                "data": statement.excluded.data,
+                "version": t.c.version + 1,
+                "updated_at": statement.excluded.updated_at,
+                "last_request_id": statement.excluded.last_request_id,
+            },
+            where=t.c.data.is_distinct_from(statement.excluded.data),
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    return statement.returning(*_RECORD_COLUMNS)
+
+
+def _update_statement(
+    step: StepInfo,
+    user_id: int,
+    data: dict[str, Any],
+    base_version: int,
+    request_id: str | None,
+    now: datetime,
+) -> Any:
+    conditions = [
+        t.c.user_id == user_id,
+        t.c.workshop_type == step.workshop_type,
+        t.c.step_id == step.step_id,
+        t.c.version == base_version,
+        t.c.data.is_distinct_from(literal(data, t.c.data.type)),
+    ]
+    if step.locks_on_completion:
+        conditions.append(_workshop_not_locked(user_id, step.workshop_type))
+    return (
+        update(t)
+        .where(and_(*conditions))
+        .values(data=data, version=t.c.version + 1, updated_at=now, last_request_id=request_id)
+        .returning(*_RECORD_COLUMNS)
+    )
+
+
+async def save_step(
+    conn: AsyncConnection,
+    *,
+    user_id: int,
+    step: StepInfo,
+    data: dict[str, Any],
+    base_version: int | None,
+    request_id: str | None,
+) -> StepRecord:
+    """Store `data` for the user's step and return the stored record.
+
+    base_version None: last write wins; 0: the step must not exist yet; n: it must be at n.
+    Saving what is already stored changes nothing. A retry of a committed save (same
+    request_id) returns the stored record instead of a conflict."""
+    now = utc_now()
+    if base_version is None or base_version == 0:
+        statement = _insert_statement(
+            conn, step, user_id, data, base_version is None, request_id, now
+        )
+    else:
+        statement = _update_statement(step, user_id, data, base_version, request_id, now)
+    row = (await conn.execute(statement)).first()
+    if row is not None:
+        await conn.commit()
+        return _record(row)
+    try:
+        return await _explain_refusal(conn, user_id, step, base_version, request_id)
+    finally:
+        await conn.rollback()
+
+
+async def _explain_refusal(
+    conn: AsyncConnection,
+    user_id: int,
+    step: StepInfo,
+    base_version: int | None,
+    request_id: str | None,
+) -> StepRecord:
+    if step.locks_on_completion:
+        locked_since = await _locked_since(conn, user_id, step.workshop_type)
+        if locked_since is not None:
+            raise WorkshopLocked(
+                f"The {step.workshop_type.upper()} workshop was completed, so step "
+                f"'{step.step_id}' can no longer be changed.",
+                workshop_type=step.workshop_type,
+                step_id=step.step_id,
+                locked_since=iso(locked_since),
+            )
+    row = (
+        await conn.execute(
+            select(*_RECORD_COLUMNS, t.c.last_request_id).where(
+                t.c.user_id == user_id,
+                t.c.workshop_type == step.workshop_type,
+                t.c.step_id == step.step_id,
+            )
+        )
+    ).first()
+    if row is not None:
+        if request_id is not None and row.last_request_id == request_id:
+            return _record(row)
+        if base_version is None or base_version == row.version:
+            return _record(row)
+    raise Conflict(
+        "This step was changed elsewhere since you loaded it."
+        if row is not None
+        else "This step no longer exists on the server.",
+        code="version_conflict",
+        current={
+            "data": None if row is None else row.data,
+            "version": None if row is None else row.version,
+            "updatedAt": None if row is None else iso(row.updated_at),
+        },
+    )
+
+
+async def _locked_since(conn: AsyncConnection, user_id: int, workshop_type: str) -> datetime | None:
+    p = workshop_participation
+    completed_at: datetime | None = (
+        await conn.execute(
+            select(p.c.completed_at).where(
+                p.c.user_id == user_id, p.c.workshop_type == workshop_type
+            )
+        )
+    ).scalar()
+    return completed_at
+
+
+async def get_step(
+    conn: AsyncConnection, user_id: int, workshop_type: str, step_id: str
+) -> StepRecord | None:
+    row = (
+        await conn.execute(
+            select(*_RECORD_COLUMNS).where(
+                t.c.user_id == user_id,
+                t.c.workshop_type == workshop_type,
+                t.c.step_id == step_id,
+            )
+        )
+    ).first()
+    return None if row is None else _record(row)
+
+
+async def list_steps(conn: AsyncConnection, user_id: int, workshop_type: str) -> list[StepRecord]:
+    rows = await conn.execute(
+        select(*_RECORD_COLUMNS)
+        .where(t.c.user_id == user_id, t.c.workshop_type == workshop_type)
+        .order_by(t.c.step_id)
+    )
+    return [_record(row) for row in rows]

@@ -1,0 +1,119 @@
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.conftest import Account, Backend
+from workshop_data.app import create_app
+from workshop_data.db.engine import create_engine
+from workshop_data.users import service as users_service
+
+ClientFor = Callable[[Account], Awaitable[httpx.AsyncClient]]
+
+_ACCOUNTS = {"alice": "participant", "bob": "participant", "root": "admin"}
+
+
+@pytest.fixture(scope="session")
+async def accounts(migrated_backend: Backend) -> dict[str, Account]:
+    """Accounts that live for the whole run (hashing passwords is deliberately slow)."""
+    engine = create_engine(migrated_backend.settings())
+    found: dict[str, Account] = {}
+    async with engine.connect() as conn:
+        for username, role in _ACCOUNTS.items():
+            password = f"{username}-password"
+            user = await users_service.get_user_by_username(conn, username)
+            if user is None:
+                user = await users_service.create_user(
+                    conn,
+                    username=username,
+                    password=password,
+                    role=role,
+                    name=username.title(),
+                    email=f"{username}@example.org",
+                )
+            found[username] = Account(user.id, username, password, role)
+    await engine.dispose()
+    return found
+
+
+@pytest.fixture(scope="session")
+def session_cookies() -> dict[tuple[str, str], str]:
+    return {}
+
+
+@pytest.fixture
+async def app(backend: Backend) -> AsyncIterator[FastAPI]:
+    application = create_app(backend.settings())
+    yield application
+    await application.state.engine.dispose()
+
+
+def new_client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+async def login(client: httpx.AsyncClient, account: Account) -> httpx.Response:
+    return await client.post(
+        "/api/auth/login", json={"username": account.username, "password": account.password}
+    )
+
+
+@pytest.fixture
+async def anon(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with new_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def client_for(
+    app: FastAPI, backend: Backend, session_cookies: dict[tuple[str, str], str]
+) -> AsyncIterator[ClientFor]:
+    """A signed-in client for an account; the session is reused across tests."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(account: Account) -> httpx.AsyncClient:
+        client = new_client(app)
+        clients.append(client)
+        key = (backend.name, account.username)
+        if key in session_cookies:
+            client.cookies.set("wd_session", session_cookies[key])
+        else:
+            response = await login(client, account)
+            assert response.status_code == 200, response.text
+            if not account.username.startswith("tmp-"):
+                session_cookies[key] = response.cookies["wd_session"]
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def alice(client_for: ClientFor, accounts: dict[str, Account]) -> httpx.AsyncClient:
+    return await client_for(accounts["alice"])
+
+
+@pytest.fixture
+async def bob(client_for: ClientFor, accounts: dict[str, Account]) -> httpx.AsyncClient:
+    return await client_for(accounts["bob"])
+
+
+async def save(
+    client: httpx.AsyncClient,
+    data: dict[str, object],
+    workshop_type: str = "ia",
+    step_id: str = "ia-3-4",
+    **extra: object,
+) -> httpx.Response:
+    return await client.post(
+        "/api/workshop-data/step",
+        json={"workshopType": workshop_type, "stepId": step_id, "data": data, **extra},
+    )
+
+
+async def load(
+    client: httpx.AsyncClient, workshop_type: str = "ia", step_id: str = "ia-3-4"
+) -> httpx.Response:
+    return await client.get(f"/api/workshop-data/step/{workshop_type}/{step_id}")

@@ -1,0 +1,90 @@
+"""The migrations build the schema the code declares, on both backends."""
+
+import asyncpg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from tests.conftest import Backend
+from workshop_data.db.engine import create_engine
+from workshop_data.db.tables import metadata
+
+SPEC_DEBUG_QUERIES = [
+    """SELECT table_name FROM information_schema.tables
+WHERE table_name = 'workshop_step_data';""",
+    """SELECT workshop_type, step_id, data, created_at, updated_at
+FROM workshop_step_data
+WHERE user_id = 123
+ORDER BY workshop_type, step_id;""",
+    """SELECT workshop_type, COUNT(*) as step_count
+FROM workshop_step_data
+GROUP BY workshop_type;""",
+    """SELECT user_id, workshop_type, step_id, updated_at
+FROM workshop_step_data
+WHERE updated_at > NOW() - INTERVAL '1 hour'
+ORDER BY updated_at DESC;""",
+]
+
+
+async def test_migrations_match_the_declared_tables(backend: Backend) -> None:
+    engine = create_engine(backend.settings())
+    async with engine.connect() as conn:
+        differences = await conn.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+        )
+    await engine.dispose()
+    assert differences == []
+
+
+async def test_step_table_has_the_spec_constraint_and_indexes(backend: Backend) -> None:
+    engine = create_engine(backend.settings())
+    async with engine.connect() as conn:
+
+        def describe(sync):  # type: ignore[no-untyped-def]
+            inspector = inspect(sync)
+            return (
+                {i["name"]: i["column_names"] for i in inspector.get_indexes("workshop_step_data")},
+                [u["column_names"] for u in inspector.get_unique_constraints("workshop_step_data")],
+                {
+                    fk["referred_table"]: fk["options"].get("ondelete")
+                    for fk in inspector.get_foreign_keys("workshop_step_data")
+                },
+            )
+
+        indexes, uniques, foreign_keys = await conn.run_sync(describe)
+    await engine.dispose()
+    assert indexes["idx_workshop_step_data_user_workshop"] == ["user_id", "workshop_type"]
+    assert indexes["idx_workshop_step_data_step"] == ["step_id"]
+    assert ["user_id", "workshop_type", "step_id"] in uniques
+    assert foreign_keys == {"users": "CASCADE"}
+
+
+async def test_spec_debugging_queries_run_unchanged_on_postgresql(backend: Backend) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("the spec's queries are PostgreSQL SQL")
+    connection = await asyncpg.connect(backend.database_url)
+    try:
+        await connection.execute("SELECT 1")
+        found = await connection.fetch(SPEC_DEBUG_QUERIES[0])
+        assert [r["table_name"] for r in found] == ["workshop_step_data"]
+        for query in SPEC_DEBUG_QUERIES[1:]:
+            await connection.fetch(query)
+        column = await connection.fetchrow(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'workshop_step_data' AND column_name = 'data'"
+        )
+        assert column["data_type"] == "jsonb"
+    finally:
+        await connection.close()
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(backend: Backend) -> None:
+    if backend.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    engine = create_engine(backend.settings(sqlite_synchronous="FULL"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2  # FULL
+    await engine.dispose()

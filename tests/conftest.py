@@ -1,0 +1,157 @@
+"""Fixtures shared by every suite.
+
+`backend` runs a test once on SQLite and once on PostgreSQL. PostgreSQL comes from
+WORKSHOP_DATA_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test); each run
+creates its own database there and drops it at the end. Where no PostgreSQL answers, those
+tests are skipped, or fail when WORKSHOP_DATA_REQUIRE_POSTGRES=1."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from workshop_data.db.engine import create_engine
+from workshop_data.db.migrate import upgrade_to_head
+from workshop_data.db.tables import (
+    assessments,
+    navigation_progress,
+    users,
+    workshop_participation,
+    workshop_step_data,
+)
+from workshop_data.settings import Settings
+from workshop_data.users import service as users_service
+
+POSTGRES_URL = os.environ.get(
+    "WORKSHOP_DATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("WORKSHOP_DATA_REQUIRE_POSTGRES") == "1"
+
+
+def _server_url(url: str, database: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + database
+
+
+def _on_postgres(statement: str) -> None:
+    """Run one statement on the test server, in a thread of its own: this is called from
+    fixtures set up while the tests' event loop is already running."""
+
+    async def run() -> None:
+        connection = await asyncpg.connect(POSTGRES_URL, timeout=5)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    password: str
+    role: str
+
+
+MakeAccount = Callable[..., Awaitable[Account]]
+
+
+@dataclass
+class Backend:
+    name: str
+    database_url: str
+
+    def settings(self, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_url": self.database_url,
+            "login_rate_limit": "1000/minute",
+            "sqlite_synchronous": "NORMAL",
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    name = f"wd_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _on_postgres(f'CREATE DATABASE "{name}"')
+    except (OSError, asyncpg.PostgresError) as error:
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield _server_url(POSTGRES_URL, name)
+    finally:
+        _on_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "workshop-data.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def migrated_backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    if request.param == "sqlite":
+        url = request.getfixturevalue("sqlite_database")
+    else:
+        url = request.getfixturevalue("postgres_database")
+    backend = Backend(request.param, url)
+    engine = create_engine(backend.settings())
+    await upgrade_to_head(engine)
+    await engine.dispose()
+    return backend
+
+
+@pytest.fixture
+async def backend(migrated_backend: Backend) -> AsyncIterator[Backend]:
+    yield migrated_backend
+    engine = create_engine(migrated_backend.settings())
+    try:
+        await _clear_data(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _clear_data(engine: AsyncEngine) -> None:
+    """Remove what a test wrote, keeping the long-lived test accounts (see api/conftest.py)."""
+    async with engine.begin() as conn:
+        for table in (workshop_step_data, workshop_participation, navigation_progress, assessments):
+            await conn.execute(delete(table))
+        await conn.execute(delete(users).where(users.c.username.like("tmp-%")))
+
+
+@pytest.fixture
+def repo_root() -> Iterator[Path]:
+    return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+async def make_account(backend: Backend) -> MakeAccount:
+    """A throw-away account (removed after the test), for tests that log in or out."""
+
+    async def make(role: str = "participant") -> Account:
+        username = f"tmp-{uuid.uuid4().hex[:10]}"
+        password = f"{username}-password"
+        engine = create_engine(backend.settings())
+        async with engine.connect() as conn:
+            user = await users_service.create_user(
+                conn, username=username, password=password, role=role
+            )
+        await engine.dispose()
+        return Account(user.id, username, password, role)
+
+    return make
