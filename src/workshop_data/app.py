@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.catalog = load_catalog(settings.catalog_path)
     app.state.json_limits = JsonLimits.from_settings(settings)
     app.state.login_throttle = LoginThrottle(

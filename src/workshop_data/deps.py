@@ -39,7 +39,16 @@ def get_json_limits(request: Request) -> JsonLimits:
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection whose statements run in a transaction the service commits."""
     engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        yield conn
+
+
+async def get_autocommit_db(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection on which every statement commits by itself: one round trip per statement,
+    for services whose every write is a single atomic statement (sessions, step data)."""
+    engine: AsyncEngine = request.app.state.autocommit_engine
     async with engine.connect() as conn:
         yield conn
 
@@ -49,9 +58,10 @@ CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
 JsonLimitsDep = Annotated[JsonLimits, Depends(get_json_limits)]
 DbDep = Annotated[AsyncConnection, Depends(get_db)]
+AutocommitDbDep = Annotated[AsyncConnection, Depends(get_autocommit_db)]
 
 
-async def get_current_user(request: Request, db: DbDep, settings: SettingsDep) -> User:
+async def get_current_user(request: Request, db: AutocommitDbDep, settings: SettingsDep) -> User:
     token = request.cookies.get(settings.session_cookie_name)
     if token:
         user = await auth_service.user_for_session(db, token, settings.session_ttl_seconds)

@@ -27,6 +27,10 @@ class NotAuthenticated(DomainError):
     code = "not_authenticated"
 
 
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid_credentials"
+
+
 class Forbidden(DomainError):
     status_code = 403
     code = "forbidden"

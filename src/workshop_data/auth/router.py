@@ -13,7 +13,7 @@ from workshop_data.deps import (
     json_body,
     openapi_body,
 )
-from workshop_data.errors import NotAuthenticated
+from workshop_data.errors import InvalidCredentials
 from workshop_data.settings import Settings
 from workshop_data.users.service import authenticate
 
@@ -48,7 +48,7 @@ async def login(
     user = await authenticate(db, body.username, body.password)
     if user is None:
         await throttle.record_failure(client, body.username)
-        raise NotAuthenticated("The username or password is not correct.")
+        raise InvalidCredentials("The username or password is not correct.")
     previous = request.cookies.get(settings.session_cookie_name)
     if previous:
         await service.end_session(db, previous)

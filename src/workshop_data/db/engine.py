@@ -28,7 +28,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         json_deserializer=orjson.loads,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it would add a round trip to every request. A connection broken by a
+        # database restart fails one request (a 500 the client retries) and is replaced.
+        pool_recycle=1800,
     )
 
 

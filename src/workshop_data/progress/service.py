@@ -65,7 +65,7 @@ async def complete_workshop(
                 missing_steps=missing,
             )
     now = utc_now()
-    insert = upsertable_insert(conn, p).values(
+    insert = upsertable_insert(conn.dialect.name, p).values(
         user_id=user_id, workshop_type=workshop_type, started_at=now, completed_at=now
     )
     statement = insert.on_conflict_do_update(

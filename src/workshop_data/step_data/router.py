@@ -5,9 +5,9 @@ from fastapi import APIRouter, Depends, Header, Response
 
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.deps import (
+    AutocommitDbDep,
     CatalogDep,
     CurrentUser,
-    DbDep,
     JsonLimitsDep,
     json_body,
     openapi_body,
@@ -86,7 +86,7 @@ def _base_version(body: int | None, if_match: str | None) -> int | None:
 async def save_step(
     user: CurrentUser,
     body: Annotated[SaveStepRequest, Depends(json_body(SaveStepRequest))],
-    db: DbDep,
+    db: AutocommitDbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -115,7 +115,7 @@ async def save_step(
 
 @router.get("/step/{workshop_type}/{step_id}", response_model=StepDataResponse, responses=_ERRORS)
 async def get_step(
-    workshop_type: str, step_id: str, user: CurrentUser, db: DbDep, catalog: CatalogDep
+    workshop_type: str, step_id: str, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
 ) -> Response:
     step = catalog.step(workshop_type, step_id)
     record = await service.get_step(db, user.id, step.workshop_type, step.step_id)
@@ -147,7 +147,7 @@ async def get_step(
 
 @router.get("/steps/{workshop_type}", response_model=WorkshopStepsResponse, responses=_ERRORS)
 async def list_steps(
-    workshop_type: str, user: CurrentUser, db: DbDep, catalog: CatalogDep
+    workshop_type: str, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
 ) -> Response:
     workshop = catalog.check_workshop_type(workshop_type)
     records = await service.list_steps(db, user.id, workshop)

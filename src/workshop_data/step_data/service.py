@@ -1,9 +1,10 @@
 """Saving and reading step data. Every save is one atomic statement that checks the version,
 the lock and whether anything changed, and writes; only a refused save reads again to explain
-why it was refused."""
+why it was refused. On an autocommit connection that statement is the save's only round trip."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     exists,
     literal,
     select,
@@ -75,40 +77,32 @@ def check_step_document(data: dict[str, Any], limits: JsonLimits) -> None:
         )
 
 
-def _workshop_not_locked(user_id: int, workshop_type: str) -> ColumnElement[bool]:
+def _workshop_not_locked() -> ColumnElement[bool]:
     p = workshop_participation
     return ~exists().where(
-        p.c.user_id == user_id,
-        p.c.workshop_type == workshop_type,
+        p.c.user_id == bindparam("p_user_id"),
+        p.c.workshop_type == bindparam("p_workshop_type"),
         p.c.completed_at.is_not(None),
     )
 
 
-def _insert_statement(
-    conn: AsyncConnection,
-    step: StepInfo,
-    user_id: int,
-    data: dict[str, Any],
-    upsert: bool,
-    request_id: str | None,
-    now: datetime,
-) -> Any:
+# The statements are built once per shape and reused with new values: building them is
+# most of the cost of a save on the Python side.
+@lru_cache
+def _insert_statement(dialect: str, upsert: bool, guarded: bool) -> Any:
     # INSERT ... SELECT ... WHERE <not locked>: a locked workshop makes the row set empty, so
     # neither the insert nor the update branch runs. SQLite needs some WHERE there anyway.
-    guard = (
-        _workshop_not_locked(user_id, step.workshop_type) if step.locks_on_completion else true()
-    )
     source = select(
-        literal(user_id, BigInteger()),
-        literal(step.workshop_type, String()),
-        literal(step.step_id, String()),
-        literal(data, t.c.data.type),
+        bindparam("p_user_id", type_=BigInteger()),
+        bindparam("p_workshop_type", type_=String()),
+        bindparam("p_step_id", type_=String()),
+        bindparam("p_data", type_=t.c.data.type),
         literal(1, Integer()),
-        literal(now, DateTime()),
-        literal(now, DateTime()),
-        literal(request_id, String()),
-    ).where(guard)
-    statement = upsertable_insert(conn, t).from_select(
+        bindparam("p_now", type_=DateTime()),
+        bindparam("p_now", type_=DateTime()),
+        bindparam("p_request_id", type_=String()),
+    ).where(_workshop_not_locked() if guarded else true())
+    statement = upsertable_insert(dialect, t).from_select(
         [
             t.c.user_id,
             t.c.workshop_type,
@@ -138,27 +132,26 @@ def _insert_statement(
     return statement.returning(*_RECORD_COLUMNS)
 
 
-def _update_statement(
-    step: StepInfo,
-    user_id: int,
-    data: dict[str, Any],
-    base_version: int,
-    request_id: str | None,
-    now: datetime,
-) -> Any:
+@lru_cache
+def _update_statement(guarded: bool) -> Any:
     conditions = [
-        t.c.user_id == user_id,
-        t.c.workshop_type == step.workshop_type,
-        t.c.step_id == step.step_id,
-        t.c.version == base_version,
-        t.c.data.is_distinct_from(literal(data, t.c.data.type)),
+        t.c.user_id == bindparam("p_user_id"),
+        t.c.workshop_type == bindparam("p_workshop_type"),
+        t.c.step_id == bindparam("p_step_id"),
+        t.c.version == bindparam("p_base_version"),
+        t.c.data.is_distinct_from(bindparam("p_data", type_=t.c.data.type)),
     ]
-    if step.locks_on_completion:
-        conditions.append(_workshop_not_locked(user_id, step.workshop_type))
+    if guarded:
+        conditions.append(_workshop_not_locked())
     return (
         update(t)
         .where(and_(*conditions))
-        .values(data=data, version=t.c.version + 1, updated_at=now, last_request_id=request_id)
+        .values(
+            data=bindparam("p_data", type_=t.c.data.type),
+            version=t.c.version + 1,
+            updated_at=bindparam("p_now", type_=DateTime()),
+            last_request_id=bindparam("p_request_id", type_=String()),
+        )
         .returning(*_RECORD_COLUMNS)
     )
 
@@ -177,14 +170,21 @@ async def save_step(
     base_version None: last write wins; 0: the step must not exist yet; n: it must be at n.
     Saving what is already stored changes nothing. A retry of a committed save (same
     request_id) returns the stored record instead of a conflict."""
-    now = utc_now()
+    guarded = step.locks_on_completion
     if base_version is None or base_version == 0:
-        statement = _insert_statement(
-            conn, step, user_id, data, base_version is None, request_id, now
-        )
+        statement = _insert_statement(conn.dialect.name, base_version is None, guarded)
     else:
-        statement = _update_statement(step, user_id, data, base_version, request_id, now)
-    row = (await conn.execute(statement)).first()
+        statement = _update_statement(guarded)
+    values = {
+        "p_user_id": user_id,
+        "p_workshop_type": step.workshop_type,
+        "p_step_id": step.step_id,
+        "p_data": data,
+        "p_now": utc_now(),
+        "p_request_id": request_id,
+        "p_base_version": base_version,
+    }
+    row = (await conn.execute(statement, values)).first()
     if row is not None:
         await conn.commit()
         return _record(row)

@@ -1,0 +1,184 @@
+"""Shared set-up for the benchmarks: scratch databases, seeded users, load tools."""
+
+import asyncio
+import os
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+from argon2 import PasswordHasher
+from sqlalchemy import insert
+
+from workshop_data.auth.service import token_hash
+from workshop_data.db.engine import create_engine
+from workshop_data.db.migrate import upgrade_to_head
+from workshop_data.db.tables import sessions, users
+from workshop_data.settings import Settings
+from workshop_data.timeutil import utc_now
+
+POSTGRES_URL = os.environ.get(
+    "WORKSHOP_DATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+RESULTS = Path(__file__).parent / "results"
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise SystemExit(
+            f"{tool} is not installed (Debian package: {tool}); it drives this benchmark"
+        )
+    return path
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    name = f"wd_bench_{uuid.uuid4().hex[:10]}"
+
+    async def run(statement: str) -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def seed_users(database_url: str, count: int) -> list[str]:
+    """Migrate, create `count` participants with a live session each; return the tokens."""
+    engine = create_engine(Settings(database_url=database_url))
+    await upgrade_to_head(engine)
+    now = utc_now()
+    # One hash of a password nobody knows: the benchmarks use seeded sessions, not logins.
+    password_hash = PasswordHasher().hash(secrets.token_urlsafe(16))
+    tokens = [secrets.token_urlsafe(32) for _ in range(count)]
+    async with engine.begin() as conn:
+        ids = (
+            (
+                await conn.execute(
+                    insert(users).returning(users.c.id),
+                    [
+                        {
+                            "username": f"bench-{i}",
+                            "name": f"Bench {i}",
+                            "password_hash": password_hash,
+                            "role": "participant",
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for i in range(count)
+                    ],
+                )
+            )
+            .scalars()
+            .all()
+        )
+        await conn.execute(
+            insert(sessions),
+            [
+                {
+                    "token_hash": token_hash(token),
+                    "user_id": user_id,
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=1),
+                    "last_seen_at": now,
+                }
+                for token, user_id in zip(tokens, ids, strict=True)
+            ],
+        )
+    await engine.dispose()
+    return tokens
+
+
+@dataclass
+class LoadResult:
+    rate: float  # completed requests (or transactions) per second
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    errors: int = 0
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def run_wrk(
+    url: str,
+    path: str,
+    connections: int,
+    seconds: int,
+    script: Path | None = None,
+    script_args: list[str] | None = None,
+) -> LoadResult:
+    command = [
+        require("wrk"),
+        "-t",
+        str(min(2, connections)),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    if script is not None:
+        command += ["-s", str(script)]
+    command.append(url + path)
+    if script_args:
+        command += ["--", *script_args]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors:.*", output)
+    if socket_errors:
+        counts = [int(n) for n in re.findall(r"\d+", socket_errors.group(0))]
+        errors_total = sum(counts)
+    else:
+        errors_total = 0
+    return LoadResult(
+        rate=rate,
+        p50_ms=_ms(p50.group(1)) if p50 else None,
+        p99_ms=_ms(p99.group(1)) if p99 else None,
+        errors=(int(errors.group(1)) if errors else 0) + errors_total,
+    )
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def process_tree(pid: int) -> list[int]:
+    found = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            found += process_tree(int(child))
+    return found
