@@ -10,14 +10,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from workshop_data.admin.router import router as admin_router
+from workshop_data.assessments.router import router as assessments_router
 from workshop_data.auth.router import router as auth_router
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.router import router as catalog_router
 from workshop_data.catalog.service import load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.errors import DomainError, RateLimited
+from workshop_data.export.router import router as export_router
+from workshop_data.facilitator.router import router as facilitator_router
 from workshop_data.json_input import JsonLimits
 from workshop_data.middleware import RequestGuard
+from workshop_data.navigation.router import router as navigation_router
 from workshop_data.ops.router import router as ops_router
 from workshop_data.progress.router import router as progress_router
 from workshop_data.settings import Settings
@@ -119,6 +124,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _install_error_handlers(app)
     for router in (auth_router, catalog_router, step_data_router, progress_router, ops_router):
+        app.include_router(router)
+    for router in (
+        navigation_router,
+        assessments_router,
+        export_router,
+        admin_router,
+        facilitator_router,
+    ):
         app.include_router(router)
     app.add_middleware(
         RequestGuard,

@@ -1,17 +1,22 @@
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, BinaryIO, TypeVar
 
+import orjson
 import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from workshop_data.catalog.service import load_catalog
+from workshop_data.catalog.service import Catalog, load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.demo import create_demo_users
 from workshop_data.errors import DomainError
+from workshop_data.export import service as export_service
 from workshop_data.settings import Settings
 from workshop_data.users import service as users_service
 from workshop_data.users.schemas import ROLES
@@ -151,3 +156,67 @@ def users_delete(
         typer.echo(f"error: no user '{username}'", err=True)
         raise typer.Exit(code=1)
     typer.echo(f"deleted '{username}' and all of their data")
+
+
+EXPORTED_BY_CLI = "workshop-data export"
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[BinaryIO]:
+    """Standard output, or a file that appears complete or not at all (written beside it,
+    then renamed)."""
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("wb") as sink:
+            yield sink
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+async def _export_all(conn: AsyncConnection, catalog: Catalog, sink: BinaryIO, batch: int) -> int:
+    await export_service.use_one_snapshot(conn)
+    if not sys.stderr.isatty():
+        return await export_service.write_all(conn, catalog, sink, EXPORTED_BY_CLI, batch)
+    total = await export_service.count_users(conn)
+    with typer.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
+        return await export_service.write_all(
+            conn, catalog, sink, EXPORTED_BY_CLI, batch, on_progress=bar.update
+        )
+
+
+@app.command("export")
+def export_data(
+    user: Annotated[str | None, typer.Option("--user", help="The username to export.")] = None,
+    all_users: Annotated[
+        bool, typer.Option("--all", help="Every user, one export per line (NDJSON).")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", dir_okay=False, help="Write here, not to stdout."),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Users read at a time with --all.")
+    ] = export_service.DEFAULT_BATCH_SIZE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Export a user's data (the spec's ExportData JSON), or every user's, streamed as NDJSON."""
+    if (user is None) == (not all_users):
+        typer.echo("error: give either --user USERNAME or --all", err=True)
+        raise typer.Exit(code=2)
+    settings = _settings(database_url)
+    catalog = load_catalog(settings.catalog_path)
+    with _output(output) as sink:
+        if user is not None:
+            document = _run(
+                settings,
+                lambda conn: export_service.export_username(conn, catalog, user, EXPORTED_BY_CLI),
+            )
+            sink.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+            return
+        count = _run(settings, lambda conn: _export_all(conn, catalog, sink, batch_size))
+    typer.echo(f"exported {count} users" + (f" to {output}" if output else ""), err=True)

@@ -18,22 +18,22 @@ from workshop_data.users.service import User
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     catalog: Catalog = request.app.state.catalog
     return catalog
 
 
-def get_throttle(request: Request) -> LoginThrottle:
+async def get_throttle(request: Request) -> LoginThrottle:
     throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
 
 
-def get_json_limits(request: Request) -> JsonLimits:
+async def get_json_limits(request: Request) -> JsonLimits:
     limits: JsonLimits = request.app.state.json_limits
     return limits
 
@@ -61,10 +61,14 @@ DbDep = Annotated[AsyncConnection, Depends(get_db)]
 AutocommitDbDep = Annotated[AsyncConnection, Depends(get_autocommit_db)]
 
 
-async def get_current_user(request: Request, db: AutocommitDbDep, settings: SettingsDep) -> User:
+async def get_current_user(request: Request, settings: SettingsDep) -> User:
+    # Its own short checkout, returned before the route takes its connection: a request
+    # never holds two pooled connections at once, so a busy pool cannot deadlock.
     token = request.cookies.get(settings.session_cookie_name)
     if token:
-        user = await auth_service.user_for_session(db, token, settings.session_ttl_seconds)
+        engine: AsyncEngine = request.app.state.autocommit_engine
+        async with engine.connect() as conn:
+            user = await auth_service.user_for_session(conn, token, settings.session_ttl_seconds)
         if user is not None:
             return user
     raise NotAuthenticated("You are not signed in, or your session has expired.")

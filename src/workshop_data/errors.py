@@ -66,3 +66,10 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class ServiceBusy(DomainError):
+    """A write lost its compare-and-swap race more often than we retry; the client may retry."""
+
+    status_code = 503
+    code = "busy"

@@ -4,6 +4,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.api.people import set_facilitator
 from tests.conftest import Account, Backend
 from workshop_data.app import create_app
 from workshop_data.db.engine import create_engine
@@ -11,7 +12,14 @@ from workshop_data.users import service as users_service
 
 ClientFor = Callable[[Account], Awaitable[httpx.AsyncClient]]
 
-_ACCOUNTS = {"alice": "participant", "bob": "participant", "root": "admin"}
+_ACCOUNTS = {
+    "alice": "participant",
+    "bob": "participant",
+    "root": "admin",
+    # Facilitators for the role tests (tests/api/people.py assigns alice to fran).
+    "fran": "facilitator",
+    "gus": "facilitator",
+}
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +108,11 @@ async def bob(client_for: ClientFor, accounts: dict[str, Account]) -> httpx.Asyn
     return await client_for(accounts["bob"])
 
 
+@pytest.fixture
+async def root(client_for: ClientFor, accounts: dict[str, Account]) -> httpx.AsyncClient:
+    return await client_for(accounts["root"])
+
+
 async def save(
     client: httpx.AsyncClient,
     data: dict[str, object],
@@ -117,3 +130,13 @@ async def load(
     client: httpx.AsyncClient, workshop_type: str = "ia", step_id: str = "ia-3-4"
 ) -> httpx.Response:
     return await client.get(f"/api/workshop-data/step/{workshop_type}/{step_id}")
+
+
+@pytest.fixture
+async def fran_facilitates_alice(
+    backend: Backend, accounts: dict[str, Account]
+) -> AsyncIterator[None]:
+    """For the test, alice's facilitator is fran (gus facilitates nobody)."""
+    await set_facilitator(backend, accounts["alice"].id, accounts["fran"].id)
+    yield
+    await set_facilitator(backend, accounts["alice"].id, None)

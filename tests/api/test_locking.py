@@ -19,6 +19,8 @@ async def test_status_complete_and_lock(alice: httpx.AsyncClient) -> None:
         "completed": False,
         "completedAt": None,
         "locked": False,
+        "reopenedAt": None,
+        "reopenedBy": None,
     }
     completed = await alice.post("/api/workshop-data/complete/ia")
     assert completed.status_code == 200

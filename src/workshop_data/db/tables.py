@@ -45,6 +45,8 @@ users = Table(
     ),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # A facilitator's participants; also what deleting a facilitator must find (SET NULL).
+    Index("idx_users_facilitator", "facilitator_id"),
 )
 
 sessions = Table(

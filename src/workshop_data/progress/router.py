@@ -9,12 +9,14 @@ from workshop_data.timeutil import iso
 router = APIRouter(prefix="/api/workshop-data", tags=["workshop status"])
 
 
-def _status_out(status: service.WorkshopStatus) -> WorkshopStatusResponse:
+def status_out(status: service.WorkshopStatus) -> WorkshopStatusResponse:
     return WorkshopStatusResponse(
         workshop_type=status.workshop_type,
         completed=status.completed,
         completed_at=iso(status.completed_at),
         locked=status.completed,
+        reopened_at=iso(status.reopened_at),
+        reopened_by=status.reopened_by,
     )
 
 
@@ -27,7 +29,7 @@ async def workshop_status(
     workshop_type: str, user: CurrentUser, db: DbDep, catalog: CatalogDep
 ) -> Response:
     workshop = catalog.check_workshop_type(workshop_type)
-    return api_response(_status_out(await service.workshop_status(db, user.id, workshop)))
+    return api_response(status_out(await service.workshop_status(db, user.id, workshop)))
 
 
 @router.post(
@@ -44,4 +46,4 @@ async def complete_workshop(
 ) -> Response:
     workshop = catalog.check_workshop_type(workshop_type)
     status = await service.complete_workshop(db, catalog, user.id, workshop)
-    return api_response(_status_out(status))
+    return api_response(status_out(status))

@@ -7,6 +7,8 @@ class WorkshopStatusResponse(CamelModel):
     completed: bool
     completed_at: str | None
     locked: bool
+    reopened_at: str | None = None
+    reopened_by: int | None = None
 
 
 class StepsIncompleteResponse(CamelModel):

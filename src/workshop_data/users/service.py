@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import anyio.to_thread
@@ -16,8 +17,12 @@ from workshop_data.users.schemas import ROLES, Role, UserOut
 
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
-# Verified against when the login names nobody, so that both cases take the same time.
-_ABSENT_USER_HASH = _hasher.hash("no user has this password")
+
+
+@cache
+def _absent_user_hash() -> str:
+    """Verified against when a login names nobody, so that both cases take the same time."""
+    return _hasher.hash("no user has this password")
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ async def authenticate(conn: AsyncConnection, login: str, password: str) -> User
         )
     ).first()
     if row is None:
-        await _verify(_ABSENT_USER_HASH, password)
+        await _verify(_absent_user_hash(), password)
         return None
     if not await _verify(row.password_hash, password):
         return None

@@ -1,0 +1,263 @@
+"""Account administration: listing, creating, changing and deleting users.
+
+There is always at least one administrator: demoting or deleting an admin is one guarded
+statement that succeeds only while another admin remains (on PostgreSQL the admin rows are
+locked first, so two admins demoting each other at once cannot both succeed)."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from workshop_data.db.tables import users
+from workshop_data.errors import Conflict, InvalidInput, NotFound
+from workshop_data.progress import service as progress_service
+from workshop_data.timeutil import utc_now
+from workshop_data.users import service as users_service
+from workshop_data.users.schemas import ROLES
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_COLUMNS = (
+    users.c.id,
+    users.c.username,
+    users.c.name,
+    users.c.email,
+    users.c.role,
+    users.c.facilitator_id,
+    users.c.created_at,
+    users.c.updated_at,
+)
+
+
+class WorkshopNotStarted(NotFound):
+    code = "workshop_not_started"
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    name: str
+    email: str | None
+    role: str
+    facilitator_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        id=row.id,
+        username=row.username,
+        name=row.name,
+        email=row.email,
+        role=row.role,
+        facilitator_id=row.facilitator_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _search(q: str | None) -> ColumnElement[bool]:
+    if not q:
+        return true()
+    needle = q.lower()
+    return or_(
+        *(
+            func.lower(column).contains(needle, autoescape=True)
+            for column in (users.c.username, users.c.name, users.c.email)
+        )
+    )
+
+
+async def _page(
+    conn: AsyncConnection, where: ColumnElement[bool], page: int, page_size: int
+) -> tuple[list[Account], int]:
+    total = (await conn.execute(select(func.count()).select_from(users).where(where))).scalar()
+    query: Select[Any] = (
+        select(*_COLUMNS)
+        .where(where)
+        .order_by(users.c.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return [_account(row) for row in await conn.execute(query)], int(total or 0)
+
+
+async def list_accounts(
+    conn: AsyncConnection, *, q: str | None, page: int, page_size: int
+) -> tuple[list[Account], int]:
+    """One page of users in id order, optionally those whose username, name or email contains
+    `q` (case-insensitive); and how many match in all."""
+    return await _page(conn, _search(q), page, page_size)
+
+
+async def list_participants(
+    conn: AsyncConnection, *, facilitator_id: int | None, q: str | None, page: int, page_size: int
+) -> tuple[list[Account], int]:
+    """The users assigned to a facilitator; with `facilitator_id` None, every participant."""
+    assigned = (
+        users.c.role == "participant"
+        if facilitator_id is None
+        else users.c.facilitator_id == facilitator_id
+    )
+    return await _page(conn, assigned & _search(q), page, page_size)
+
+
+async def get_account(conn: AsyncConnection, user_id: int) -> Account:
+    row = (await conn.execute(select(*_COLUMNS).where(users.c.id == user_id))).first()
+    if row is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    return _account(row)
+
+
+def _check_email(email: str | None) -> str | None:
+    if email is None or email == "":
+        return None
+    if not _EMAIL.match(email):
+        raise InvalidInput("email must look like name@example.org", code="invalid_email")
+    return email
+
+
+async def _check_facilitator(
+    conn: AsyncConnection, facilitator_id: int | None, user_id: int | None
+) -> None:
+    if facilitator_id is None:
+        return
+    if facilitator_id == user_id:
+        raise InvalidInput("A user cannot be their own facilitator.", code="invalid_facilitator")
+    facilitator = await users_service.get_user(conn, facilitator_id)
+    if facilitator is None or facilitator.role != "facilitator":
+        raise InvalidInput(
+            f"facilitatorId {facilitator_id} is not a user with the role facilitator.",
+            code="invalid_facilitator",
+        )
+
+
+def _user_exists_error(what: str) -> Conflict:
+    return Conflict(f"a user with {what} already exists", code="user_exists")
+
+
+async def create_account(
+    conn: AsyncConnection,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    name: str,
+    email: str | None,
+    facilitator_id: int | None,
+) -> Account:
+    await _check_facilitator(conn, facilitator_id, None)
+    created = await users_service.create_user(
+        conn,
+        username=username,
+        password=password,
+        role=role,
+        name=name,
+        email=_check_email(email),
+        facilitator_id=facilitator_id,
+    )
+    return await get_account(conn, created.id)
+
+
+def _another_admin_remains(user_id: int) -> ColumnElement[bool]:
+    other = users.alias("other_admin")
+    return or_(
+        users.c.role != "admin",
+        exists().where(other.c.role == "admin", other.c.id != user_id),
+    )
+
+
+async def _lock_admins(conn: AsyncConnection) -> None:
+    # PostgreSQL: hold every admin row until commit. SQLite runs one writer at a time anyway,
+    # and there the guarded statement alone is atomic.
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            select(users.c.id).where(users.c.role == "admin").order_by(users.c.id).with_for_update()
+        )
+
+
+async def _explain_missing(conn: AsyncConnection, user_id: int, action: str) -> Exception:
+    await conn.rollback()
+    if await users_service.get_user(conn, user_id) is None:
+        return NotFound(f"There is no user with id {user_id}.")
+    return Conflict(
+        f"This is the last administrator; {action} would leave nobody to administer the "
+        "platform. Make another user an administrator first.",
+        code="last_admin",
+    )
+
+
+async def update_account(conn: AsyncConnection, user_id: int, changes: dict[str, Any]) -> Account:
+    """Apply `changes` (role, name, email, facilitator_id; None clears email and facilitator).
+    A user who stops being a facilitator is unassigned from their participants."""
+    values: dict[str, Any] = {}
+    if "role" in changes:
+        if changes["role"] not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+        values["role"] = changes["role"]
+    if "name" in changes:
+        values["name"] = changes["name"]
+    if "email" in changes:
+        values["email"] = _check_email(changes["email"])
+    if "facilitator_id" in changes:
+        await _check_facilitator(conn, changes["facilitator_id"], user_id)
+        values["facilitator_id"] = changes["facilitator_id"]
+    if not values:
+        return await get_account(conn, user_id)
+    now = utc_now()
+    statement = update(users).where(users.c.id == user_id)
+    demoting = "role" in values and values["role"] != "admin"
+    if demoting:
+        await _lock_admins(conn)
+        statement = statement.where(_another_admin_remains(user_id))
+    try:
+        row = (
+            await conn.execute(statement.values(updated_at=now, **values).returning(*_COLUMNS))
+        ).first()
+    except IntegrityError:
+        await conn.rollback()
+        raise _user_exists_error("that email") from None
+    if row is None:
+        raise await _explain_missing(conn, user_id, "demoting them")
+    if "role" in values and values["role"] != "facilitator":
+        await conn.execute(
+            update(users)
+            .where(users.c.facilitator_id == user_id)
+            .values(facilitator_id=None, updated_at=now)
+        )
+    await conn.commit()
+    return _account(row)
+
+
+async def delete_account(conn: AsyncConnection, user_id: int) -> Account:
+    """Delete the user; the foreign keys cascade to everything they own (sessions included) and
+    clear references to them (participants' facilitator, who reopened a workshop)."""
+    await _lock_admins(conn)
+    row = (
+        await conn.execute(
+            delete(users)
+            .where(users.c.id == user_id, _another_admin_remains(user_id))
+            .returning(*_COLUMNS)
+        )
+    ).first()
+    if row is None:
+        raise await _explain_missing(conn, user_id, "deleting them")
+    await conn.commit()
+    return _account(row)
+
+
+async def reopen_workshop(
+    conn: AsyncConnection, user_id: int, workshop_type: str, admin_id: int
+) -> progress_service.WorkshopStatus:
+    status = await progress_service.reopen_workshop(conn, user_id, workshop_type, admin_id)
+    if status is None:
+        raise WorkshopNotStarted(
+            f"User {user_id} has not started the {workshop_type.upper()} workshop."
+        )
+    return status

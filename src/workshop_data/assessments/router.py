@@ -1,0 +1,72 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from workshop_data.api_schema import ErrorResponse, api_response
+from workshop_data.assessments import service
+from workshop_data.assessments.schemas import (
+    AssessmentListResponse,
+    AssessmentOut,
+    AssessmentResponse,
+    SaveAssessmentRequest,
+    SaveAssessmentResponse,
+)
+from workshop_data.deps import AutocommitDbDep, CurrentUser, JsonLimitsDep, json_body, openapi_body
+from workshop_data.timeutil import iso
+
+router = APIRouter(prefix="/api/assessments", tags=["assessments"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse},
+    401: {"model": ErrorResponse},
+}
+
+
+def assessment_out(assessment: service.Assessment) -> AssessmentOut:
+    return AssessmentOut(
+        assessment_type=assessment.assessment_type,
+        results=assessment.results,
+        created_at=iso(assessment.created_at),
+        updated_at=iso(assessment.updated_at),
+    )
+
+
+@router.get("", response_model=AssessmentListResponse, responses=_ERRORS)
+async def list_assessments(user: CurrentUser, db: AutocommitDbDep) -> Response:
+    found = await service.list_assessments(db, user.id)
+    return api_response(
+        AssessmentListResponse(assessments={a.assessment_type: assessment_out(a) for a in found})
+    )
+
+
+@router.get("/{assessment_type}", response_model=AssessmentResponse, responses=_ERRORS)
+async def get_assessment(assessment_type: str, user: CurrentUser, db: AutocommitDbDep) -> Response:
+    kind = service.check_assessment_type(assessment_type)
+    found = await service.get_assessment(db, user.id, kind)
+    return api_response(
+        AssessmentResponse(
+            assessment_type=kind,
+            results=None if found is None else found.results,
+            created_at=None if found is None else iso(found.created_at),
+            updated_at=None if found is None else iso(found.updated_at),
+        )
+    )
+
+
+@router.put(
+    "/{assessment_type}",
+    response_model=SaveAssessmentResponse,
+    responses={**_ERRORS, 413: {"model": ErrorResponse}},
+    openapi_extra=openapi_body(SaveAssessmentRequest),
+)
+async def save_assessment(
+    assessment_type: str,
+    user: CurrentUser,
+    body: Annotated[SaveAssessmentRequest, Depends(json_body(SaveAssessmentRequest))],
+    db: AutocommitDbDep,
+    limits: JsonLimitsDep,
+) -> Response:
+    kind = service.check_assessment_type(assessment_type)
+    service.check_results(kind, body.results, limits)
+    saved = await service.save_assessment(db, user.id, kind, body.results)
+    return api_response(SaveAssessmentResponse(assessment=assessment_out(saved)))

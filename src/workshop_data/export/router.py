@@ -1,0 +1,36 @@
+import orjson
+from fastapi import APIRouter, Response
+
+from workshop_data.api_schema import ErrorResponse
+from workshop_data.deps import AutocommitDbDep, CatalogDep, CurrentUser
+from workshop_data.export import service
+from workshop_data.export.schemas import ExportData
+from workshop_data.timeutil import utc_now
+from workshop_data.users.access import readable_user
+
+router = APIRouter(prefix="/api/export", tags=["export"])
+
+
+@router.get(
+    "/users/{user_id}",
+    response_model=ExportData,
+    responses={
+        200: {"description": "The export, as a download (Content-Disposition: attachment)."},
+        400: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+    },
+)
+async def export_user(
+    user_id: int, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+) -> Response:
+    """Everything the user entered. For the user, their facilitator and administrators."""
+    owner = await readable_user(db, user, user_id)
+    now = utc_now()
+    document = await service.export_user(db, catalog, owner.id, user.username, now)
+    return Response(
+        orjson.dumps(document),
+        media_type="application/json",
+        headers={"Content-Disposition": service.content_disposition(owner.username, now)},
+    )

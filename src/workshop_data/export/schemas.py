@@ -1,0 +1,31 @@
+"""The shape of an export, for the OpenAPI description; the export itself is built as plain
+JSON by the service (see docs/api-admin-export.md for an example)."""
+
+from typing import Any
+
+from workshop_data.api_schema import CamelModel
+
+
+class StepRecordExport(CamelModel):
+    data: dict[str, Any]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class ExportMetadata(CamelModel):
+    exported_at: str
+    exported_by: str
+    data_version: str
+    total_workshop_steps: int
+    workshop_steps: str
+    step_counts: dict[str, int]
+
+
+class ExportData(CamelModel):
+    user_info: dict[str, Any]
+    navigation_progress: dict[str, dict[str, Any]]
+    assessments: dict[str, dict[str, Any]]
+    workshop_step_data: dict[str, dict[str, StepRecordExport]]
+    workshop_participation: list[dict[str, Any]]
+    export_metadata: ExportMetadata

@@ -1,0 +1,270 @@
+"""The export of everything a user entered (the spec's `ExportData`), for the HTTP download and
+for `workshop-data export`. Users are exported in batches: a handful of queries per batch, each
+covering all of the batch's users, and users read by keyset pagination, so exporting every user
+holds one batch in memory at a time however many users there are."""
+
+import re
+import unicodedata
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from workshop_data.catalog.service import Catalog
+from workshop_data.db.tables import (
+    assessments,
+    navigation_progress,
+    users,
+    workshop_participation,
+    workshop_step_data,
+)
+from workshop_data.errors import NotFound
+from workshop_data.timeutil import iso, utc_now
+
+DATA_VERSION = "2.1"
+DEFAULT_BATCH_SIZE = 200
+_USER_COLUMNS = (
+    users.c.id,
+    users.c.username,
+    users.c.name,
+    users.c.email,
+    users.c.role,
+    users.c.facilitator_id,
+    users.c.created_at,
+    users.c.updated_at,
+)
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class _UserData:
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    progress: dict[str, Any] = field(default_factory=dict)
+    assessments: dict[str, Any] = field(default_factory=dict)
+    participation: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _user_info(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "username": row.username,
+        "name": row.name,
+        "email": row.email,
+        "role": row.role,
+        "facilitatorId": row.facilitator_id,
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
+    }
+
+
+def workshop_steps_summary(catalog: Catalog) -> str:
+    """As in the spec: "AST: 2-1 through 4-5, IA: ia-1-1 through ia-4-6" (from the catalogue)."""
+    parts = []
+    for workshop in catalog.workshop_types:
+        steps = catalog.steps_of(workshop)
+        if steps:
+            parts.append(f"{workshop.upper()}: {steps[0].step_id} through {steps[-1].step_id}")
+    return ", ".join(parts)
+
+
+async def _load(
+    conn: AsyncConnection, catalog: Catalog, user_ids: Sequence[int]
+) -> dict[int, _UserData]:
+    found = {user_id: _UserData() for user_id in user_ids}
+    for user_data in found.values():
+        user_data.steps = {workshop: {} for workshop in catalog.workshop_types}
+
+    t = workshop_step_data
+    rows = await conn.execute(
+        select(
+            t.c.user_id,
+            t.c.workshop_type,
+            t.c.step_id,
+            t.c.data,
+            t.c.version,
+            t.c.created_at,
+            t.c.updated_at,
+        )
+        .where(t.c.user_id.in_(user_ids))
+        .order_by(t.c.user_id, t.c.workshop_type, t.c.id)
+    )
+    for row in rows:
+        found[row.user_id].steps.setdefault(row.workshop_type, {})[row.step_id] = {
+            "data": row.data,
+            "version": row.version,
+            "createdAt": iso(row.created_at),
+            "updatedAt": iso(row.updated_at),
+        }
+
+    n = navigation_progress
+    rows = await conn.execute(
+        select(n).where(n.c.user_id.in_(user_ids)).order_by(n.c.user_id, n.c.workshop_type)
+    )
+    for row in rows:
+        found[row.user_id].progress[row.workshop_type] = {
+            "currentStepId": row.current_step_id,
+            "completedSteps": row.completed_steps,
+            "unlockedSteps": row.unlocked_steps,
+            "videoProgress": row.video_progress,
+            "lastVisitedAt": iso(row.last_visited_at),
+            "version": row.version,
+            "createdAt": iso(row.created_at),
+            "updatedAt": iso(row.updated_at),
+        }
+
+    a = assessments
+    rows = await conn.execute(
+        select(a).where(a.c.user_id.in_(user_ids)).order_by(a.c.user_id, a.c.assessment_type)
+    )
+    for row in rows:
+        found[row.user_id].assessments[row.assessment_type] = {
+            "results": row.results,
+            "createdAt": iso(row.created_at),
+            "updatedAt": iso(row.updated_at),
+        }
+
+    p = workshop_participation
+    rows = await conn.execute(
+        select(p).where(p.c.user_id.in_(user_ids)).order_by(p.c.user_id, p.c.workshop_type)
+    )
+    for row in rows:
+        found[row.user_id].participation.append(
+            {
+                "workshopType": row.workshop_type,
+                "startedAt": iso(row.started_at),
+                "completedAt": iso(row.completed_at),
+                "reopenedAt": iso(row.reopened_at),
+                "reopenedBy": row.reopened_by,
+            }
+        )
+    return found
+
+
+def _document(
+    user_row: Any,
+    data: _UserData,
+    exported_by: str,
+    exported_at: datetime,
+    steps_summary: str,
+) -> dict[str, Any]:
+    step_counts = {workshop: len(steps) for workshop, steps in data.steps.items()}
+    return {
+        "userInfo": _user_info(user_row),
+        "navigationProgress": data.progress,
+        "assessments": data.assessments,
+        "workshopStepData": data.steps,
+        "workshopParticipation": data.participation,
+        "exportMetadata": {
+            "exportedAt": iso(exported_at),
+            "exportedBy": exported_by,
+            "dataVersion": DATA_VERSION,
+            "totalWorkshopSteps": sum(step_counts.values()),
+            "workshopSteps": steps_summary,
+            "stepCounts": step_counts,
+        },
+    }
+
+
+async def _export_rows(
+    conn: AsyncConnection,
+    catalog: Catalog,
+    user_rows: Sequence[Any],
+    exported_by: str,
+    exported_at: datetime,
+) -> list[dict[str, Any]]:
+    loaded = await _load(conn, catalog, [row.id for row in user_rows])
+    summary = workshop_steps_summary(catalog)
+    return [_document(row, loaded[row.id], exported_by, exported_at, summary) for row in user_rows]
+
+
+async def export_user(
+    conn: AsyncConnection,
+    catalog: Catalog,
+    user_id: int,
+    exported_by: str,
+    exported_at: datetime | None = None,
+) -> dict[str, Any]:
+    row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
+    if row is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    (document,) = await _export_rows(conn, catalog, [row], exported_by, exported_at or utc_now())
+    return document
+
+
+async def count_users(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
+
+
+async def iter_exports(
+    conn: AsyncConnection,
+    catalog: Catalog,
+    exported_by: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every user's export, in id order, reading `batch_size` users at a time."""
+    exported_at = utc_now()
+    after = None
+    while True:
+        query = select(*_USER_COLUMNS).order_by(users.c.id).limit(batch_size)
+        if after is not None:
+            query = query.where(users.c.id > after)
+        batch = (await conn.execute(query)).all()
+        if not batch:
+            return
+        for document in await _export_rows(conn, catalog, batch, exported_by, exported_at):
+            yield document
+        after = batch[-1].id
+
+
+def export_filename(username: str, exported_at: datetime) -> str:
+    return f"workshop-data-{username}-{exported_at:%Y-%m-%d}.json"
+
+
+def content_disposition(username: str, exported_at: datetime) -> str:
+    """`attachment` with an ASCII fallback name and the exact name in RFC 5987 form."""
+    exact = export_filename(username, exported_at)
+    ascii_name = unicodedata.normalize("NFKD", username).encode("ascii", "ignore").decode()
+    fallback = export_filename(_UNSAFE_IN_FILENAME.sub("_", ascii_name) or "user", exported_at)
+    if fallback == exact:
+        return f'attachment; filename="{exact}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(exact, safe='')}"
+
+
+async def export_username(
+    conn: AsyncConnection, catalog: Catalog, username: str, exported_by: str
+) -> dict[str, Any]:
+    user_id = (await conn.execute(select(users.c.id).where(users.c.username == username))).scalar()
+    if user_id is None:
+        raise NotFound(f"There is no user '{username}'.")
+    return await export_user(conn, catalog, user_id, exported_by)
+
+
+async def use_one_snapshot(conn: AsyncConnection) -> None:
+    """Make the connection's next transaction read one snapshot throughout (PostgreSQL's
+    REPEATABLE READ), so a long export is consistent; call it before the first statement."""
+    if conn.dialect.name == "postgresql" and not conn.in_transaction():
+        await conn.execution_options(isolation_level="REPEATABLE READ")
+
+
+async def write_all(
+    conn: AsyncConnection,
+    catalog: Catalog,
+    sink: BinaryIO,
+    exported_by: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write every user's export to `sink` as NDJSON (one document per line); return how many."""
+    written = 0
+    async for document in iter_exports(conn, catalog, exported_by, batch_size):
+        sink.write(orjson.dumps(document))
+        sink.write(b"\n")
+        written += 1
+        if on_progress is not None:
+            on_progress(1)
+    return written

@@ -1,0 +1,95 @@
+"""Facilitators read (never write) the data of the participants assigned to them
+(users.facilitator_id). Administrators may use these endpoints for any participant."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from workshop_data.admin import service as admin_service
+from workshop_data.admin.router import Page, PageSize, Search, account_list, user_steps_response
+from workshop_data.admin.schemas import AccountListResponse, UserStepsResponse
+from workshop_data.api_schema import ErrorResponse, api_response
+from workshop_data.deps import AutocommitDbDep, CatalogDep, CurrentUser
+from workshop_data.errors import Forbidden
+from workshop_data.navigation import service as navigation_service
+from workshop_data.navigation.router import progress_response
+from workshop_data.navigation.schemas import ParticipantProgressResponse
+from workshop_data.step_data import service as step_service
+from workshop_data.users.access import readable_user
+from workshop_data.users.service import User
+
+router = APIRouter(prefix="/api/facilitator", tags=["facilitator"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse},
+    401: {"model": ErrorResponse},
+    403: {"model": ErrorResponse},
+}
+
+
+async def get_facilitator(user: CurrentUser) -> User:
+    if user.role not in ("facilitator", "admin"):
+        raise Forbidden("Only a facilitator or an administrator can do this.")
+    return user
+
+
+FacilitatorUser = Annotated[User, Depends(get_facilitator)]
+
+
+@router.get("/participants", response_model=AccountListResponse, responses=_ERRORS)
+async def list_participants(
+    facilitator: FacilitatorUser,
+    db: AutocommitDbDep,
+    q: Search = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> Response:
+    """The users assigned to me; for an administrator, every participant."""
+    accounts, total = await admin_service.list_participants(
+        db,
+        facilitator_id=None if facilitator.is_admin else facilitator.id,
+        q=q,
+        page=page,
+        page_size=page_size,
+    )
+    return api_response(account_list(accounts, total, page, page_size))
+
+
+@router.get(
+    "/participants/{user_id}/step-data/{workshop_type}",
+    response_model=UserStepsResponse,
+    responses={**_ERRORS, 404: {"model": ErrorResponse}},
+)
+async def participant_step_data(
+    user_id: int,
+    workshop_type: str,
+    facilitator: FacilitatorUser,
+    db: AutocommitDbDep,
+    catalog: CatalogDep,
+) -> Response:
+    owner = await readable_user(db, facilitator, user_id)
+    workshop = catalog.check_workshop_type(workshop_type)
+    records = await step_service.list_steps(db, owner.id, workshop)
+    return api_response(user_steps_response(owner.id, workshop, records))
+
+
+@router.get(
+    "/participants/{user_id}/navigation-progress/{workshop_type}",
+    response_model=ParticipantProgressResponse,
+    responses={**_ERRORS, 404: {"model": ErrorResponse}},
+)
+async def participant_progress(
+    user_id: int,
+    workshop_type: str,
+    facilitator: FacilitatorUser,
+    db: AutocommitDbDep,
+    catalog: CatalogDep,
+) -> Response:
+    owner = await readable_user(db, facilitator, user_id)
+    workshop = catalog.check_workshop_type(workshop_type)
+    progress = await navigation_service.get_progress(db, owner.id, workshop)
+    return api_response(
+        ParticipantProgressResponse(
+            user_id=owner.id, **progress_response(workshop, progress).model_dump()
+        )
+    )

@@ -1,0 +1,67 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, PlainValidator, StrictStr, StringConstraints, WithJsonSchema
+
+from workshop_data.api_schema import CamelModel
+
+MAX_VIDEOS = 500
+VideoId = Annotated[str, StringConstraints(min_length=1, max_length=100, strict=True)]
+
+
+def _percentage(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise ValueError("a video's progress must be a number from 0 to 100")
+    return value
+
+
+# Integers stay integers and fractions fractions: the percentage is stored as sent.
+Percentage = Annotated[
+    int | float,
+    PlainValidator(_percentage),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100}),
+]
+
+
+class ProgressUpdate(CamelModel):
+    """What a client reports. Lists and videos are merged into what is stored, never replace it:
+    a field left out changes nothing, and steps can be removed only by the reset endpoint."""
+
+    current_step_id: StrictStr | None = Field(
+        default=None, description="Absent: unchanged. null: no current step."
+    )
+    completed_steps: list[StrictStr] = Field(default_factory=list, max_length=500)
+    unlocked_steps: list[StrictStr] = Field(default_factory=list, max_length=500)
+    video_progress: dict[VideoId, Percentage] = Field(
+        default_factory=dict,
+        max_length=MAX_VIDEOS,
+        description="Video id to percentage watched (0-100); the highest value is kept.",
+    )
+    last_visited_at: datetime | None = Field(
+        default=None, description="ISO 8601; absent: now. Times in the future count as now."
+    )
+
+
+class NavigationProgressResponse(CamelModel):
+    success: bool = True
+    workshop_type: str
+    current_step_id: str | None
+    completed_steps: list[str]
+    unlocked_steps: list[str]
+    video_progress: dict[str, int | float]
+    last_visited_at: str | None
+    version: int | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class ParticipantProgressResponse(NavigationProgressResponse):
+    user_id: int
+
+
+class ProgressLockedResponse(CamelModel):
+    success: bool = False
+    error: str
+    code: str = "workshop_locked"
+    workshop_type: str
+    locked_since: str | None

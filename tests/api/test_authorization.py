@@ -1,0 +1,151 @@
+"""Every new endpoint against every kind of caller, with the exact status each must get.
+
+alice is the participant whose data is at stake; bob another participant; fran is alice's
+facilitator, gus a facilitator of nobody; root an admin. "Own" endpoints act on the caller's
+own data, so every signed-in caller may use them."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import ClientFor
+from tests.conftest import Account, MakeAccount
+
+PERSONAS = ["anonymous", "alice", "bob", "fran", "gus", "root"]
+
+OWN = dict.fromkeys(PERSONAS, 200) | {"anonymous": 401}
+ADMIN_ONLY = dict.fromkeys(PERSONAS, 403) | {"anonymous": 401, "root": 200}
+ALICE_READERS = ADMIN_ONLY | {"alice": 200, "fran": 200}
+FACILITATORS = ADMIN_ONLY | {"fran": 200, "gus": 200}
+ALICES_FACILITATOR = ADMIN_ONLY | {"fran": 200}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # {alice} and {target} are filled in
+    expected: dict[str, int]
+    body: dict[str, Any] | None = None
+    # A throw-away participant to change or delete; whether alice must have completed IA.
+    needs_target: bool = False
+    needs_start: bool = False
+    changes: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+STAR = {"thinking": 10, "acting": 20, "feeling": 30, "planning": 40}
+CASES = [
+    Case("GET", "/api/navigation-progress/ast", OWN),
+    Case("PUT", "/api/navigation-progress/ast", OWN, {"completedSteps": ["2-1"]}),
+    Case("POST", "/api/navigation-progress/ast/reset", OWN),
+    Case("GET", "/api/assessments", OWN),
+    Case("GET", "/api/assessments/starCard", OWN),
+    Case("PUT", "/api/assessments/starCard", OWN, {"results": STAR}),
+    Case("GET", "/api/export/users/{alice}", ALICE_READERS),
+    Case("GET", "/api/admin/users", ADMIN_ONLY),
+    Case(
+        "POST",
+        "/api/admin/users",
+        ADMIN_ONLY | {"root": 201},
+        {"username": "tmp-{token}", "password": "long-enough-password"},
+        changes=True,
+    ),
+    Case("GET", "/api/admin/users/{alice}", ADMIN_ONLY),
+    Case(
+        "PATCH",
+        "/api/admin/users/{target}",
+        ADMIN_ONLY,
+        {"role": "admin", "name": "changed"},
+        needs_target=True,
+        changes=True,
+    ),
+    Case("DELETE", "/api/admin/users/{target}", ADMIN_ONLY, needs_target=True, changes=True),
+    Case("GET", "/api/admin/users/{alice}/step-data/ia", ADMIN_ONLY),
+    Case(
+        "POST",
+        "/api/admin/users/{alice}/workshops/ia/reopen",
+        ADMIN_ONLY,
+        needs_start=True,
+        changes=True,
+    ),
+    Case("GET", "/api/facilitator/participants", FACILITATORS),
+    Case("GET", "/api/facilitator/participants/{alice}/step-data/ia", ALICES_FACILITATOR),
+    Case("GET", "/api/facilitator/participants/{alice}/navigation-progress/ia", ALICES_FACILITATOR),
+]
+
+
+@pytest.mark.usefixtures("fran_facilitates_alice")
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_status_for_every_caller(
+    case: Case,
+    persona: str,
+    accounts: dict[str, Account],
+    client_for: ClientFor,
+    anon: httpx.AsyncClient,
+    make_account: MakeAccount,
+) -> None:
+    alice = await client_for(accounts["alice"])
+    root = await client_for(accounts["root"])
+    await alice.post(
+        "/api/workshop-data/step",
+        json={"workshopType": "ia", "stepId": "ia-3-4", "data": {"secret": "alice's"}},
+    )
+    if case.needs_start:
+        assert (await alice.post("/api/workshop-data/complete/ia")).status_code == 200
+    target = await make_account() if case.needs_target else None
+    token = uuid.uuid4().hex[:10]
+    path = case.path.format(alice=accounts["alice"].id, target=target.id if target else 0)
+    body = None
+    if case.body is not None:
+        body = {k: v.format(token=token) if isinstance(v, str) else v for k, v in case.body.items()}
+
+    client = anon if persona == "anonymous" else await client_for(accounts[persona])
+    response = await client.request(case.method, path, json=body)
+    expected = case.expected[persona]
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        error = response.json()
+        assert error["success"] is False
+        assert error["code"] == {401: "not_authenticated", 403: "forbidden"}[expected]
+
+    if case.changes and expected >= 400:
+        # A refused request changed nothing.
+        if target is not None:
+            user = (await root.get(f"/api/admin/users/{target.id}")).json()["user"]
+            assert (user["role"], user["name"]) == ("participant", "")
+        if case.method == "POST" and case.path == "/api/admin/users":
+            assert (await root.get("/api/admin/users", params={"q": token})).json()["total"] == 0
+        if case.needs_start:
+            status = (await alice.get("/api/workshop-data/status/ia")).json()
+            assert status["completed"] is True and status["reopenedAt"] is None
+
+
+@pytest.mark.usefixtures("fran_facilitates_alice")
+async def test_readers_see_alices_data_and_not_their_own(
+    accounts: dict[str, Account], client_for: ClientFor
+) -> None:
+    alice = await client_for(accounts["alice"])
+    await alice.post(
+        "/api/workshop-data/step",
+        json={"workshopType": "ia", "stepId": "ia-3-4", "data": {"secret": "alice's"}},
+    )
+    alice_id = accounts["alice"].id
+    for reader in ("fran", "root"):
+        client = await client_for(accounts[reader])
+        export = (await client.get(f"/api/export/users/{alice_id}")).json()
+        assert export["userInfo"]["id"] == alice_id
+        assert export["workshopStepData"]["ia"]["ia-3-4"]["data"] == {"secret": "alice's"}
+        steps = await client.get(f"/api/facilitator/participants/{alice_id}/step-data/ia")
+        assert steps.json()["stepData"] == {"ia-3-4": {"secret": "alice's"}}
+        # Their own step endpoints stay their own: reading is not writing on alice's behalf.
+        own = await client.get("/api/workshop-data/step/ia/ia-3-4")
+        assert own.json()["data"] is None
+    unknown = "/api/facilitator/participants/987654321/step-data/ia"
+    assert (await (await client_for(accounts["fran"])).get(unknown)).status_code == 403
+    assert (await (await client_for(accounts["root"])).get(unknown)).status_code == 404
