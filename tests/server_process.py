@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import httpx
 
@@ -42,7 +43,26 @@ class ServerProcess:
     def start(self, timeout: float = 30) -> "ServerProcess":
         env = {**os.environ, "WORKSHOP_DATA_LOG_LEVEL": "warning", **self.env}
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
+        try:
+            self.process = self._spawn(env, log)
+        finally:
+            if not isinstance(log, int):
+                log.close()  # the child has its own copy
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError("server did not become ready")
+
+    def _spawn(self, env: dict[str, str], log: IO[bytes] | int) -> "subprocess.Popen[bytes]":
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -60,18 +80,6 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError("server did not become ready")
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no shutdown handlers run."""

@@ -1,0 +1,71 @@
+import type { WorkshopType } from '../lib';
+
+export interface User {
+  id: number;
+  username: string;
+  name: string;
+  email: string | null;
+  role: 'participant' | 'facilitator' | 'admin';
+}
+
+export interface CatalogStep {
+  id: string;
+  title: string;
+  required: boolean;
+}
+
+export interface CatalogSection {
+  number: number;
+  key: string;
+  title: string;
+  locksOnCompletion: boolean;
+  steps: CatalogStep[];
+}
+
+export interface CatalogWorkshop {
+  type: WorkshopType;
+  name: string;
+  sections: CatalogSection[];
+}
+
+export interface WorkshopStatus {
+  workshopType: WorkshopType;
+  completed: boolean;
+  completedAt: string | null;
+  locked: boolean;
+}
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const payload = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok) {
+    const message = typeof payload.error === 'string' ? payload.error : `The server answered ${response.status}.`;
+    throw new ApiError(message, response.status, payload);
+  }
+  return payload as T;
+}
+
+export const api = {
+  me: () => call<{ user: User }>('GET', '/api/auth/me').then((r) => r.user),
+  login: (username: string, password: string) =>
+    call<{ user: User }>('POST', '/api/auth/login', { username, password }).then((r) => r.user),
+  logout: () => call<unknown>('POST', '/api/auth/logout'),
+  catalog: () => call<{ workshops: CatalogWorkshop[] }>('GET', '/api/catalog').then((r) => r.workshops),
+  status: (type: WorkshopType) => call<WorkshopStatus>('GET', `/api/workshop-data/status/${type}`),
+  complete: (type: WorkshopType) => call<WorkshopStatus>('POST', `/api/workshop-data/complete/${type}`),
+};
