@@ -394,7 +394,7 @@ export class StepDataController<T extends object> {
       version: record.version,
       lastSavedAt: record.updatedAt,
     });
-    if (stillDirty && this.opts.enableAutoSave !== false) this.saveAgain = true;
+    // Changes typed meanwhile already have their debounce and maxWait timers running.
     this.opts.onSaveSuccess?.(record);
   }
 

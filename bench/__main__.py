@@ -1,0 +1,16 @@
+"""`make bench`: every benchmark, one after the other (never part of `make test`)."""
+
+from bench import export_bench, save_throughput, typing_bench
+
+
+def run() -> None:
+    for name, benchmark in (
+        ("typing participant and hook size", typing_bench.main),
+        ("export --all (1,000 and 10,000 users)", export_bench.main),
+        ("save throughput", save_throughput.main),
+    ):
+        print(f"\n## {name}\n", flush=True)
+        benchmark()
+
+
+run()
