@@ -116,7 +116,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    # SQLite's driver starts a transaction only before a write, and switching a connection's
+    # isolation level costs more than the COMMIT it saves there.
+    app.state.autocommit_engine = (
+        engine if settings.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
     app.state.catalog = load_catalog(settings.catalog_path)
     app.state.json_limits = JsonLimits.from_settings(settings)
     app.state.login_throttle = LoginThrottle(
