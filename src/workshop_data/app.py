@@ -23,6 +23,8 @@ from workshop_data.facilitator.router import router as facilitator_router
 from workshop_data.json_input import JsonLimits
 from workshop_data.middleware import RequestGuard
 from workshop_data.navigation.router import router as navigation_router
+from workshop_data.ops.logging import configure_logging
+from workshop_data.ops.observer import RequestObserver
 from workshop_data.ops.router import router as ops_router
 from workshop_data.progress.router import router as progress_router
 from workshop_data.settings import Settings
@@ -142,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         allowed_origins=settings.allowed_origins,
     )
+    # Added last, so outermost: requests the guard refuses are timed and logged too.
+    app.add_middleware(RequestObserver)
     static_dir = settings.static_dir or _REPO_WEB_DIST
     if (static_dir / "index.html").is_file():
         app.mount("/", SinglePageApp(directory=static_dir, html=True), name="web")
@@ -150,4 +154,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def create_app_from_environment() -> FastAPI:
     """The factory `workshop-data serve` hands to uvicorn (once per worker process)."""
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,6 +1,7 @@
 import asyncio
 import os
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,6 +93,9 @@ def serve(
     os.environ["WORKSHOP_DATA_DATABASE_URL"] = settings.database_url
     if not no_migrate:
         _migrate(settings)
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker writes its metrics here and /metrics adds them up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="workshop-data-metrics-")
     uvicorn.run(
         "workshop_data.app:create_app_from_environment",
         factory=True,
@@ -101,6 +105,7 @@ def serve(
         log_level=settings.log_level,
         proxy_headers=True,
         server_header=False,
+        access_log=False,  # the app logs every request as JSON, with its request id
     )
 
 

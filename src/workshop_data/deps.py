@@ -70,6 +70,7 @@ async def get_current_user(request: Request, settings: SettingsDep) -> User:
         async with engine.connect() as conn:
             user = await auth_service.user_for_session(conn, token, settings.session_ttl_seconds)
         if user is not None:
+            request.state.user_id = user.id
             return user
     raise NotAuthenticated("You are not signed in, or your session has expired.")
 

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     static_dir: Path | None = None
 
     log_level: str = "info"
+    metrics_enabled: bool = True
 
     @field_validator("database_url")
     @classmethod

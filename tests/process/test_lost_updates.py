@@ -68,3 +68,24 @@ async def test_concurrent_clients_never_lose_an_update(
     # Every successful save raised the version by exactly one, and no two shared a version.
     assert final["version"] == len(successes)
     assert sorted(successes) == list(range(1, len(successes) + 1))
+
+
+async def test_metrics_add_up_across_workers(backend: Backend, make_account: MakeAccount) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("several workers run on PostgreSQL")
+    account = await make_account()
+    with ServerProcess(backend.database_url, workers=2) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            await client.post(
+                "/api/auth/login",
+                json={"username": account.username, "password": account.password},
+            )
+            for n in range(40):
+                response = await client.post(
+                    "/api/workshop-data/step",
+                    json={"workshopType": "ast", "stepId": "2-1", "data": {"n": n}},
+                    headers={"Connection": "close"},  # spread the saves over both workers
+                )
+                assert response.status_code == 200
+            text = (await client.get("/metrics")).text
+    assert 'workshop_data_saves_total{workshop_type="ast"} 40.0' in text

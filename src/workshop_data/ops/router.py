@@ -4,7 +4,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.auth.schemas import OkResponse
-from workshop_data.errors import DomainError
+from workshop_data.errors import DomainError, NotFound
+from workshop_data.ops.metrics import render
 
 router = APIRouter(tags=["operations"])
 
@@ -18,6 +19,15 @@ class NotReady(DomainError):
 async def healthz() -> Response:
     """The process is up."""
     return api_response(OkResponse())
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics (off with WORKSHOP_DATA_METRICS_ENABLED=false)."""
+    if not request.app.state.settings.metrics_enabled:
+        raise NotFound("There is nothing at this address.")
+    body, content_type = render()
+    return Response(body, media_type=content_type)
 
 
 @router.get("/readyz", response_model=OkResponse, responses={503: {"model": ErrorResponse}})

@@ -12,7 +12,8 @@ from workshop_data.deps import (
     json_body,
     openapi_body,
 )
-from workshop_data.errors import InvalidInput
+from workshop_data.errors import Conflict, InvalidInput, WorkshopLocked
+from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
 from workshop_data.step_data import service
 from workshop_data.step_data.schemas import (
     MAX_REQUEST_ID_LENGTH,
@@ -94,14 +95,22 @@ async def save_step(
 ) -> Response:
     step = catalog.step(body.workshop_type, body.step_id)
     service.check_step_document(body.data, limits)
-    record = await service.save_step(
-        db,
-        user_id=user.id,
-        step=step,
-        data=body.data,
-        base_version=_base_version(body.base_version, if_match),
-        request_id=_request_id(idempotency_key, body.request_id),
-    )
+    try:
+        record = await service.save_step(
+            db,
+            user_id=user.id,
+            step=step,
+            data=body.data,
+            base_version=_base_version(body.base_version, if_match),
+            request_id=_request_id(idempotency_key, body.request_id),
+        )
+    except Conflict:
+        CONFLICTS.inc()
+        raise
+    except WorkshopLocked:
+        LOCKED.inc()
+        raise
+    SAVES.labels(step.workshop_type).inc()
     return api_response(
         SaveStepResponse(
             data=_record_out(record),

@@ -1,0 +1,100 @@
+"""Request ids, structured logs and Prometheus metrics."""
+
+import json
+import logging
+import re
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.api.conftest import new_client, save
+from tests.conftest import Account, Backend
+from workshop_data.app import create_app
+from workshop_data.ops.logging import REQUEST_LOGGER, configure_logging
+
+
+def metric(text: str, name: str, labels: str = "") -> float:
+    match = re.search(rf"^{re.escape(name + labels)} ([0-9.e+]+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_request_id_is_echoed_or_made(anon: httpx.AsyncClient) -> None:
+    given = await anon.get("/healthz", headers={"X-Request-ID": "trace-42"})
+    assert given.headers["x-request-id"] == "trace-42"
+    made = await anon.get("/healthz")
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+    hostile = await anon.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert re.fullmatch(r"[0-9a-f]{32}", hostile.headers["x-request-id"])
+
+
+async def test_every_request_is_logged_with_its_id_and_user(
+    alice: httpx.AsyncClient, accounts: dict[str, Account], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger=REQUEST_LOGGER):
+        response = await alice.post(
+            "/api/workshop-data/step",
+            json={"workshopType": "ia", "stepId": "ia-3-4", "data": {"a": "secret text"}},
+            headers={"X-Request-ID": "req-1"},
+        )
+    assert response.status_code == 200
+    records = [r for r in caplog.records if getattr(r, "request_id", None) == "req-1"]
+    assert len(records) == 1
+    record = records[0]
+    assert record.method == "POST"  # type: ignore[attr-defined]
+    assert record.route == "/api/workshop-data/step"  # type: ignore[attr-defined]
+    assert record.status == 200  # type: ignore[attr-defined]
+    assert record.user_id == accounts["alice"].id  # type: ignore[attr-defined]
+    assert record.latency_ms >= 0  # type: ignore[attr-defined]
+    assert "secret text" not in caplog.text
+    assert alice.cookies["wd_session"] not in caplog.text
+
+
+def test_log_lines_are_json(capsys: pytest.CaptureFixture[str]) -> None:
+    logger = logging.getLogger("workshop_data")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    try:
+        configure_logging("info")
+        logging.getLogger(REQUEST_LOGGER).info(
+            "request", extra={"request_id": "abc", "status": 201}
+        )
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    entry = json.loads(line)
+    assert entry["message"] == "request"
+    assert entry["request_id"] == "abc"
+    assert entry["status"] == 201
+    assert entry["level"] == "INFO"
+
+
+async def test_metrics_count_requests_saves_conflicts_and_locks(
+    app: FastAPI, alice: httpx.AsyncClient
+) -> None:
+    async with new_client(app) as scraper:
+        before = (await scraper.get("/metrics")).text
+        assert (await save(alice, {"a": "1"})).status_code == 200
+        assert (await save(alice, {"a": "2"}, baseVersion=0)).status_code == 409
+        await alice.post("/api/workshop-data/complete/ia")
+        assert (await save(alice, {"a": "3"})).status_code == 423
+        after = await scraper.get("/metrics")
+    assert after.status_code == 200
+    assert after.headers["content-type"].startswith("text/plain")
+    text = after.text
+    saves, ia = "workshop_data_saves_total", '{workshop_type="ia"}'
+    assert metric(text, saves, ia) - metric(before, saves, ia) == 1
+    conflicts = "workshop_data_version_conflicts_total"
+    assert metric(text, conflicts) - metric(before, conflicts) == 1
+    locked = "workshop_data_locked_rejections_total"
+    assert metric(text, locked) - metric(before, locked) == 1
+    ok = 'workshop_data_requests_total{method="POST",route="/api/workshop-data/step",status="200"}'
+    assert metric(text, ok) - metric(before, ok) == 1
+
+
+async def test_metrics_can_be_switched_off(backend: Backend) -> None:
+    app = create_app(backend.settings(metrics_enabled=False))
+    try:
+        async with new_client(app) as client:
+            assert (await client.get("/metrics")).status_code == 404
+    finally:
+        await app.state.engine.dispose()
