@@ -2,6 +2,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request, Response
@@ -87,6 +88,34 @@ def _camel(details: dict[str, object]) -> dict[str, object]:
     return {camel(key): value for key, value in details.items()}
 
 
+def _document_validation_errors_as_400(app: FastAPI) -> None:
+    """FastAPI documents a 422 for invalid parameters; this API answers those with a 400 in
+    the common error shape (see `validation_error`), so the schema says that instead."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        error = {
+            "description": "The request is not valid",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+            },
+        }
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if responses.pop("422", None) is not None:
+                    responses.setdefault("400", error)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 class SinglePageApp(StaticFiles):
     """Static files; any other non-API path gets index.html so client routes survive reload."""
 
@@ -129,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.login_rate_limit, settings.rate_limit_storage_url
     )
     _install_error_handlers(app)
+    _document_validation_errors_as_400(app)
     for router in (auth_router, catalog_router, step_data_router, progress_router, ops_router):
         app.include_router(router)
     for router in (

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -76,6 +76,7 @@ async def get_current_user(request: Request, settings: SettingsDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+UserIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="a user's id")]
 
 
 async def get_admin(user: CurrentUser) -> User:

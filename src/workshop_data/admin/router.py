@@ -20,6 +20,7 @@ from workshop_data.deps import (
     AutocommitDbDep,
     CatalogDep,
     DbDep,
+    UserIdPath,
     json_body,
     openapi_body,
 )
@@ -122,7 +123,7 @@ async def create_user(
 
 
 @router.get("/users/{user_id}", response_model=AccountResponse, responses=_ERRORS_404)
-async def get_user(user_id: int, _admin: AdminUser, db: AutocommitDbDep) -> Response:
+async def get_user(user_id: UserIdPath, _admin: AdminUser, db: AutocommitDbDep) -> Response:
     return api_response(AccountResponse(user=account_out(await service.get_account(db, user_id))))
 
 
@@ -133,7 +134,7 @@ async def get_user(user_id: int, _admin: AdminUser, db: AutocommitDbDep) -> Resp
     openapi_extra=openapi_body(UpdateAccountRequest),
 )
 async def update_user(
-    user_id: int,
+    user_id: UserIdPath,
     _admin: AdminUser,
     body: Annotated[UpdateAccountRequest, Depends(json_body(UpdateAccountRequest))],
     db: DbDep,
@@ -149,7 +150,7 @@ async def update_user(
     response_model=DeletedAccountResponse,
     responses={**_ERRORS_404, 409: {"model": ErrorResponse}},
 )
-async def delete_user(user_id: int, _admin: AdminUser, db: DbDep) -> Response:
+async def delete_user(user_id: UserIdPath, _admin: AdminUser, db: DbDep) -> Response:
     """Delete the user and everything they own. The last admin cannot be deleted (409)."""
     account = await service.delete_account(db, user_id)
     return api_response(DeletedAccountResponse(deleted=account_out(account)))
@@ -161,7 +162,11 @@ async def delete_user(user_id: int, _admin: AdminUser, db: DbDep) -> Response:
     responses=_ERRORS_404,
 )
 async def user_step_data(
-    user_id: int, workshop_type: str, _admin: AdminUser, db: AutocommitDbDep, catalog: CatalogDep
+    user_id: UserIdPath,
+    workshop_type: str,
+    _admin: AdminUser,
+    db: AutocommitDbDep,
+    catalog: CatalogDep,
 ) -> Response:
     workshop = catalog.check_workshop_type(workshop_type)
     owner = await existing_user(db, user_id)
@@ -175,7 +180,11 @@ async def user_step_data(
     responses=_ERRORS_404,
 )
 async def reopen_workshop(
-    user_id: int, workshop_type: str, admin: AdminUser, db: AutocommitDbDep, catalog: CatalogDep
+    user_id: UserIdPath,
+    workshop_type: str,
+    admin: AdminUser,
+    db: AutocommitDbDep,
+    catalog: CatalogDep,
 ) -> Response:
     """Unlock a completed workshop so the participant can change it again."""
     workshop = catalog.check_workshop_type(workshop_type)

@@ -2,7 +2,7 @@ import orjson
 from fastapi import APIRouter, Response
 
 from workshop_data.api_schema import ErrorResponse
-from workshop_data.deps import AutocommitDbDep, CatalogDep, CurrentUser
+from workshop_data.deps import AutocommitDbDep, CatalogDep, CurrentUser, UserIdPath
 from workshop_data.export import service
 from workshop_data.export.schemas import ExportData
 from workshop_data.timeutil import utc_now
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/export", tags=["export"])
     },
 )
 async def export_user(
-    user_id: int, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+    user_id: UserIdPath, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
 ) -> Response:
     """Everything the user entered. For the user, their facilitator and administrators."""
     owner = await readable_user(db, user, user_id)

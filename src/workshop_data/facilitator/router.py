@@ -9,7 +9,7 @@ from workshop_data.admin import service as admin_service
 from workshop_data.admin.router import Page, PageSize, Search, account_list, user_steps_response
 from workshop_data.admin.schemas import AccountListResponse, UserStepsResponse
 from workshop_data.api_schema import ErrorResponse, api_response
-from workshop_data.deps import AutocommitDbDep, CatalogDep, CurrentUser
+from workshop_data.deps import AutocommitDbDep, CatalogDep, CurrentUser, UserIdPath
 from workshop_data.errors import Forbidden
 from workshop_data.navigation import service as navigation_service
 from workshop_data.navigation.router import progress_response
@@ -61,7 +61,7 @@ async def list_participants(
     responses={**_ERRORS, 404: {"model": ErrorResponse}},
 )
 async def participant_step_data(
-    user_id: int,
+    user_id: UserIdPath,
     workshop_type: str,
     facilitator: FacilitatorUser,
     db: AutocommitDbDep,
@@ -79,7 +79,7 @@ async def participant_step_data(
     responses={**_ERRORS, 404: {"model": ErrorResponse}},
 )
 async def participant_progress(
-    user_id: int,
+    user_id: UserIdPath,
     workshop_type: str,
     facilitator: FacilitatorUser,
     db: AutocommitDbDep,
