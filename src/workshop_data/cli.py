@@ -12,11 +12,12 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from workshop_data.admin import service as admin_service
 from workshop_data.catalog.service import Catalog, load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.demo import create_demo_users
-from workshop_data.errors import DomainError
+from workshop_data.errors import DomainError, NotFound
 from workshop_data.export import service as export_service
 from workshop_data.settings import Settings
 from workshop_data.users import service as users_service
@@ -24,8 +25,12 @@ from workshop_data.users.schemas import ROLES
 
 T = TypeVar("T")
 
-app = typer.Typer(help="Workshop Data: the persistence service of the workshop platform.")
-users_app = typer.Typer(help="Manage user accounts.")
+# No local variables in tracebacks: they would print passwords and database URLs.
+app = typer.Typer(
+    help="Workshop Data: the persistence service of the workshop platform.",
+    pretty_exceptions_show_locals=False,
+)
+users_app = typer.Typer(help="Manage user accounts.", pretty_exceptions_show_locals=False)
 app.add_typer(users_app, name="users")
 
 DatabaseUrl = Annotated[
@@ -44,9 +49,12 @@ def _settings(database_url: str | None) -> Settings:
 
 
 def _run(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run `work` on an up-to-date database (a new SQLite file needs no separate migrate)."""
+
     async def main() -> T:
         engine = create_engine(settings)
         try:
+            await upgrade_to_head(engine)
             async with engine.connect() as conn:
                 return await work(conn)
         finally:
@@ -113,7 +121,6 @@ def serve(
 def demo(database_url: DatabaseUrl = None) -> None:
     """Create a demo admin and participant if there are no users yet; print their passwords."""
     settings = _settings(database_url)
-    _migrate(settings)
     catalog = load_catalog(settings.catalog_path)
     created = _run(settings, lambda conn: create_demo_users(conn, catalog))
     if not created:
@@ -156,10 +163,15 @@ def users_list(database_url: DatabaseUrl = None) -> None:
 def users_delete(
     username: Annotated[str, typer.Option()], database_url: DatabaseUrl = None
 ) -> None:
-    """Delete a user and everything they entered."""
-    if not _run(_settings(database_url), lambda conn: users_service.delete_user(conn, username)):
-        typer.echo(f"error: no user '{username}'", err=True)
-        raise typer.Exit(code=1)
+    """Delete a user and everything they entered (never the last administrator)."""
+
+    async def delete(conn: AsyncConnection) -> None:
+        user = await users_service.get_user_by_username(conn, username)
+        if user is None:
+            raise NotFound(f"no user '{username}'")
+        await admin_service.delete_account(conn, user.id)
+
+    _run(_settings(database_url), delete)
     typer.echo(f"deleted '{username}' and all of their data")
 
 

@@ -58,6 +58,28 @@ def test_users_create_list_delete(tmp_path: Path) -> None:
     assert cli("users", "delete", "--username", "sam", database_url=url).returncode == 1
 
 
+def test_the_last_admin_cannot_be_deleted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'admins.db'}"
+    for name in ("boss", "deputy"):
+        created = cli(
+            "users",
+            "create",
+            "--username",
+            name,
+            "--password",
+            "long-password",
+            "--role",
+            "admin",
+            database_url=url,
+        )
+        assert created.returncode == 0, created.stderr
+    assert cli("users", "delete", "--username", "deputy", database_url=url).returncode == 0
+    last = cli("users", "delete", "--username", "boss", database_url=url)
+    assert last.returncode == 1
+    assert "last administrator" in last.stderr
+    assert "boss" in cli("users", "list", database_url=url).stdout
+
+
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
     result = cli("migrate", database_url="mysql://root@localhost/x")
     assert result.returncode != 0

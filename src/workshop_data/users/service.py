@@ -5,7 +5,7 @@ from typing import Any
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -169,10 +169,3 @@ async def list_users(conn: AsyncConnection) -> list[User]:
 
 async def count_users(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
-
-
-async def delete_user(conn: AsyncConnection, username: str) -> bool:
-    """Delete the user; the foreign keys cascade to every row the user owns."""
-    result = await conn.execute(delete(users).where(users.c.username == username))
-    await conn.commit()
-    return result.rowcount > 0
