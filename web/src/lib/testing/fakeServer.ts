@@ -1,0 +1,183 @@
+/**
+ * A scripted stand-in for the step data API, for the controller's tests: it stores one
+ * document per step, enforces baseVersion like the real server, records every request, and
+ * can be told to fail.
+ */
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  body: Record<string, unknown> | null;
+  headers: Record<string, string>;
+  keepalive: boolean;
+}
+
+type Failure = { kind: 'status'; status: number; body?: Record<string, unknown>; headers?: Record<string, string> } | { kind: 'network' };
+
+export class FakeServer {
+  readonly requests: RecordedRequest[] = [];
+  readonly docs = new Map<string, { data: Record<string, unknown>; version: number; lastRequestId: string | null }>();
+  private failures: { match: (r: RecordedRequest) => boolean; failure: Failure }[] = [];
+  /** Saves wait for this before answering, when set (to hold a save in flight). */
+  gate: Promise<void> | null = null;
+
+  fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = String(input);
+    const headers = (init.headers ?? {}) as Record<string, string>;
+    const request: RecordedRequest = {
+      method: init.method ?? 'GET',
+      url,
+      body: typeof init.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : null,
+      headers,
+      keepalive: Boolean(init.keepalive),
+    };
+    this.requests.push(request);
+    const index = this.failures.findIndex((f) => f.match(request));
+    if (index >= 0) {
+      const failure = this.failures.splice(index, 1)[0]!.failure;
+      if (failure.kind === 'network') throw new TypeError('Failed to fetch');
+      return json(failure.status, failure.body ?? { success: false, error: `Failure ${failure.status}`, code: 'x' }, failure.headers);
+    }
+    if (request.method === 'POST' && this.gate) await this.gate;
+    return request.method === 'GET' ? this.load(url) : this.save(request);
+  };
+
+  /** The next `count` requests of `method` fail as given. */
+  fail(method: 'GET' | 'POST', failure: Failure, count = 1): void {
+    for (let i = 0; i < count; i += 1) this.failures.push({ match: (r) => r.method === method, failure });
+  }
+
+  clearFailures(): void {
+    this.failures = [];
+  }
+
+  saves(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === 'POST');
+  }
+
+  put(stepKey: string, data: Record<string, unknown>, version: number): void {
+    this.docs.set(stepKey, { data, version, lastRequestId: null });
+  }
+
+  private load(url: string): Response {
+    const match = /\/api\/workshop-data\/step\/([^/]+)\/([^/?]+)/.exec(url);
+    const key = match ? `${match[1]}:${decodeURIComponent(match[2] ?? '')}` : '';
+    const doc = this.docs.get(key);
+    return json(200, {
+      success: true,
+      data: doc ? structuredClone(doc.data) : null,
+      version: doc?.version ?? null,
+      updatedAt: doc ? '2026-01-01T00:00:00.000000Z' : null,
+    });
+  }
+
+  private save(request: RecordedRequest): Response {
+    const body = request.body ?? {};
+    const key = `${String(body.workshopType)}:${String(body.stepId)}`;
+    const doc = this.docs.get(key);
+    const base = body.baseVersion as number | undefined;
+    const requestId = (request.headers['Idempotency-Key'] ?? body.requestId ?? null) as string | null;
+    const current = doc?.version ?? 0;
+    if (base !== undefined && base !== current) {
+      if (doc && requestId && doc.lastRequestId === requestId) return this.record(key);
+      return json(409, {
+        success: false,
+        code: 'version_conflict',
+        error: 'This step was changed elsewhere since you loaded it.',
+        current: { data: doc ? structuredClone(doc.data) : null, version: doc?.version ?? null, updatedAt: null },
+      });
+    }
+    const data = structuredClone(body.data as Record<string, unknown>);
+    const changed = !doc || JSON.stringify(doc.data) !== JSON.stringify(data);
+    this.docs.set(key, { data, version: changed ? current + 1 : current, lastRequestId: requestId });
+    return this.record(key);
+  }
+
+  private record(key: string): Response {
+    const doc = this.docs.get(key)!;
+    const [workshopType, stepId] = key.split(':');
+    return json(200, {
+      success: true,
+      saved: true,
+      data: {
+        id: 1,
+        userId: 1,
+        workshopType,
+        stepId,
+        data: structuredClone(doc.data),
+        version: doc.version,
+        createdAt: '2026-01-01T00:00:00.000000Z',
+        updatedAt: `2026-01-01T00:00:${String(doc.version).padStart(2, '0')}.000000Z`,
+      },
+    });
+  }
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
+}
+
+/** A Storage in memory. */
+export class MemoryStorage implements Storage {
+  private items = new Map<string, string>();
+  get length(): number {
+    return this.items.size;
+  }
+  clear(): void {
+    this.items.clear();
+  }
+  getItem(key: string): string | null {
+    return this.items.get(key) ?? null;
+  }
+  key(index: number): string | null {
+    return [...this.items.keys()][index] ?? null;
+  }
+  removeItem(key: string): void {
+    this.items.delete(key);
+  }
+  setItem(key: string, value: string): void {
+    this.items.set(key, value);
+  }
+}
+
+/** Page events the test fires by hand. */
+export class FakeEvents {
+  private listeners = new Map<string, Set<() => void>>();
+  addEventListener(type: string, listener: () => void): void {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type)!.add(listener);
+  }
+  removeEventListener(type: string, listener: () => void): void {
+    this.listeners.get(type)?.delete(listener);
+  }
+  fire(type: string): void {
+    this.listeners.get(type)?.forEach((listener) => listener());
+  }
+}
+
+/** BroadcastChannels that deliver to every other channel of the same name in this hub. */
+export class ChannelHub {
+  private channels: { name: string; channel: { onmessage: ((event: MessageEvent) => void) | null } }[] = [];
+  create = (name: string) => {
+    const entry = {
+      name,
+      channel: {
+        onmessage: null as ((event: MessageEvent) => void) | null,
+        postMessage: (message: unknown) => {
+          for (const other of this.channels) {
+            if (other.name === name && other.channel !== entry.channel) {
+              other.channel.onmessage?.({ data: structuredClone(message) } as MessageEvent);
+            }
+          }
+        },
+        close: () => {
+          this.channels = this.channels.filter((c) => c !== entry);
+        },
+      },
+    };
+    this.channels.push(entry);
+    return entry.channel;
+  };
+}
