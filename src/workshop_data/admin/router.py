@@ -26,7 +26,6 @@ from workshop_data.deps import (
 )
 from workshop_data.progress.router import status_out
 from workshop_data.step_data import service as step_service
-from workshop_data.step_data.schemas import StepSummary
 from workshop_data.timeutil import iso
 from workshop_data.users.access import existing_user
 
@@ -68,21 +67,7 @@ def account_list(
 def user_steps_response(
     user_id: int, workshop_type: str, records: list[step_service.StepRecord]
 ) -> UserStepsResponse:
-    return UserStepsResponse(
-        user_id=user_id,
-        workshop_type=workshop_type,
-        step_data={r.step_id: r.data for r in records},
-        steps={
-            r.step_id: StepSummary(
-                data=r.data,
-                version=r.version,
-                created_at=iso(r.created_at),
-                updated_at=iso(r.updated_at),
-            )
-            for r in records
-        },
-        total_steps=len(records),
-    )
+    return UserStepsResponse.of(workshop_type, records, user_id=user_id)
 
 
 @router.get("/users", response_model=AccountListResponse, responses=_ERRORS)

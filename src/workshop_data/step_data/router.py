@@ -21,7 +21,6 @@ from workshop_data.step_data.schemas import (
     SaveStepResponse,
     StepDataResponse,
     StepRecordOut,
-    StepSummary,
     VersionConflictResponse,
     WorkshopLockedResponse,
     WorkshopStepsResponse,
@@ -160,19 +159,4 @@ async def list_steps(
 ) -> Response:
     workshop = catalog.check_workshop_type(workshop_type)
     records = await service.list_steps(db, user.id, workshop)
-    return api_response(
-        WorkshopStepsResponse(
-            workshop_type=workshop,
-            step_data={r.step_id: r.data for r in records},
-            steps={
-                r.step_id: StepSummary(
-                    data=r.data,
-                    version=r.version,
-                    created_at=iso(r.created_at),
-                    updated_at=iso(r.updated_at),
-                )
-                for r in records
-            },
-            total_steps=len(records),
-        )
-    )
+    return api_response(WorkshopStepsResponse.of(workshop, records))

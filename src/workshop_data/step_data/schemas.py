@@ -1,8 +1,11 @@
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Self
 
 from pydantic import ConfigDict, Field
 
 from workshop_data.api_schema import CamelModel
+from workshop_data.step_data.service import StepRecord
+from workshop_data.timeutil import iso
 
 MAX_REQUEST_ID_LENGTH = 100
 
@@ -72,6 +75,24 @@ class WorkshopStepsResponse(CamelModel):
     step_data: dict[str, dict[str, Any]]
     steps: dict[str, StepSummary]
     total_steps: int
+
+    @classmethod
+    def of(cls, workshop_type: str, records: Sequence[StepRecord], **extra: Any) -> Self:
+        return cls(
+            workshop_type=workshop_type,
+            step_data={r.step_id: r.data for r in records},
+            steps={
+                r.step_id: StepSummary(
+                    data=r.data,
+                    version=r.version,
+                    created_at=iso(r.created_at),
+                    updated_at=iso(r.updated_at),
+                )
+                for r in records
+            },
+            total_steps=len(records),
+            **extra,
+        )
 
 
 class CurrentVersion(CamelModel):
