@@ -105,11 +105,35 @@ async def test_text_typed_just_before_closing_the_page_is_kept(
     assert stored["data"]["howReflection"] == "Typed, then the tab closed"  # type: ignore[index]
 
 
-async def test_offline_typing_is_shown_after_reload_and_reaches_the_server(
+async def test_offline_typing_is_shown_after_an_offline_reload_and_reaches_the_server(
     context: BrowserContext, e2e_server: ServerProcess, new_user: NewUser
 ) -> None:
-    """Offline here means the API cannot be reached (requests fail at the network level); the
-    page itself comes from the same server, so only API calls are cut."""
+    account = await new_user()
+    page = await context.new_page()
+    await sign_in(page, e2e_server, account, "ia/ia-3-4")
+    # The service worker keeps the app shell, so the page reloads with no network at all.
+    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
+
+    await context.set_offline(True)
+    await page.get_by_label("What do you envision?").fill("Written with no network")
+    await expect(save_state(page)).to_have_text(OFFLINE, timeout=10_000)
+    await page.reload()
+    await expect(page.get_by_label("What do you envision?")).to_have_value(
+        "Written with no network", timeout=10_000
+    )
+    await expect(save_state(page)).to_have_text(OFFLINE)
+    await screenshot(page, "ia-3-4-offline")
+
+    await context.set_offline(False)
+    await expect(save_state(page)).to_have_text(SAVED, timeout=15_000)
+    stored = await server_copy(e2e_server, account, "ia/ia-3-4")
+    assert stored["data"]["whatReflection"] == "Written with no network"  # type: ignore[index]
+
+
+async def test_typing_while_the_server_is_unreachable_is_kept_and_sent_later(
+    context: BrowserContext, e2e_server: ServerProcess, new_user: NewUser
+) -> None:
+    """The browser is online but every API request fails at the network level."""
     account = await new_user()
     page = await context.new_page()
     await sign_in(page, e2e_server, account, "ia/ia-3-4")
@@ -125,7 +149,6 @@ async def test_offline_typing_is_shown_after_reload_and_reaches_the_server(
         "Written with no network", timeout=10_000
     )
     await expect(save_state(page)).to_have_text(OFFLINE)
-    await screenshot(page, "ia-3-4-offline")
 
     await context.unroute("**/api/**", cut)
     await page.evaluate("window.dispatchEvent(new Event('online'))")
