@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  esbuild: { jsx: 'automatic' },
+  oxc: { jsx: { runtime: 'automatic' } },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
   server: {
+    // `npm run dev` with the API served by `workshop-data serve` on its default port.
     proxy: { '/api': 'http://127.0.0.1:8000' },
   },
   test: {

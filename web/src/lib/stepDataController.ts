@@ -1,5 +1,13 @@
-import { defaultStorage, journalKey, readJournal, removeJournal, writeJournal } from './journal';
-import { jsonEqual, threeWayMerge } from './merge';
+import {
+  clearJournal as clearStoredJournal,
+  defaultStorage,
+  journalKey,
+  readJournal,
+  removeJournal,
+  removeJournalIfHolds,
+  writeJournal,
+} from './journal';
+import { fingerprint, jsonEqual, threeWayMerge } from './merge';
 import type {
   ChannelLike,
   PageEvents,
@@ -13,31 +21,51 @@ import type {
 /** Browsers cap keepalive request bodies at 64 KiB in total; stay under it. */
 export const KEEPALIVE_LIMIT_BYTES = 60 * 1024;
 
-const RETRYABLE_STATUSES = new Set([408, 429]);
+/** How many sent-but-unconfirmed snapshots are remembered (as fingerprints). */
+const MAX_UNCONFIRMED = 8;
+/** A Retry-After beyond this is taken as this. */
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
+/** An answer from the server that was not a success. */
 export class HttpError extends Error {
   constructor(
     message: string,
     readonly status: number,
     readonly body: Record<string, unknown> | null,
+    /** The answer's Retry-After, in ms, when it had one. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'HttpError';
   }
 }
 
-function isRetryable(error: unknown): boolean {
-  if (!(error instanceof HttpError)) return true; // the network failed
-  return error.status >= 500 || RETRYABLE_STATUSES.has(error.status);
+/** Network errors, 5xx, 408 and 429 are worth retrying; other answers are final. */
+export function isRetryable(error: unknown): boolean {
+  if (!(error instanceof HttpError)) return true;
+  return error.status >= 500 || error.status === 408 || error.status === 429;
 }
 
-function newRequestId(random: () => number): string {
-  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  return `${Date.now().toString(36)}-${Math.floor(random() * 1e12).toString(36)}`;
+/** Retry-After as delta-seconds or an HTTP date, in ms from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | null {
+  if (!value) return null;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.min(MAX_RETRY_AFTER_MS, Number(text) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at - now));
 }
 
 function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function byteLength(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof HttpError) return error.message;
+  return 'the network is unavailable';
 }
 
 interface SaveResponse<T extends object> {
@@ -52,21 +80,50 @@ interface LoadResponse {
   updatedAt: string | null;
 }
 
-interface BroadcastMessage {
+/** What a tab that saved tells the user's other tabs. */
+export interface BroadcastMessage {
   workshopType: string;
   stepId: string;
   data: Record<string, unknown>;
   version: number;
 }
 
+type SendOutcome = 'done' | 'again' | 'stop';
+
+/** Controllers that are started (mounted), for saveAllNow(). */
+const active = new Set<StepDataController<object>>();
+
+/**
+ * Save every mounted step at once (before signing out or completing a workshop). Resolves when
+ * the server has answered; true when nothing is left unsaved.
+ */
+export async function saveAllNow(): Promise<boolean> {
+  const controllers = [...active];
+  await Promise.all(controllers.map((controller) => controller.saveNow()));
+  return controllers.every((controller) => !controller.getSnapshot().hasPendingChanges);
+}
+
+/**
+ * Forget a user's unsaved changes on this device: call it at sign-out, so the next person on
+ * the device finds nothing. Mounted steps of that user stop journalling and will not send
+ * anything when they unmount. Without a user: everyone's.
+ */
+export function clearJournal(userId?: string | number | null, storage: Storage | null = defaultStorage()): void {
+  for (const controller of active) {
+    if (userId == null || String(controller.userId) === String(userId)) controller.discardLocal(storage);
+  }
+  clearStoredJournal(userId, storage);
+}
+
 /**
  * Keeps one workshop step of one participant in step with the server. Framework-free:
  * `useWorkshopStepData` is a thin React binding over it.
  *
- * Local edits go to `data` at once and to the local journal; a debounced save (bounded by
- * maxWaitMs) sends the newest snapshot with the version it was based on. One save is in
- * flight at a time; a 409 is merged field by field and sent again; network errors, 5xx,
- * 408 and 429 are retried with exponential backoff and jitter.
+ * Edits go to `data` at once and to the local journal; a debounced save (bounded by maxWaitMs)
+ * sends the newest snapshot with the version it is based on. One save is in flight at a time;
+ * an answer is applied only if it is not older than what this page already knows; a 409 is
+ * merged field by field and sent again; network errors, 5xx, 408 and 429 are retried with
+ * exponential backoff and jitter.
  */
 export class StepDataController<T extends object> {
   private state: StepDataState<T>;
@@ -76,25 +133,45 @@ export class StepDataController<T extends object> {
   private readonly fetchFn: typeof fetch;
   private readonly storage: Storage | null;
   private readonly random: () => number;
+  private readonly now: () => number;
   private readonly events: PageEvents | null;
   private readonly page: { visibilityState: string } | null;
   private readonly createChannel: ((name: string) => ChannelLike) | null;
 
-  /** The server's data as last confirmed, merged over initialData: the base of merges. */
+  /** The newest server copy this page knows (merged over initialData): the base of merges. */
   private serverData: T | null = null;
   private serverVersion = 0;
   private serverLoaded = false;
+  /** Before the load: the server copy the journal's edits started from, if any. */
+  private journalBase: { data: T | null; version: number } | null = null;
+  /** Before the load: the journal or this page changed something. */
+  private localEdits: boolean;
+  /** Fingerprints of snapshots sent and not yet confirmed, oldest first. */
+  private unconfirmed: string[];
+
+  private everSaved = false;
+  private locked = false;
+  private lockMessage: string | null = null;
+  private failure: { network: boolean; message: string } | null = null;
+  private conflictPending = false;
+  private inFlight = false;
 
   private debounceTimer: ReturnType<typeof setTimeout> | null = null;
   private maxWaitTimer: ReturnType<typeof setTimeout> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryKind: 'load' | 'save' | null = null;
   private retryAttempt = 0;
-  private inFlight: Promise<void> | null = null;
-  private saveAgain = false;
-  /** The snapshot being retried and its request id: a retry of the same snapshot reuses it. */
+  private conflictsInRow = 0;
+  /** The running save loop; flush() while it runs asks it to go round once more. */
+  private loop: Promise<void> | null = null;
+  private again = false;
+  /** The last snapshot sent and its request id: a retry of the same snapshot reuses the id. */
   private pending: { data: T; requestId: string } | null = null;
-  private generation = 0;
-  private started = false;
+  private lastExitSend: { fingerprint: string; baseVersion: number } | null = null;
+  private loadSeq = 0;
+  private alive = false;
+  /** clearJournal() was called for this user: keep nothing on the device, send nothing more. */
+  private discarded = false;
   private channel: ChannelLike | null = null;
 
   constructor(
@@ -109,6 +186,7 @@ export class StepDataController<T extends object> {
     this.fetchFn = opts.fetch ?? ((...args) => fetch(...args));
     this.storage = opts.storage === undefined ? defaultStorage() : opts.storage;
     this.random = opts.random ?? Math.random;
+    this.now = opts.now ?? Date.now;
     this.events = opts.events === undefined ? (typeof window === 'undefined' ? null : window) : opts.events;
     this.page = opts.document === undefined ? (typeof document === 'undefined' ? null : document) : opts.document;
     this.createChannel =
@@ -118,8 +196,17 @@ export class StepDataController<T extends object> {
           : (name) => new BroadcastChannel(name)
         : opts.createChannel;
     const journal = readJournal<T>(this.storage, this.key);
+    if (journal) {
+      this.journalBase = {
+        data: journal.base ? this.complete(journal.base) : null,
+        version: typeof journal.baseVersion === 'number' ? journal.baseVersion : 0,
+      };
+    }
+    this.localEdits = journal !== null;
+    this.unconfirmed = Array.isArray(journal?.sent) ? journal.sent.slice(-MAX_UNCONFIRMED) : [];
     this.state = {
-      data: journal ? { ...this.initial, ...journal.data } : clone(this.initial),
+      // What was typed and not confirmed shows at once, before the server answers.
+      data: journal ? this.complete(journal.data) : clone(this.initial),
       status: 'loading',
       loaded: false,
       saving: false,
@@ -134,162 +221,245 @@ export class StepDataController<T extends object> {
 
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
   };
 
   getSnapshot = (): StepDataState<T> => this.state;
 
-  private setState(patch: Partial<StepDataState<T>>): void {
-    const next = { ...this.state, ...patch };
-    next.saving = next.status === 'saving';
-    next.hasPendingChanges = this.isDirty(next.data) || this.pending !== null;
+  /** How many retries in a row have been scheduled since the last success. */
+  get retryAttempts(): number {
+    return this.retryAttempt;
+  }
+
+  /** The user this step belongs to (keys the journal). */
+  get userId(): string | number | null {
+    return this.opts.userId ?? null;
+  }
+
+  /** See clearJournal(). */
+  discardLocal(storage: Storage | null): void {
+    if (storage !== this.storage) return;
+    this.discarded = true;
+    this.clearTimers();
+  }
+
+  private setState(patch: Partial<StepDataState<T>> = {}): void {
+    const data = patch.data ?? this.state.data;
+    const next: StepDataState<T> = {
+      data,
+      status: this.deriveStatus(data),
+      loaded: patch.loaded ?? this.state.loaded,
+      saving: this.inFlight,
+      error: this.locked ? this.lockMessage : (this.failure?.message ?? null),
+      version: this.serverLoaded && this.serverVersion > 0 ? this.serverVersion : null,
+      lastSavedAt: patch.lastSavedAt !== undefined ? patch.lastSavedAt : this.state.lastSavedAt,
+      hasPendingChanges: this.serverLoaded ? this.isDirty(data) : this.localEdits || !jsonEqual(data, this.initial),
+    };
+    const previous = this.state;
+    const same = (Object.keys(next) as (keyof StepDataState<T>)[]).every((k) => next[k] === previous[k]);
+    if (same) return;
     this.state = next;
     this.listeners.forEach((listener) => listener());
+  }
+
+  private deriveStatus(data: T): SaveStatus {
+    if (this.locked) return 'locked';
+    if (!this.serverLoaded) return this.failure ? (this.failure.network ? 'offline' : 'error') : 'loading';
+    if (this.failure && (this.failure.network || !this.inFlight)) return this.failure.network ? 'offline' : 'error';
+    if (this.conflictPending) return 'conflict';
+    if (this.inFlight) return 'saving';
+    if (this.isDirty(data)) return 'dirty';
+    return this.everSaved ? 'saved' : 'idle';
+  }
+
+  /** Call an application callback; its failure must not break saving. */
+  private callback<A>(fn: ((arg: A) => void) | undefined, arg: A): void {
+    if (!fn) return;
+    try {
+      fn(arg);
+    } catch (error) {
+      if (typeof reportError === 'function') reportError(error);
+      else console.error(error);
+    }
   }
 
   private get opts(): StepDataOptions<T> {
     return this.options();
   }
 
+  private get autoSave(): boolean {
+    return this.opts.enableAutoSave !== false;
+  }
+
   // ---- lifecycle --------------------------------------------------------------------------
 
+  /** Begin: load the server copy, listen to the page and to the user's other tabs. */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.generation += 1;
+    if (this.alive) return;
+    this.alive = true;
+    active.add(this as unknown as StepDataController<object>);
     this.events?.addEventListener('online', this.onOnline);
     this.events?.addEventListener('pagehide', this.onPageHide);
     this.events?.addEventListener('visibilitychange', this.onVisibilityChange);
-    if (this.createChannel && this.opts.userId != null) {
-      this.channel = this.createChannel(`workshop-data:${this.opts.userId}`);
-      this.channel.onmessage = (event) => this.onBroadcast(event.data as BroadcastMessage);
+    const userId = this.opts.userId;
+    if (this.createChannel && userId != null) {
+      try {
+        this.channel = this.createChannel(`workshop-data:${userId}`);
+        this.channel.onmessage = (event) => this.onBroadcast(event.data);
+      } catch {
+        this.channel = null;
+      }
     }
     void this.load();
   }
 
-  /** Stop: flush what is unsaved (keepalive, so it survives the page going away). */
+  /** Stop: send what is unsaved (keepalive, so it outlives the page); the journal keeps it too. */
   dispose(): void {
-    if (!this.started) return;
+    if (!this.alive) return;
     this.flushOnExit();
-    this.started = false;
-    this.generation += 1;
+    this.alive = false;
+    active.delete(this as unknown as StepDataController<object>);
+    this.loadSeq += 1;
     this.clearTimers();
     this.events?.removeEventListener('online', this.onOnline);
     this.events?.removeEventListener('pagehide', this.onPageHide);
     this.events?.removeEventListener('visibilitychange', this.onVisibilityChange);
     this.channel?.close();
     this.channel = null;
-    this.inFlight = null;
   }
 
   // ---- public actions ----------------------------------------------------------------------
 
+  /** Change some fields (ignored once the workshop is locked). */
   updateData = (patch: Partial<T> | ((current: T) => Partial<T>)): void => {
     const changes = typeof patch === 'function' ? patch(this.state.data) : patch;
     this.change({ ...this.state.data, ...changes });
   };
 
+  /** Replace the whole document (ignored once the workshop is locked). */
   setData = (next: T | ((current: T) => T)): void => {
     this.change(typeof next === 'function' ? (next as (current: T) => T)(this.state.data) : next);
   };
 
-  /** Save now, without waiting for the debounce. Resolves when the server has answered. */
+  /** Save the newest data now, without waiting for the debounce (or a pending retry).
+   * Resolves when the server has answered; nothing is sent before the load succeeded. */
   saveNow = async (): Promise<void> => {
-    this.clearSaveTimers();
+    if (this.retryKind === 'save') this.clearRetry();
     await this.flush();
   };
 
-  /** Load the server's copy again (pending local changes are merged over it). */
+  /** Load the server copy again; unsaved local edits are merged over it (three-way). */
   reload = async (): Promise<void> => {
-    this.generation += 1;
-    this.inFlight = null;
-    this.clearTimers();
+    if (this.retryKind === 'load') this.clearRetry();
     await this.load();
   };
 
   // ---- loading -----------------------------------------------------------------------------
 
   private async load(): Promise<void> {
-    const generation = this.generation;
-    if (!this.serverLoaded) this.setState({ status: 'loading' });
+    if (!this.alive) return;
+    const seq = ++this.loadSeq;
     let body: LoadResponse;
     try {
-      body = (await this.request('GET', `/api/workshop-data/step/${this.workshopType}/${encodeURIComponent(this.stepId)}`)) as LoadResponse;
+      body = (await this.request(
+        'GET',
+        `/api/workshop-data/step/${encodeURIComponent(this.workshopType)}/${encodeURIComponent(this.stepId)}`,
+      )) as LoadResponse;
     } catch (error) {
-      if (generation !== this.generation) return;
-      // Never save over server data this page has not seen: edits stay in the journal only.
-      this.setState({
-        status: isRetryable(error) && !(error instanceof HttpError) ? 'offline' : 'error',
-        error: `Could not load your saved work: ${describe(error)}`,
-      });
-      if (isRetryable(error)) this.scheduleRetry(() => this.load(), error);
+      if (seq !== this.loadSeq || !this.alive) return;
+      // Never save over a server copy this page has not seen: edits go to the journal only.
+      this.failure = { network: !(error instanceof HttpError), message: `Could not load your saved work: ${describe(error)}` };
+      this.setState();
+      if (isRetryable(error)) this.scheduleRetry('load', error);
       return;
     }
-    if (generation !== this.generation) return;
+    if (seq !== this.loadSeq || !this.alive) return;
     this.retryAttempt = 0;
-    const server = { ...this.initial, ...(body.data ?? {}) } as T;
-    this.serverData = server;
-    this.serverVersion = body.version ?? 0;
-    this.serverLoaded = true;
-    const journal = readJournal<T>(this.storage, this.key);
-    let data = server;
-    if (journal && !jsonEqual({ ...this.initial, ...journal.data }, server)) {
-      const mine = { ...this.initial, ...journal.data } as T;
-      data =
-        journal.baseVersion === this.serverVersion
-          ? mine
-          : threeWayMerge({ ...this.initial, ...(journal.base ?? {}) }, mine, server).merged;
-    } else if (journal) {
-      removeJournal(this.storage, this.key);
+    this.failure = null;
+    const version = typeof body.version === 'number' ? body.version : 0;
+    if (this.serverLoaded && version < this.serverVersion) {
+      this.setState(); // older than a copy this page already has
+      return;
     }
-    this.setState({
-      data,
-      loaded: true,
-      error: null,
-      version: body.version,
-      lastSavedAt: body.updatedAt,
-      status: 'idle',
-    });
-    if (this.isDirty(data)) {
-      this.writeJournal(data);
-      this.setState({ status: 'dirty' });
-      if (this.opts.enableAutoSave !== false) void this.flush();
+    this.adoptServer(body.data, version);
+    this.setState({ loaded: true, lastSavedAt: body.updatedAt ?? null });
+    if (this.isDirty(this.state.data) && this.autoSave) void this.flush();
+  }
+
+  /**
+   * Take `raw` (version `version`) as the newest server copy and merge this page's edits over it:
+   * fields only this page changed keep its value, fields only the server copy changed take
+   * theirs, fields both changed keep this page's (reported). A copy this page sent itself is
+   * not someone else's change: its edits simply stay.
+   */
+  private adoptServer(raw: object | null | undefined, version: number): void {
+    const theirs = this.complete(raw);
+    const base = this.serverLoaded && this.serverData ? this.serverData : (this.journalBase?.data ?? this.initial);
+    const mine = this.state.data;
+    const own = this.takeOwn(theirs);
+    const { merged, conflicts } = own ? { merged: mine, conflicts: [] as string[] } : threeWayMerge(base, mine, theirs);
+    this.serverData = theirs;
+    this.serverVersion = version;
+    this.serverLoaded = true;
+    this.journalBase = null;
+    if (this.isDirty(merged)) {
+      this.writeJournal(merged);
+      if (conflicts.length) this.conflictPending = true;
+    } else {
+      this.conflictPending = false;
+      removeJournalIfHolds(this.storage, this.key, merged, this.initial);
+    }
+    this.setState({ data: merged });
+    if (conflicts.length) {
+      this.callback(this.opts.onConflict, {
+        fields: conflicts,
+        mine: clone(mine),
+        theirs: clone(theirs),
+        merged: clone(merged),
+      });
     }
   }
 
   // ---- changes and scheduling --------------------------------------------------------------
 
   private change(next: T): void {
-    if (this.state.status === 'locked') return;
+    if (this.locked) return;
     const data = clone(next);
-    this.writeJournal(data);
-    const dirty = this.isDirty(data);
-    const status: SaveStatus =
-      !this.serverLoaded || this.state.status === 'offline' || this.state.status === 'error'
-        ? this.state.status
-        : dirty
-          ? this.inFlight
-            ? 'saving'
-            : 'dirty'
-          : this.state.status === 'saving'
-            ? 'saving'
-            : 'saved';
-    this.setState({ data, status });
-    if (!dirty && !this.inFlight) {
-      this.clearSaveTimers();
-      removeJournal(this.storage, this.key);
+    if (!this.serverLoaded) {
+      this.localEdits = true;
+      this.writeJournal(data);
+      this.setState({ data });
       return;
     }
-    // While a retry is pending it sends the newest snapshot; typing does not hurry it.
-    if (this.serverLoaded && this.opts.enableAutoSave !== false && !this.retryTimer) this.schedule();
+    if (this.isDirty(data)) {
+      this.writeJournal(data);
+      // While a retry is pending it sends the newest snapshot; typing does not hurry it.
+      if (this.autoSave && this.alive && !this.retryTimer) this.schedule();
+    } else {
+      // Back to the server copy (an edit undone): nothing to save, nothing to replay.
+      this.clearSaveTimers();
+      removeJournal(this.storage, this.key);
+    }
+    this.setState({ data });
   }
 
   private schedule(): void {
     const debounceMs = this.opts.debounceMs ?? 1000;
     const maxWaitMs = this.opts.maxWaitMs ?? 10000;
     if (this.debounceTimer) clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => void this.flush(), debounceMs);
-    if (!this.maxWaitTimer) this.maxWaitTimer = setTimeout(() => void this.flush(), maxWaitMs);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = null;
+      void this.flush();
+    }, debounceMs);
+    // The first unsaved change starts the maxWait clock; further typing does not move it.
+    if (!this.maxWaitTimer) {
+      this.maxWaitTimer = setTimeout(() => {
+        this.maxWaitTimer = null;
+        void this.flush();
+      }, maxWaitMs);
+    }
   }
 
   private clearSaveTimers(): void {
@@ -299,175 +469,231 @@ export class StepDataController<T extends object> {
     this.maxWaitTimer = null;
   }
 
-  private clearTimers(): void {
-    this.clearSaveTimers();
+  private clearRetry(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.retryKind = null;
+  }
+
+  private clearTimers(): void {
+    this.clearSaveTimers();
+    this.clearRetry();
   }
 
   private isDirty(data: T): boolean {
-    return this.serverData === null ? !jsonEqual(data, this.initial) : !jsonEqual(data, this.serverData);
+    return !jsonEqual(data, this.serverData ?? this.initial);
+  }
+
+  /** A server document with initialData's defaults for the fields it lacks. */
+  private complete(raw: object | null | undefined): T {
+    const fields = raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {};
+    return clone({ ...this.initial, ...fields } as T);
   }
 
   private writeJournal(data: T): void {
+    if (this.discarded) return;
     writeJournal(this.storage, this.key, {
       data,
-      base: this.serverData,
-      baseVersion: this.serverVersion,
-      changedAt: Date.now(),
+      base: this.serverLoaded ? this.serverData : (this.journalBase?.data ?? null),
+      baseVersion: this.serverLoaded ? this.serverVersion : (this.journalBase?.version ?? 0),
+      changedAt: this.now(),
+      ...(this.unconfirmed.length ? { sent: [...this.unconfirmed] } : {}),
     });
+  }
+
+  /** Note a snapshot as sent (so finding it on the server later is recognised as our own). */
+  private markSent(snapshot: T): void {
+    const print = fingerprint(snapshot);
+    this.unconfirmed = [...this.unconfirmed.filter((p) => p !== print), print].slice(-MAX_UNCONFIRMED);
+    this.writeJournal(this.state.data);
+  }
+
+  /** Is `data` a snapshot this page (or this device, before a reload) sent? Forget it and
+   * everything sent before it. */
+  private takeOwn(data: T): boolean {
+    const index = this.unconfirmed.indexOf(fingerprint(data));
+    if (index < 0) return false;
+    this.unconfirmed = this.unconfirmed.slice(index + 1);
+    return true;
+  }
+
+  private requestIdFor(snapshot: T): string {
+    if (this.pending && jsonEqual(this.pending.data, snapshot)) return this.pending.requestId;
+    const requestId = this.newRequestId();
+    this.pending = { data: snapshot, requestId };
+    return requestId;
+  }
+
+  private newRequestId(): string {
+    if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+    const part = () => Math.floor(this.random() * 2 ** 32).toString(16).padStart(8, '0');
+    return `${this.now().toString(16)}-${part()}-${part()}-${part()}`;
   }
 
   // ---- saving ------------------------------------------------------------------------------
 
-  private async flush(): Promise<void> {
+  /** Save the newest snapshot unless the server has it. While a save is in flight, ask the
+   * running loop to go round once more (the newest snapshot wins); resolves when it is done. */
+  private flush(): Promise<void> {
     this.clearSaveTimers();
-    if (!this.serverLoaded || this.state.status === 'locked') return;
-    if (this.inFlight) {
-      this.saveAgain = true;
-      return this.inFlight;
+    if (!this.serverLoaded || this.locked || !this.alive || this.discarded) return Promise.resolve();
+    if (this.loop) {
+      this.again = true;
+      return this.loop;
     }
-    const snapshot = clone(this.state.data);
-    if (!this.isDirty(snapshot)) {
-      this.pending = null;
-      removeJournal(this.storage, this.key);
-      if (this.state.status !== 'idle') this.setState({ status: this.state.version === null ? 'idle' : 'saved' });
-      return;
+    const loop = this.runLoop().finally(() => {
+      if (this.loop === loop) this.loop = null;
+    });
+    this.loop = loop;
+    return loop;
+  }
+
+  private async runLoop(): Promise<void> {
+    for (;;) {
+      this.again = false;
+      if (!this.alive || this.locked || !this.serverLoaded || this.discarded) return;
+      const snapshot = clone(this.state.data);
+      if (!this.isDirty(snapshot)) {
+        this.setState();
+        return;
+      }
+      if (this.retryKind === 'save') this.clearRetry();
+      const outcome = await this.send(snapshot);
+      if (outcome === 'stop') return;
+      if (outcome === 'done' && !this.again) break;
     }
-    if (this.retryTimer) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = null;
-    }
-    const requestId =
-      this.pending && jsonEqual(this.pending.data, snapshot) ? this.pending.requestId : newRequestId(this.random);
-    this.pending = { data: snapshot, requestId };
-    this.inFlight = this.send(snapshot, requestId, this.generation);
-    try {
-      await this.inFlight;
-    } finally {
-      this.inFlight = null;
-    }
-    if (this.saveAgain && this.started) {
-      this.saveAgain = false;
-      if (this.isDirty(this.state.data) && !this.retryTimer) await this.flush();
+    // Edits whose timers fired during the save were sent above; edits still waiting have
+    // their own timers; anything else still unsaved (a merge from another tab) gets one.
+    if (this.alive && this.autoSave && this.isDirty(this.state.data) && !this.debounceTimer && !this.retryTimer) {
+      this.schedule();
     }
   }
 
-  private async send(snapshot: T, requestId: string, generation: number): Promise<void> {
-    this.setState({ status: 'saving' });
-    let body: SaveResponse<T>;
+  private async send(snapshot: T): Promise<SendOutcome> {
+    const requestId = this.requestIdFor(snapshot);
+    const baseVersion = this.serverVersion;
+    this.markSent(snapshot);
+    this.inFlight = true;
+    this.setState();
+    let record: StepRecord<T> | null = null;
+    let failure: unknown = null;
     try {
-      body = (await this.request('POST', '/api/workshop-data/step', {
-        body: {
-          workshopType: this.workshopType,
-          stepId: this.stepId,
-          data: snapshot,
-          baseVersion: this.serverVersion,
-          requestId,
-        },
+      const body = (await this.request('POST', '/api/workshop-data/step', {
+        body: { workshopType: this.workshopType, stepId: this.stepId, data: snapshot, baseVersion, requestId },
         headers: { 'Idempotency-Key': requestId },
-      })) as SaveResponse<T>;
+      })) as SaveResponse<T> | null;
+      record = validRecord(body);
+      if (!record) failure = new HttpError('The server sent an unexpected answer.', 200, null);
     } catch (error) {
-      if (generation !== this.generation) return;
-      this.onSaveFailed(error, snapshot);
+      failure = error;
+    }
+    this.inFlight = false;
+    if (!this.alive) {
+      if (record) removeJournalIfHolds(this.storage, this.key, this.complete(record.data), this.initial);
+      return 'stop';
+    }
+    if (record) {
+      this.failure = null;
+      this.retryAttempt = 0;
+      this.conflictsInRow = 0;
+      this.applyConfirmed(record);
+      this.callback(this.opts.onSaveSuccess, record);
+      return 'done';
+    }
+    return this.onSaveFailed(failure, baseVersion);
+  }
+
+  /** The server stored `record`. Applied only if it is not older than what this page knows
+   * (answers can arrive late and out of order). */
+  private applyConfirmed(record: StepRecord<T>): void {
+    if (record.version < this.serverVersion) {
+      this.setState();
       return;
     }
-    if (generation !== this.generation) return;
-    const record = body.data;
-    if (record.version < this.serverVersion) return; // a newer copy arrived meanwhile
-    this.retryAttempt = 0;
-    this.pending = null;
-    this.serverData = { ...this.initial, ...record.data } as T;
+    const confirmed = this.complete(record.data);
+    this.takeOwn(confirmed);
+    this.serverData = confirmed;
     this.serverVersion = record.version;
-    this.channel?.postMessage({
+    this.everSaved = true;
+    this.conflictPending = false;
+    if (this.pending && jsonEqual(this.pending.data, confirmed)) this.pending = null;
+    const message: BroadcastMessage = {
       workshopType: this.workshopType,
       stepId: this.stepId,
       data: record.data as Record<string, unknown>,
       version: record.version,
-    } satisfies BroadcastMessage);
-    const stillDirty = this.isDirty(this.state.data);
-    if (stillDirty) this.writeJournal(this.state.data);
-    else removeJournal(this.storage, this.key);
-    this.setState({
-      status: stillDirty ? 'dirty' : 'saved',
-      error: null,
-      version: record.version,
-      lastSavedAt: record.updatedAt,
-    });
-    // Changes typed meanwhile already have their debounce and maxWait timers running.
-    this.opts.onSaveSuccess?.(record);
+    };
+    try {
+      this.channel?.postMessage(message);
+    } catch {
+      // A closed channel: the other tabs will see the change on their next save or load.
+    }
+    if (this.isDirty(this.state.data)) this.writeJournal(this.state.data); // on the new base
+    else removeJournalIfHolds(this.storage, this.key, confirmed, this.initial);
+    this.setState({ lastSavedAt: record.updatedAt ?? this.state.lastSavedAt });
   }
 
-  private onSaveFailed(error: unknown, snapshot: T): void {
+  private onSaveFailed(error: unknown, baseVersion: number): SendOutcome {
     if (error instanceof HttpError && error.status === 409 && error.body?.code === 'version_conflict') {
-      this.resolveConflict(error.body, snapshot);
-      return;
+      // This page learned a newer version while the request was out: just send on that.
+      if (baseVersion !== this.serverVersion) return 'again';
+      const current = (error.body.current ?? {}) as { data?: Record<string, unknown> | null; version?: number | null };
+      this.adoptServer(current.data ?? null, typeof current.version === 'number' ? current.version : 0);
+      this.conflictsInRow += 1;
+      if (this.conflictsInRow <= (this.opts.maxConflictRetries ?? 5)) return 'again';
+      // Someone keeps writing: back off like any other failure instead of racing.
+      this.failure = { network: false, message: 'This step keeps changing elsewhere; trying again shortly.' };
+      this.setState();
+      this.scheduleRetry('save', error);
+      return 'stop';
     }
     if (error instanceof HttpError && error.status === 423) {
-      this.pending = null;
+      this.locked = true;
+      this.lockMessage = error.message;
       this.clearTimers();
-      this.setState({ status: 'locked', error: describe(error) });
-      this.opts.onSaveError?.(error);
-      return;
+      this.setState();
+      this.callback(this.opts.onSaveError, error);
+      return 'stop';
     }
     const asError = error instanceof Error ? error : new Error(String(error));
-    this.opts.onSaveError?.(asError);
-    if (isRetryable(error)) {
-      this.setState({
-        status: error instanceof HttpError ? 'error' : 'offline',
-        error: describe(error),
-      });
-      this.scheduleRetry(() => this.flush(), error);
-      return;
-    }
-    this.pending = null;
-    this.setState({ status: 'error', error: describe(error) });
+    this.failure = { network: !(error instanceof HttpError), message: describe(error) };
+    this.setState();
+    this.callback(this.opts.onSaveError, asError);
+    if (isRetryable(error)) this.scheduleRetry('save', error);
+    return 'stop';
   }
 
-  private resolveConflict(body: Record<string, unknown>, snapshot: T): void {
-    const current = (body.current ?? {}) as { data?: Record<string, unknown> | null; version?: number | null };
-    const theirs = { ...this.initial, ...(current.data ?? {}) } as T;
-    const base = this.serverData ?? this.initial;
-    const { merged, conflicts } = threeWayMerge(base, this.state.data, theirs);
-    this.serverData = theirs;
-    this.serverVersion = current.version ?? 0;
-    this.pending = null;
-    this.writeJournal(merged);
-    this.setState({ data: merged, status: conflicts.length ? 'conflict' : 'dirty', version: current.version ?? null });
-    if (conflicts.length) this.opts.onConflict?.({ fields: conflicts, mine: snapshot, theirs });
-    this.saveAgain = true;
-  }
-
-  private scheduleRetry(action: () => Promise<void>, error: unknown): void {
-    if (this.retryTimer || !this.started) return;
+  /** Exponential backoff with jitter: between half and all of base·2^attempt (at most
+   * retryMaxMs), or the server's Retry-After if that is longer. */
+  retryDelay(attempt: number, error: unknown): number {
     const base = this.opts.retryBaseMs ?? 1000;
     const max = this.opts.retryMaxMs ?? 30000;
-    const exponential = Math.min(max, base * 2 ** this.retryAttempt);
-    // Full jitter between half and all of the delay, so many clients do not retry in step.
-    let delay = exponential / 2 + (this.random() * exponential) / 2;
-    const retryAfter = error instanceof HttpError ? Number(error.body?.retryAfterSeconds ?? NaN) : NaN;
-    if (Number.isFinite(retryAfter)) delay = Math.max(delay, retryAfter * 1000);
-    this.retryAttempt += 1;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      void action();
-    }, delay);
+    const exponential = Math.min(max, base * 2 ** attempt);
+    const delay = exponential / 2 + (this.random() * exponential) / 2;
+    const retryAfter = error instanceof HttpError ? error.retryAfterMs : null;
+    return retryAfter === null ? delay : Math.max(delay, retryAfter);
   }
 
-  /** How many retries in a row have been scheduled since the last success. */
-  get retryAttempts(): number {
-    return this.retryAttempt;
+  private scheduleRetry(kind: 'load' | 'save', error: unknown): void {
+    if (this.retryTimer || !this.alive) return;
+    const delay = this.retryDelay(this.retryAttempt, error);
+    this.retryAttempt += 1;
+    this.retryKind = kind;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.retryKind = null;
+      void (kind === 'load' ? this.load() : this.flush());
+    }, delay);
   }
 
   // ---- page events -------------------------------------------------------------------------
 
   private onOnline = (): void => {
-    if (this.retryTimer) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = null;
-    }
+    if (!this.alive) return;
+    const kind = this.retryKind;
+    this.clearRetry();
     this.retryAttempt = 0;
-    if (!this.serverLoaded) void this.load();
+    if (!this.serverLoaded || kind === 'load') void this.load();
     else void this.flush();
   };
 
@@ -479,16 +705,19 @@ export class StepDataController<T extends object> {
     if (this.page?.visibilityState === 'hidden') this.flushOnExit();
   };
 
-  /** The page may be gone before a normal request completes: send what is unsaved now, with
-   * keepalive when it fits. The journal keeps it either way. */
+  /**
+   * The page may be gone before a normal request completes: send what is unsaved now with
+   * keepalive, if it fits the browser's keepalive budget (the journal keeps it either way).
+   * Its answer is applied like any other if the page lives on; the normal timers stay, so a
+   * lost keepalive is followed by a normal save (same request id: the server recognises it).
+   */
   private flushOnExit(): void {
-    if (!this.serverLoaded || this.state.status === 'locked') return;
+    if (!this.serverLoaded || this.locked || !this.autoSave || this.discarded) return;
     const snapshot = clone(this.state.data);
     if (!this.isDirty(snapshot)) return;
-    this.clearSaveTimers();
-    const requestId =
-      this.pending && jsonEqual(this.pending.data, snapshot) ? this.pending.requestId : newRequestId(this.random);
-    this.pending = { data: snapshot, requestId };
+    const print = fingerprint(snapshot);
+    if (this.lastExitSend?.fingerprint === print && this.lastExitSend.baseVersion === this.serverVersion) return;
+    const requestId = this.requestIdFor(snapshot);
     const payload = JSON.stringify({
       workshopType: this.workshopType,
       stepId: this.stepId,
@@ -496,32 +725,47 @@ export class StepDataController<T extends object> {
       baseVersion: this.serverVersion,
       requestId,
     });
-    if (new TextEncoder().encode(payload).length > KEEPALIVE_LIMIT_BYTES) return;
-    void this.fetchFn(`${this.opts.baseUrl ?? ''}/api/workshop-data/step`, {
-      method: 'POST',
-      keepalive: true,
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': requestId },
-      body: payload,
-    }).catch(() => undefined);
+    if (byteLength(payload) > KEEPALIVE_LIMIT_BYTES) return;
+    this.markSent(snapshot);
+    this.lastExitSend = { fingerprint: print, baseVersion: this.serverVersion };
+    let sent: Promise<Response>;
+    try {
+      sent = this.fetchFn(`${this.opts.baseUrl ?? ''}/api/workshop-data/step`, {
+        method: 'POST',
+        keepalive: true,
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Idempotency-Key': requestId },
+        body: payload,
+      });
+    } catch {
+      return;
+    }
+    sent
+      .then(async (response) => {
+        if (!response.ok) return;
+        const record = validRecord((await response.json()) as SaveResponse<T>);
+        if (!record) return;
+        if (this.alive) {
+          this.applyConfirmed(record);
+          this.callback(this.opts.onSaveSuccess, record);
+        } else {
+          removeJournalIfHolds(this.storage, this.key, this.complete(record.data), this.initial);
+        }
+      })
+      .catch(() => undefined);
   }
 
-  private onBroadcast(message: BroadcastMessage): void {
+  private onBroadcast(raw: unknown): void {
+    if (!raw || typeof raw !== 'object') return;
+    const message = raw as Partial<BroadcastMessage>;
     if (message.workshopType !== this.workshopType || message.stepId !== this.stepId) return;
-    if (!this.serverLoaded || message.version <= this.serverVersion) return;
-    const theirs = { ...this.initial, ...message.data } as T;
-    const { merged } = threeWayMerge(this.serverData ?? this.initial, this.state.data, theirs);
-    this.serverData = theirs;
-    this.serverVersion = message.version;
-    const dirty = this.isDirty(merged);
-    if (dirty) this.writeJournal(merged);
-    else removeJournal(this.storage, this.key);
-    this.setState({
-      data: merged,
-      version: message.version,
-      status: dirty ? (this.inFlight ? 'saving' : 'dirty') : 'saved',
-    });
-    if (dirty && !this.inFlight && this.opts.enableAutoSave !== false) this.schedule();
+    if (typeof message.version !== 'number' || !message.data || typeof message.data !== 'object') return;
+    if (!this.serverLoaded || this.locked || message.version <= this.serverVersion) return;
+    this.everSaved = true;
+    this.adoptServer(message.data, message.version);
+    if (this.isDirty(this.state.data) && this.autoSave && !this.loop && !this.retryTimer && !this.debounceTimer) {
+      this.schedule();
+    }
   }
 
   // ---- HTTP --------------------------------------------------------------------------------
@@ -548,18 +792,20 @@ export class StepDataController<T extends object> {
       body = null;
     }
     if (!response.ok) {
-      const retryAfter = response.headers?.get?.('Retry-After');
       const message = typeof body?.error === 'string' ? body.error : `The server answered ${response.status}.`;
-      throw new HttpError(message, response.status, {
-        ...(body ?? {}),
-        ...(retryAfter ? { retryAfterSeconds: Number(retryAfter) } : {}),
-      });
+      const retryAfter = parseRetryAfter(response.headers?.get?.('Retry-After'), this.now());
+      throw new HttpError(message, response.status, body, retryAfter);
+    }
+    if (body === null || typeof body !== 'object') {
+      throw new HttpError('The server sent an unexpected answer.', response.status, null);
     }
     return body;
   }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof HttpError) return error.message;
-  return 'the network is unavailable';
+function validRecord<T extends object>(body: SaveResponse<T> | null | undefined): StepRecord<T> | null {
+  const record = body?.data;
+  if (!record || typeof record !== 'object' || typeof record.version !== 'number') return null;
+  if (!record.data || typeof record.data !== 'object') return null;
+  return record;
 }

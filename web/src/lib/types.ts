@@ -28,8 +28,12 @@ export interface StepRecord<T extends object = StepDocument> {
 export interface ConflictInfo<T extends object> {
   /** Fields both this page and someone else changed; this page's values were kept. */
   fields: string[];
+  /** This page's data before the merge. */
   mine: T;
+  /** The other copy (another tab or device), completed with initialData. */
   theirs: T;
+  /** The result, now shown and saved: theirs, with this page's changes over it. */
+  merged: T;
 }
 
 /** The parts of BroadcastChannel the controller uses. */
@@ -48,14 +52,19 @@ export interface PageEvents {
 export interface StepDataOptions<T extends object> {
   /** Quiet time after the last change before saving (ms). Default 1000. */
   debounceMs?: number;
-  /** Save automatically. Default true; when false only saveNow() saves. */
+  /** Save automatically. Default true; when false only saveNow() saves (the journal still
+   * records every change). */
   enableAutoSave?: boolean;
   /** Longest time a change waits while typing continues (ms). Default 10000. */
   maxWaitMs?: number;
+  /** After every save the server confirmed, with its record. */
   onSaveSuccess?: (record: StepRecord<T>) => void;
+  /** After every failed save (each failed attempt; `HttpError` for an answer, a TypeError for
+   * the network). */
   onSaveError?: (error: Error) => void;
+  /** A concurrent edit was merged and these fields had been changed on both sides. */
   onConflict?: (info: ConflictInfo<T>) => void;
-  /** Whose journal this is: the local journal is keyed by user, workshop and step. */
+  /** Whose data this is: the local journal and the tabs' channel are keyed by it. */
   userId?: string | number | null;
   /** Where the API lives; default '' (same origin). */
   baseUrl?: string;
@@ -63,22 +72,32 @@ export interface StepDataOptions<T extends object> {
   retryBaseMs?: number;
   /** Longest retry delay (ms). Default 30000. */
   retryMaxMs?: number;
-  /** Injectables, for tests and non-browser hosts. */
+  /** 409s in a row merged and re-sent at once before backing off like a failure. Default 5. */
+  maxConflictRetries?: number;
+  /** Injectables, for tests and non-browser hosts (default: the browser's). */
   fetch?: typeof fetch;
   storage?: Storage | null;
   createChannel?: ((name: string) => ChannelLike) | null;
   events?: PageEvents | null;
   document?: { visibilityState: string } | null;
   random?: () => number;
+  now?: () => number;
 }
 
 export interface StepDataState<T extends object> {
+  /** The server's copy merged over initialData, plus this page's edits. */
   data: T;
   status: SaveStatus;
+  /** The server's copy has been loaded. */
   loaded: boolean;
+  /** A save request is in flight. */
   saving: boolean;
+  /** What went wrong last (the server's message, or the network), null after a success. */
   error: string | null;
+  /** The server version this page last saw (null: nothing saved yet). */
   version: number | null;
+  /** When the server copy was last written (the server's clock), if known. */
   lastSavedAt: string | null;
+  /** Something the participant entered is not yet confirmed by the server. */
   hasPendingChanges: boolean;
 }

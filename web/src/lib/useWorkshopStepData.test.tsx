@@ -1,54 +1,69 @@
-import { act, renderHook } from '@testing-library/react';
+import { act, render, renderHook, screen, fireEvent } from '@testing-library/react';
+import { StrictMode, type ReactNode } from 'react';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 
+import { WorkshopDataProvider } from './context';
+import { journalKey } from './journal';
 import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer';
+import type { StepDataOptions } from './types';
 import { useWorkshopStepData } from './useWorkshopStepData';
 
 let server: FakeServer;
+let storage: MemoryStorage;
+let events: FakeEvents;
 
 beforeEach(() => {
   vi.useFakeTimers();
   server = new FakeServer();
+  storage = new MemoryStorage();
+  events = new FakeEvents();
 });
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
+function options(extra: Partial<StepDataOptions<object>> = {}): StepDataOptions<object> {
+  return { fetch: server.fetch, storage, events, createChannel: null, userId: 1, ...extra };
+}
+
 async function flush(): Promise<void> {
   await act(async () => {
-    for (let i = 0; i < 5; i += 1) await vi.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 8; i += 1) await vi.advanceTimersByTimeAsync(0);
   });
 }
 
-it('loads, edits, saves after the debounce and reports each state', async () => {
+async function advance(ms: number): Promise<void> {
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(ms);
+  });
+  await flush();
+}
+
+it('loads, edits, saves after the debounce, reports each state and flushes on unmount', async () => {
   server.put('ia:ia-3-4', { whyReflection: 'saved before' }, 2);
   const seen: string[] = [];
-  const options = {
-    fetch: server.fetch,
-    storage: new MemoryStorage(),
-    events: new FakeEvents(),
-    createChannel: null,
-    userId: 1,
-  };
+  const opts = options();
   const { result, unmount } = renderHook(() => {
-    const hook = useWorkshopStepData('ia', 'ia-3-4', { whyReflection: '', nextStep: '' }, options);
+    const hook = useWorkshopStepData('ia', 'ia-3-4', { whyReflection: '', nextStep: '' }, opts);
     if (seen.at(-1) !== hook.status) seen.push(hook.status);
     return hook;
   });
-  expect(result.current.status).toBe('loading');
+  expect(result.current).toMatchObject({ status: 'loading', loaded: false });
   await flush();
   expect(result.current.loaded).toBe(true);
   expect(result.current.data).toEqual({ whyReflection: 'saved before', nextStep: '' });
 
   act(() => result.current.updateData({ nextStep: 'Talk to Sam' }));
-  expect(result.current.status).toBe('dirty');
-  expect(result.current.hasPendingChanges).toBe(true);
+  expect(result.current).toMatchObject({ status: 'dirty', hasPendingChanges: true, data: { nextStep: 'Talk to Sam' } });
   expect(server.saves()).toHaveLength(0);
 
-  await act(async () => {
-    await vi.advanceTimersByTimeAsync(1000);
-  });
+  let release!: () => void;
+  server.gate = new Promise<void>((resolve) => (release = resolve));
+  await advance(1000);
+  expect(result.current).toMatchObject({ status: 'saving', saving: true });
+  server.gate = null;
+  release();
   await flush();
   expect(server.saves()).toHaveLength(1);
   expect(server.saves()[0]?.body).toMatchObject({
@@ -58,9 +73,83 @@ it('loads, edits, saves after the debounce and reports each state', async () => 
     data: { whyReflection: 'saved before', nextStep: 'Talk to Sam' },
   });
   expect(result.current).toMatchObject({ status: 'saved', version: 3, saving: false, hasPendingChanges: false });
+  expect(result.current.lastSavedAt).toBe('2026-01-01T00:00:03.000000Z');
   expect(seen).toEqual(['loading', 'idle', 'dirty', 'saving', 'saved']);
 
   act(() => result.current.updateData({ nextStep: 'unsaved at unmount' }));
   unmount();
-  expect(server.saves().at(-1)).toMatchObject({ keepalive: true });
+  expect(server.saves()).toHaveLength(2);
+  expect(server.saves()[1]).toMatchObject({ keepalive: true, body: { data: { nextStep: 'unsaved at unmount' } } });
+});
+
+it('a step change flushes the previous step and loads the next with its own defaults', async () => {
+  server.put('ast:3-2', { goals: ['Ship it'] }, 1);
+  const opts = options();
+  const { result, rerender } = renderHook(
+    ({ step, initial }: { step: string; initial: Record<string, unknown> }) => useWorkshopStepData('ast', step, initial, opts),
+    { initialProps: { step: '2-1', initial: { starPower: '', reflection: '' } as Record<string, unknown> } },
+  );
+  await flush();
+  act(() => result.current.updateData({ starPower: 'Feeling' }));
+  rerender({ step: '3-2', initial: { goals: [], timeline: '' } });
+  expect(server.saves()).toHaveLength(1);
+  expect(server.saves()[0]).toMatchObject({ keepalive: true, body: { stepId: '2-1', data: { starPower: 'Feeling', reflection: '' } } });
+  await flush();
+  expect(result.current.data).toEqual({ goals: ['Ship it'], timeline: '' });
+  expect(server.docs.get('ast:2-1')?.data).toEqual({ starPower: 'Feeling', reflection: '' });
+});
+
+it('takes userId and other defaults from WorkshopDataProvider; the hook options win', async () => {
+  const onSaveSuccess = vi.fn();
+  const wrapper = ({ children }: { children: ReactNode }) => (
+    <WorkshopDataProvider {...options({ userId: 42, onSaveSuccess, debounceMs: 5000 })}>{children}</WorkshopDataProvider>
+  );
+  const { result } = renderHook(() => useWorkshopStepData('ia', 'ia-4-2', { reflection: '' }, { debounceMs: 200 }), { wrapper });
+  await flush();
+  act(() => result.current.updateData({ reflection: 'provided' }));
+  expect(storage.getItem(journalKey(42, 'ia', 'ia-4-2'))).toContain('provided');
+  await advance(200);
+  expect(server.saves()).toHaveLength(1);
+  expect(onSaveSuccess).toHaveBeenCalledTimes(1);
+});
+
+it('works under StrictMode: one load is used, one save is sent', async () => {
+  server.put('ia:ia-3-4', { whyReflection: 'before' }, 1);
+  const opts = options();
+  function Step() {
+    const { data, updateData, status } = useWorkshopStepData('ia', 'ia-3-4', { whyReflection: '' }, opts);
+    return (
+      <div>
+        <label htmlFor="whyReflection">Why?</label>
+        <textarea id="whyReflection" value={data.whyReflection} onChange={(e) => updateData({ whyReflection: e.target.value })} />
+        <p data-testid="save-state">{status}</p>
+      </div>
+    );
+  }
+  render(
+    <StrictMode>
+      <Step />
+    </StrictMode>,
+  );
+  await flush();
+  const field = screen.getByLabelText('Why?') as HTMLTextAreaElement;
+  expect(field.value).toBe('before');
+  fireEvent.change(field, { target: { value: 'typed in the page' } });
+  expect(screen.getByTestId('save-state').textContent).toBe('dirty');
+  await advance(1000);
+  expect(server.saves()).toHaveLength(1);
+  expect(server.docs.get('ia:ia-3-4')).toMatchObject({ data: { whyReflection: 'typed in the page' }, version: 2 });
+  expect(screen.getByTestId('save-state').textContent).toBe('saved');
+});
+
+it('a 423 makes the hook read-only', async () => {
+  const opts = options();
+  const { result } = renderHook(() => useWorkshopStepData('ia', 'ia-3-4', { whyReflection: '' }, opts));
+  await flush();
+  server.fail('POST', { kind: 'status', status: 423, body: { success: false, code: 'workshop_locked', error: 'Completed.' } });
+  act(() => result.current.updateData({ whyReflection: 'late' }));
+  await advance(1000);
+  expect(result.current).toMatchObject({ status: 'locked', error: 'Completed.' });
+  act(() => result.current.updateData({ whyReflection: 'ignored' }));
+  expect(result.current.data.whyReflection).toBe('late');
 });

@@ -1,22 +1,26 @@
-import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { useContext, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 
+import { WorkshopDataContext } from './context';
 import { StepDataController } from './stepDataController';
 import type { StepDataOptions, StepDataState, WorkshopType } from './types';
 
 export interface UseWorkshopStepData<T extends object> extends StepDataState<T> {
-  /** Change some fields; saved after `debounceMs` of quiet (at most `maxWaitMs` later). */
+  /** Change some fields; saved after `debounceMs` of quiet (at most `maxWaitMs` after the first change). */
   updateData: (patch: Partial<T> | ((current: T) => Partial<T>)) => void;
   /** Replace the whole document. */
   setData: (next: T | ((current: T) => T)) => void;
-  /** Save at once; resolves when the server has answered. */
+  /** Save now; resolves when the server has answered. */
   saveNow: () => Promise<void>;
-  /** Load the server's copy again; unsaved local changes are merged over it. */
+  /** Load the server copy again; unsaved local edits are merged over it. */
   reload: () => Promise<void>;
 }
 
 /**
  * Persist one workshop step's data for the signed-in participant: loads it, saves every
  * change (debounced, retried, journalled locally, merged on conflict) and keeps tabs in step.
+ *
+ * `initialData` gives every field its default and is read when the step is (re)opened; a new
+ * `workshopType`, `stepId`, `userId` or `baseUrl` starts over (flushing the previous step).
  */
 export function useWorkshopStepData<T extends object>(
   workshopType: WorkshopType,
@@ -24,14 +28,18 @@ export function useWorkshopStepData<T extends object>(
   initialData: T,
   options: StepDataOptions<T> = {},
 ): UseWorkshopStepData<T> {
-  const optionsRef = useRef(options);
-  optionsRef.current = options;
-  const initialRef = useRef(initialData);
-  const userId = options.userId ?? null;
+  const defaults = useContext(WorkshopDataContext);
+  const merged: StepDataOptions<T> = { ...defaults, ...options };
+  // Callbacks and timings are read when used, so they may change on every render.
+  const optionsRef = useRef(merged);
+  optionsRef.current = merged;
+  const userId = merged.userId ?? null;
+  const baseUrl = merged.baseUrl ?? '';
 
   const controller = useMemo(
-    () => new StepDataController<T>(workshopType, stepId, initialRef.current, () => optionsRef.current),
-    [workshopType, stepId, userId],
+    () => new StepDataController<T>(workshopType, stepId, initialData, () => optionsRef.current),
+    // initialData is read once per step on purpose: callers often pass a new literal each render.
+    [workshopType, stepId, userId, baseUrl],
   );
 
   useEffect(() => {

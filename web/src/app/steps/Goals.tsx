@@ -1,7 +1,6 @@
 import { useState } from 'react';
 
-import { useWorkshopStepData } from '../../lib';
-import { StepFrame, TextInput, type StepProps } from './common';
+import { StepFrame, TextInput, useStep, type StepProps } from './common';
 
 interface GoalsData {
   goals: string[];
@@ -11,10 +10,10 @@ interface GoalsData {
 const initialData: GoalsData = { goals: [], timeline: '' };
 
 /** AST 3-2: a list of goals and a timeline. */
-export function Goals({ workshopType, stepId, title, userId, readOnly }: StepProps) {
-  const { data, updateData, status, error } = useWorkshopStepData(workshopType, stepId, initialData, { userId });
+export function Goals(props: StepProps) {
+  const step = useStep(props, initialData);
+  const { data, updateData, locked } = step;
   const [newGoal, setNewGoal] = useState('');
-  const locked = readOnly || status === 'locked';
 
   const addGoal = () => {
     if (!newGoal.trim()) return;
@@ -23,18 +22,26 @@ export function Goals({ workshopType, stepId, title, userId, readOnly }: StepPro
   };
 
   return (
-    <StepFrame title={title} status={status} error={error}>
-      <div className="field field--inline">
+    <StepFrame title={props.title} step={step}>
+      <div className="field">
         <label htmlFor="newGoal">A goal</label>
-        <input id="newGoal" name="newGoal" type="text" value={newGoal} readOnly={locked}
-          onChange={(e) => setNewGoal(e.target.value)}
-          onKeyDown={(e) => { if (e.key === 'Enter') addGoal(); }} />
-        <button type="button" onClick={addGoal} disabled={locked || !newGoal.trim()}>Add goal</button>
+        <div className="inline">
+          <input id="newGoal" name="newGoal" type="text" value={newGoal} readOnly={locked}
+            onChange={(e) => setNewGoal(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                addGoal();
+              }
+            }} />
+          <button type="button" onClick={addGoal} disabled={locked || !newGoal.trim()}>Add goal</button>
+        </div>
       </div>
+      <h3>Your goals ({data.goals.length})</h3>
       <ol className="goals" data-testid="goals">
         {data.goals.map((goal, index) => (
           <li key={index}>
-            {goal}{' '}
+            <span className="goal__text">{goal}</span>
             {locked ? null : (
               <button type="button" className="link" aria-label={`Remove goal ${index + 1}`}
                 onClick={() => updateData({ goals: data.goals.filter((_, i) => i !== index) })}>

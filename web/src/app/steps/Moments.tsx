@@ -1,36 +1,37 @@
 import { useState } from 'react';
 
-import { useWorkshopStepData } from '../../lib';
-import { StepFrame, type StepProps } from './common';
+import { StepFrame, useStep, type StepProps } from './common';
 
 interface Moment {
   text: string;
   tag: string;
 }
 
-interface MomentsData {
+interface IA32StepData {
   savedMoments: Moment[];
 }
 
 const TAGS = ['Surprise', 'Memory', 'Curiosity'];
-const initialData: MomentsData = { savedMoments: [] };
+const initialData: IA32StepData = { savedMoments: [] };
 
-/** IA 3-2: collect moments, each with a tag. */
-export function Moments({ workshopType, stepId, title, userId, readOnly }: StepProps) {
-  const { data, updateData, status, error } = useWorkshopStepData(workshopType, stepId, initialData, { userId });
+/** IA 3-2: collect moments, each with a tag. As in the spec, the moment being written is the
+ * page's own state until "Save Moment" adds it to the saved list. */
+export function Moments(props: StepProps) {
+  const step = useStep(props, initialData);
+  const { data, updateData, locked } = step;
   const [momentText, setMomentText] = useState('');
-  const [tag, setTag] = useState('');
-  const locked = readOnly || status === 'locked';
+  const [selectedTag, setSelectedTag] = useState('');
 
   const saveMoment = () => {
-    if (!momentText.trim() || !tag) return;
-    updateData({ savedMoments: [...data.savedMoments, { text: momentText, tag }] });
+    if (!momentText.trim() || !selectedTag) return;
+    // Stored as typed: user text is never rewritten.
+    updateData({ savedMoments: [...data.savedMoments, { text: momentText, tag: selectedTag }] });
     setMomentText('');
-    setTag('');
+    setSelectedTag('');
   };
 
   return (
-    <StepFrame title={title} status={status} error={error} intro="Describe moments that caught your attention.">
+    <StepFrame title={props.title} step={step} intro="Capture your moments: describe moments that caught your attention.">
       <div className="field">
         <label htmlFor="momentText">A moment</label>
         <textarea id="momentText" name="momentText" value={momentText} readOnly={locked} rows={3}
@@ -38,17 +39,18 @@ export function Moments({ workshopType, stepId, title, userId, readOnly }: StepP
       </div>
       <div className="field">
         <label htmlFor="momentTag">Tag</label>
-        <select id="momentTag" name="momentTag" value={tag} disabled={locked} onChange={(e) => setTag(e.target.value)}>
+        <select id="momentTag" name="momentTag" value={selectedTag} disabled={locked}
+          onChange={(e) => setSelectedTag(e.target.value)}>
           <option value="">Select a tag…</option>
-          {TAGS.map((t) => (
-            <option key={t} value={t}>{t}</option>
+          {TAGS.map((tag) => (
+            <option key={tag} value={tag}>{tag}</option>
           ))}
         </select>
       </div>
-      <button type="button" onClick={saveMoment} disabled={locked || !momentText.trim() || !tag}>
+      <button type="button" onClick={saveMoment} disabled={locked || !momentText.trim() || !selectedTag}>
         Save Moment
       </button>
-      <h3>Your saved moments ({data.savedMoments.length})</h3>
+      <h3>Your Saved Moments ({data.savedMoments.length})</h3>
       <ul className="moments" data-testid="saved-moments">
         {data.savedMoments.map((moment, index) => (
           <li key={index} className="moment">

@@ -1,21 +1,20 @@
-import { useWorkshopStepData } from '../../lib';
-import { StepFrame, TextArea, TextInput, type StepProps } from './common';
+import { StepFrame, TextArea, TextInput, useStep, type StepProps } from './common';
 
-interface ReflectionData {
+interface IA34StepData {
   whyReflection: string;
   howReflection: string;
   whatReflection: string;
   nextStep: string;
 }
 
-const initialData: ReflectionData = { whyReflection: '', howReflection: '', whatReflection: '', nextStep: '' };
+const initialData: IA34StepData = { whyReflection: '', howReflection: '', whatReflection: '', nextStep: '' };
 
 /** IA 3-4: four reflection questions. */
-export function ReflectionQuestions({ workshopType, stepId, title, userId, readOnly }: StepProps) {
-  const { data, updateData, status, error } = useWorkshopStepData(workshopType, stepId, initialData, { userId });
-  const locked = readOnly || status === 'locked';
+export function ReflectionQuestions(props: StepProps) {
+  const step = useStep(props, initialData);
+  const { data, updateData, locked } = step;
   return (
-    <StepFrame title={title} status={status} error={error}>
+    <StepFrame title={props.title} step={step}>
       <TextArea id="whyReflection" label="Why is this important to you?" value={data.whyReflection}
         placeholder="Reflect on your motivation…" readOnly={locked}
         onChange={(whyReflection) => updateData({ whyReflection })} />

@@ -1,5 +1,4 @@
-import { useWorkshopStepData } from '../../lib';
-import { StepFrame, TextArea, type StepProps } from './common';
+import { StepFrame, TextArea, useStep, type StepProps } from './common';
 
 interface StarPowerData {
   starPower: string;
@@ -10,17 +9,17 @@ const POWERS = ['Thinking', 'Acting', 'Feeling', 'Planning'];
 const initialData: StarPowerData = { starPower: '', reflection: '' };
 
 /** AST 2-1: choose your star power and reflect on it. */
-export function StarPower({ workshopType, stepId, title, userId, readOnly }: StepProps) {
-  const { data, updateData, status, error } = useWorkshopStepData(workshopType, stepId, initialData, { userId });
-  const locked = readOnly || status === 'locked';
+export function StarPower(props: StepProps) {
+  const step = useStep(props, initialData);
+  const { data, updateData, locked } = step;
   return (
-    <StepFrame title={title} status={status} error={error}>
+    <StepFrame title={props.title} step={step}>
       <fieldset className="choices" disabled={locked}>
         <legend>Your star power</legend>
         {POWERS.map((power) => (
-          <label key={power} className="choice">
-            <input type="radio" name="starPower" value={power} checked={data.starPower === power}
-              onChange={() => updateData({ starPower: power })} />
+          <label key={power} className="choice" htmlFor={`starPower-${power}`}>
+            <input id={`starPower-${power}`} type="radio" name="starPower" value={power}
+              checked={data.starPower === power} onChange={() => updateData({ starPower: power })} />
             {power}
           </label>
         ))}

@@ -1,49 +1,69 @@
-import type { ChangeEvent } from 'react';
+import { useState, type ChangeEvent } from 'react';
 
-import { useWorkshopStepData } from '../../lib';
-import { StepFrame, TextArea, TextInput, type StepProps } from './common';
+import { StepFrame, TextArea, TextInput, useStep, type StepProps } from './common';
 
-interface VisionData {
+interface IA33StepData {
   selectedImage: string | null;
   uploadedImage: string | null;
-  imageTitle: string;
   reflection: string;
+  imageTitle: string;
 }
 
-function swatch(label: string, from: string, to: string): { url: string; label: string } {
+/** A small built-in image bank: inline SVGs, so the gallery needs no files or network. */
+function swatch(label: string, from: string, to: string, shape: string): { url: string; label: string } {
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="160" height="110" viewBox="0 0 160 110">` +
     `<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${from}"/>` +
     `<stop offset="1" stop-color="${to}"/></linearGradient></defs><rect width="160" height="110" fill="url(#g)"/>` +
-    `<text x="80" y="62" font-family="sans-serif" font-size="16" fill="white" text-anchor="middle">${label}</text></svg>`;
+    `${shape}</svg>`;
   return { url: `data:image/svg+xml,${encodeURIComponent(svg)}`, label };
 }
 
 const IMAGE_BANK = [
-  swatch('Sunrise', '#f6a04d', '#d9534f'),
-  swatch('Ocean', '#2b7bb9', '#1b3a5c'),
-  swatch('Forest', '#3c8d5a', '#1f4d33'),
-  swatch('Summit', '#8a7bd1', '#3d3470'),
+  swatch('Sunrise over the sea', '#f6a04d', '#d9534f', '<circle cx="80" cy="78" r="26" fill="#ffe8a3"/><rect y="78" width="160" height="32" fill="#2b5d8a"/>'),
+  swatch('Open ocean', '#6fb1e0', '#1b3a5c', '<path d="M0 70 Q20 60 40 70 T80 70 T120 70 T160 70 V110 H0Z" fill="#163452"/>'),
+  swatch('Forest path', '#9fd18b', '#1f4d33', '<path d="M30 110 L45 40 L60 110Z M100 110 L118 30 L136 110Z" fill="#173d28"/><path d="M70 110 Q80 70 90 110Z" fill="#d9c79a"/>'),
+  swatch('Mountain summit', '#c5b8f0', '#3d3470', '<path d="M0 110 L60 40 L85 70 L110 30 L160 110Z" fill="#2a2450"/><path d="M110 30 L100 46 L120 46Z" fill="white"/>'),
+  swatch('City at night', '#2b2d4a', '#0e0f1f', '<rect x="15" y="50" width="25" height="60" fill="#444a78"/><rect x="50" y="30" width="30" height="80" fill="#555c92"/><rect x="92" y="60" width="22" height="50" fill="#444a78"/><rect x="122" y="40" width="26" height="70" fill="#555c92"/><circle cx="135" cy="18" r="8" fill="#f4e6a8"/>'),
+  swatch('Open road', '#f3d9a4', '#c47f3a', '<path d="M60 110 L78 45 L82 45 L100 110Z" fill="#4b3b2e"/><path d="M79 50 L81 50 L82 60 L78 60Z M78 70 L82 70 L83 85 L77 85Z" fill="#fff6d8"/>'),
 ];
 
-const initialData: VisionData = { selectedImage: null, uploadedImage: null, imageTitle: '', reflection: '' };
+/** A step document may hold 8 MiB; a data URL is a third larger than its file. */
+const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+
+const initialData: IA33StepData = { selectedImage: null, uploadedImage: null, reflection: '', imageTitle: '' };
 
 /** IA 3-3: choose a vision image from the gallery or upload one, then title and reflect on it. */
-export function VisionImage({ workshopType, stepId, title, userId, readOnly }: StepProps) {
-  const { data, updateData, status, error } = useWorkshopStepData(workshopType, stepId, initialData, { userId });
-  const locked = readOnly || status === 'locked';
+export function VisionImage(props: StepProps) {
+  const step = useStep(props, initialData);
+  const { data, updateData, locked } = step;
+  const [uploadError, setUploadError] = useState<string | null>(null);
   const chosen = data.uploadedImage ?? data.selectedImage;
+  const chosenLabel = data.uploadedImage
+    ? 'Your uploaded image'
+    : (IMAGE_BANK.find((image) => image.url === data.selectedImage)?.label ?? 'Your chosen image');
 
-  const upload = (event: ChangeEvent<HTMLInputElement>) => {
+  const handleImageUpload = (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
+    event.target.value = ''; // choosing the same file again still uploads it
     if (!file) return;
+    if (!file.type.startsWith('image/')) {
+      setUploadError('Choose an image file.');
+      return;
+    }
+    if (file.size > MAX_UPLOAD_BYTES) {
+      setUploadError('Choose an image under 5 MB.');
+      return;
+    }
+    setUploadError(null);
     const reader = new FileReader();
     reader.onload = () => updateData({ uploadedImage: String(reader.result), selectedImage: null });
+    reader.onerror = () => setUploadError('The image could not be read.');
     reader.readAsDataURL(file);
   };
 
   return (
-    <StepFrame title={title} status={status} error={error} intro="Pick an image that speaks to your vision, or upload your own.">
+    <StepFrame title={props.title} step={step} intro="Choose your vision image: pick one that speaks to you, or upload your own.">
       <div className="gallery" role="group" aria-label="Image gallery">
         {IMAGE_BANK.map((image) => (
           <button key={image.label} type="button" className="gallery__item" disabled={locked}
@@ -55,11 +75,13 @@ export function VisionImage({ workshopType, stepId, title, userId, readOnly }: S
       </div>
       <div className="field">
         <label htmlFor="imageUpload">Or upload an image</label>
-        <input id="imageUpload" name="imageUpload" type="file" accept="image/*" disabled={locked} onChange={upload} />
+        <input id="imageUpload" name="imageUpload" type="file" accept="image/*" disabled={locked}
+          onChange={handleImageUpload} aria-describedby={uploadError ? 'imageUpload-error' : undefined} />
+        {uploadError ? <p id="imageUpload-error" className="error-text" role="alert">{uploadError}</p> : null}
       </div>
       {chosen ? (
         <div className="chosen">
-          <img src={chosen} alt="Your chosen vision" data-testid="chosen-image" />
+          <img src={chosen} alt={chosenLabel} data-testid="chosen-image" />
           {locked ? null : (
             <button type="button" onClick={() => updateData({ selectedImage: null, uploadedImage: null })}>
               Remove

@@ -1,31 +1,59 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 
-import type { SaveStatus, WorkshopType } from '../../lib';
+import { useWorkshopStepData, type UseWorkshopStepData, type WorkshopType } from '../../lib';
 import { SaveState } from '../SaveState';
 
 export interface StepProps {
   workshopType: WorkshopType;
   stepId: string;
   title: string;
-  userId: number;
+  /** The workshop is completed and this step's section locks on completion. */
   readOnly: boolean;
 }
 
-export function StepFrame(props: {
-  title: string;
-  intro?: string;
-  status: SaveStatus;
-  error: string | null;
-  children: ReactNode;
-}) {
+export interface Step<T extends object> extends UseWorkshopStepData<T> {
+  /** Inputs must not change anything (completed workshop, or the server said 423). */
+  locked: boolean;
+  /** Fields also changed elsewhere when a concurrent edit was merged (this page's values kept). */
+  conflictFields: string[] | null;
+  dismissConflict: () => void;
+}
+
+/** The hook, with what every step page needs around it. */
+export function useStep<T extends object>(props: StepProps, initialData: T): Step<T> {
+  const [conflictFields, setConflictFields] = useState<string[] | null>(null);
+  const hook = useWorkshopStepData(props.workshopType, props.stepId, initialData, {
+    onConflict: (info) => setConflictFields(info.fields),
+  });
+  return {
+    ...hook,
+    locked: props.readOnly || hook.status === 'locked',
+    conflictFields,
+    dismissConflict: () => setConflictFields(null),
+  };
+}
+
+export function StepFrame<T extends object>(props: { title: string; intro?: string; step: Step<T>; children: ReactNode }) {
+  const { step } = props;
   return (
     <section className="step" aria-labelledby="step-title">
       <header className="step__header">
         <h2 id="step-title">{props.title}</h2>
-        <SaveState status={props.status} error={props.error} />
+        <SaveState status={step.status} error={step.error} loaded={step.loaded} locked={step.locked} />
       </header>
+      {step.conflictFields ? (
+        <div className="note" role="note" data-testid="conflict-note">
+          <p>
+            This step was also changed in another tab or on another device. Both sets of changes were
+            kept; where both changed the same answer ({step.conflictFields.join(', ')}), yours was kept.
+          </p>
+          <button type="button" className="link" onClick={step.dismissConflict}>
+            Dismiss
+          </button>
+        </div>
+      ) : null}
       {props.intro ? <p className="step__intro">{props.intro}</p> : null}
-      {props.status === 'loading' ? <p>Loading your saved work…</p> : props.children}
+      {step.status === 'loading' ? <p>Loading your saved work…</p> : props.children}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 /**
  * A scripted stand-in for the step data API, for the controller's tests: it stores one
- * document per step, enforces baseVersion like the real server, records every request, and
- * can be told to fail.
+ * document per step, enforces baseVersion and recognises retried request ids like the real
+ * server, records every request, can hold requests or answers, and can be told to fail.
  */
 export interface RecordedRequest {
   method: string;
@@ -9,16 +9,31 @@ export interface RecordedRequest {
   body: Record<string, unknown> | null;
   headers: Record<string, string>;
   keepalive: boolean;
+  credentials: RequestCredentials | undefined;
+  /** Date.now() when the request was sent (fake timers move it). */
+  at: number;
+  /** The status the fake answered with (undefined: a network failure, or not answered yet). */
+  status?: number;
 }
 
-type Failure = { kind: 'status'; status: number; body?: Record<string, unknown>; headers?: Record<string, string> } | { kind: 'network' };
+export type Failure =
+  | { kind: 'status'; status: number; body?: Record<string, unknown>; headers?: Record<string, string> }
+  | { kind: 'network' };
+
+type Doc = { data: Record<string, unknown>; version: number; lastRequestId: string | null };
 
 export class FakeServer {
   readonly requests: RecordedRequest[] = [];
-  readonly docs = new Map<string, { data: Record<string, unknown>; version: number; lastRequestId: string | null }>();
+  readonly docs = new Map<string, Doc>();
   private failures: { match: (r: RecordedRequest) => boolean; failure: Failure }[] = [];
-  /** Saves wait for this before answering, when set (to hold a save in flight). */
+  /** Saves wait for this before the server handles them, when set. */
   gate: Promise<void> | null = null;
+  /** Saves are handled at once but answered only when this resolves, when set. */
+  holdAnswers: Promise<void> | null = null;
+  /** Every save fails with this, when set (not used up). */
+  alwaysFailSaves: Failure | null = null;
+  private inFlight = 0;
+  maxConcurrentSaves = 0;
 
   fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = String(input);
@@ -29,16 +44,31 @@ export class FakeServer {
       body: typeof init.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : null,
       headers,
       keepalive: Boolean(init.keepalive),
+      credentials: init.credentials,
+      at: Date.now(),
     };
     this.requests.push(request);
-    const index = this.failures.findIndex((f) => f.match(request));
-    if (index >= 0) {
-      const failure = this.failures.splice(index, 1)[0]!.failure;
-      if (failure.kind === 'network') throw new TypeError('Failed to fetch');
-      return json(failure.status, failure.body ?? { success: false, error: `Failure ${failure.status}`, code: 'x' }, failure.headers);
+    const isSave = request.method === 'POST';
+    if (isSave) {
+      this.inFlight += 1;
+      this.maxConcurrentSaves = Math.max(this.maxConcurrentSaves, this.inFlight);
     }
-    if (request.method === 'POST' && this.gate) await this.gate;
-    return request.method === 'GET' ? this.load(url) : this.save(request);
+    try {
+      const index = this.failures.findIndex((f) => f.match(request));
+      const failure = index >= 0 ? this.failures.splice(index, 1)[0]!.failure : isSave ? this.alwaysFailSaves : null;
+      if (failure) {
+        if (failure.kind === 'network') throw new TypeError('Failed to fetch');
+        request.status = failure.status;
+        return json(failure.status, failure.body ?? { success: false, error: `Failure ${failure.status}`, code: 'x' }, failure.headers);
+      }
+      if (isSave && this.gate) await this.gate;
+      const response = isSave ? this.save(request) : this.load(url);
+      if (isSave && this.holdAnswers) await this.holdAnswers;
+      request.status = response.status;
+      return response;
+    } finally {
+      if (isSave) this.inFlight -= 1;
+    }
   };
 
   /** The next `count` requests of `method` fail as given. */
@@ -48,10 +78,15 @@ export class FakeServer {
 
   clearFailures(): void {
     this.failures = [];
+    this.alwaysFailSaves = null;
   }
 
   saves(): RecordedRequest[] {
     return this.requests.filter((r) => r.method === 'POST');
+  }
+
+  loads(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === 'GET');
   }
 
   put(stepKey: string, data: Record<string, unknown>, version: number): void {
@@ -60,7 +95,7 @@ export class FakeServer {
 
   private load(url: string): Response {
     const match = /\/api\/workshop-data\/step\/([^/]+)\/([^/?]+)/.exec(url);
-    const key = match ? `${match[1]}:${decodeURIComponent(match[2] ?? '')}` : '';
+    const key = match ? `${decodeURIComponent(match[1] ?? '')}:${decodeURIComponent(match[2] ?? '')}` : '';
     const doc = this.docs.get(key);
     return json(200, {
       success: true,
@@ -78,6 +113,7 @@ export class FakeServer {
     const requestId = (request.headers['Idempotency-Key'] ?? body.requestId ?? null) as string | null;
     const current = doc?.version ?? 0;
     if (base !== undefined && base !== current) {
+      // A retry of a save that already committed gets its record, not a false conflict.
       if (doc && requestId && doc.lastRequestId === requestId) return this.record(key);
       return json(409, {
         success: false,
@@ -98,6 +134,8 @@ export class FakeServer {
     return json(200, {
       success: true,
       saved: true,
+      stepId,
+      workshopType,
       data: {
         id: 1,
         userId: 1,
@@ -119,9 +157,10 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   });
 }
 
-/** A Storage in memory. */
+/** A Storage in memory; `quotaBytes` makes setItem throw like a full localStorage. */
 export class MemoryStorage implements Storage {
   private items = new Map<string, string>();
+  quotaBytes = Infinity;
   get length(): number {
     return this.items.size;
   }
@@ -138,6 +177,7 @@ export class MemoryStorage implements Storage {
     this.items.delete(key);
   }
   setItem(key: string, value: string): void {
+    if (value.length > this.quotaBytes) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
     this.items.set(key, value);
   }
 }
@@ -153,12 +193,16 @@ export class FakeEvents {
     this.listeners.get(type)?.delete(listener);
   }
   fire(type: string): void {
-    this.listeners.get(type)?.forEach((listener) => listener());
+    [...(this.listeners.get(type) ?? [])].forEach((listener) => listener());
+  }
+  count(type: string): number {
+    return this.listeners.get(type)?.size ?? 0;
   }
 }
 
 /** BroadcastChannels that deliver to every other channel of the same name in this hub. */
 export class ChannelHub {
+  readonly posted: { name: string; message: unknown }[] = [];
   private channels: { name: string; channel: { onmessage: ((event: MessageEvent) => void) | null } }[] = [];
   create = (name: string) => {
     const entry = {
@@ -166,6 +210,7 @@ export class ChannelHub {
       channel: {
         onmessage: null as ((event: MessageEvent) => void) | null,
         postMessage: (message: unknown) => {
+          this.posted.push({ name, message: structuredClone(message) });
           for (const other of this.channels) {
             if (other.name === name && other.channel !== entry.channel) {
               other.channel.onmessage?.({ data: structuredClone(message) } as MessageEvent);
@@ -180,4 +225,10 @@ export class ChannelHub {
     this.channels.push(entry);
     return entry.channel;
   };
+  /** Deliver a message as another tab would. */
+  send(name: string, message: unknown): void {
+    for (const other of this.channels) {
+      if (other.name === name) other.channel.onmessage?.({ data: structuredClone(message) } as MessageEvent);
+    }
+  }
 }
