@@ -7,6 +7,7 @@ const TEXT: Record<Exclude<SaveStatus, 'error'>, string> = {
   saving: 'Saving…',
   saved: 'All changes saved',
   offline: 'Offline — kept on this device',
+  'not-kept': 'Not saved yet — this device could not keep a copy',
   conflict: 'Merged with changes made elsewhere',
   locked: 'Locked',
 };

@@ -66,12 +66,9 @@ it('loads, edits, saves after the debounce, reports each state and flushes on un
   release();
   await flush();
   expect(server.saves()).toHaveLength(1);
-  expect(server.saves()[0]?.body).toMatchObject({
-    workshopType: 'ia',
-    stepId: 'ia-3-4',
-    baseVersion: 2,
-    data: { whyReflection: 'saved before', nextStep: 'Talk to Sam' },
-  });
+  // Only the change, as a merge patch on version 2.
+  expect(server.saves()[0]).toMatchObject({ method: 'PATCH', baseVersion: 2, body: { nextStep: 'Talk to Sam' } });
+  expect(server.docs.get('ia:ia-3-4')?.data).toEqual({ whyReflection: 'saved before', nextStep: 'Talk to Sam' });
   expect(result.current).toMatchObject({ status: 'saved', version: 3, saving: false, hasPendingChanges: false });
   expect(result.current.lastSavedAt).toBe('2026-01-01T00:00:03.000000Z');
   expect(seen).toEqual(['loading', 'idle', 'dirty', 'saving', 'saved']);
@@ -79,7 +76,7 @@ it('loads, edits, saves after the debounce, reports each state and flushes on un
   act(() => result.current.updateData({ nextStep: 'unsaved at unmount' }));
   unmount();
   expect(server.saves()).toHaveLength(2);
-  expect(server.saves()[1]).toMatchObject({ keepalive: true, body: { data: { nextStep: 'unsaved at unmount' } } });
+  expect(server.saves()[1]).toMatchObject({ keepalive: true, method: 'PATCH', body: { nextStep: 'unsaved at unmount' } });
 });
 
 it('a step change flushes the previous step and loads the next with its own defaults', async () => {
@@ -107,6 +104,7 @@ it('takes userId and other defaults from WorkshopDataProvider; the hook options 
   const { result } = renderHook(() => useWorkshopStepData('ia', 'ia-4-2', { reflection: '' }, { debounceMs: 200 }), { wrapper });
   await flush();
   act(() => result.current.updateData({ reflection: 'provided' }));
+  await flush();
   expect(storage.getItem(journalKey(42, 'ia', 'ia-4-2'))).toContain('provided');
   await advance(200);
   expect(server.saves()).toHaveLength(1);
