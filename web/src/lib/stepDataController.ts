@@ -69,8 +69,7 @@ export function byteLength(text: string): number {
 const NOT_KEPT = 'This device could not keep a copy of your changes.';
 
 function describeStorageError(error: unknown): string {
-  const name = error instanceof Error || (typeof DOMException !== 'undefined' && error instanceof DOMException) ? (error as Error).name : '';
-  if (name === 'QuotaExceededError') return 'This device is out of storage space: your changes are not kept on it.';
+  if ((error as { name?: unknown } | null)?.name === 'QuotaExceededError') return 'This device is out of storage space: your changes are not kept on it.';
   return NOT_KEPT;
 }
 

@@ -74,7 +74,8 @@ export function indexedDbUploads(dbName = UPLOADS_DB): UploadStore {
   return {
     get: async (key) => {
       const value = await get<StoredUpload>(key, store);
-      return value && value.blob instanceof Blob ? value : null;
+      // Duck-typed: a Blob from another realm (a test's, a worker's) is still a Blob.
+      return value && typeof value.blob?.arrayBuffer === 'function' ? value : null;
     },
     set: (key, value) => set(key, value, store),
     delete: (key) => del(key, store),
@@ -183,7 +184,7 @@ export class UploadQueue {
         await this.store.set(key, { blob, createdAt: (this.options.now ?? Date.now)(), url: null });
       } catch (error) {
         keepError =
-          error instanceof Error && error.name === 'QuotaExceededError'
+          (error as { name?: unknown } | null)?.name === 'QuotaExceededError'
             ? 'This device is out of storage space: the image is not kept on it.'
             : 'This device could not keep a copy of the image.';
         await this.store.delete(key).catch(() => undefined);

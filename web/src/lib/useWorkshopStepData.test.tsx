@@ -6,6 +6,7 @@ import { WorkshopDataProvider } from './context';
 import { journalKey } from './journal';
 import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer';
 import type { StepDataOptions } from './types';
+import { UploadQueue, memoryUploads, uploadKey, usePendingUpload } from './uploads';
 import { useWorkshopStepData } from './useWorkshopStepData';
 
 let server: FakeServer;
@@ -150,4 +151,24 @@ it('a 423 makes the hook read-only', async () => {
   expect(result.current).toMatchObject({ status: 'locked', error: 'Completed.' });
   act(() => result.current.updateData({ whyReflection: 'ignored' }));
   expect(result.current.data.whyReflection).toBe('late');
+});
+
+it('usePendingUpload restores a waiting image after a reload, previews it, and discards it', async () => {
+  const store = memoryUploads();
+  const key = uploadKey(7, 'ia', 'ia-3-3', 'uploadedImage');
+  await store.set(key, { blob: new Blob(['png'], { type: 'image/png' }), createdAt: 0, url: null });
+  const offline: typeof fetch = async () => {
+    throw new TypeError('Failed to fetch');
+  };
+  const q = new UploadQueue({ fetch: offline, store, events });
+  URL.createObjectURL = vi.fn(() => 'blob:preview');
+  URL.revokeObjectURL = vi.fn();
+  const { result } = renderHook(() => usePendingUpload('ia', 'ia-3-3', 'uploadedImage', { userId: 7, queue: q }));
+  await flush();
+  expect(result.current.pending).toMatchObject({ state: 'waiting', kept: true });
+  expect(result.current.previewUrl).toBe('blob:preview');
+  await act(() => result.current.discard());
+  expect(result.current.pending).toBeNull();
+  expect(store.items.size).toBe(0);
+  expect(URL.revokeObjectURL).toHaveBeenCalledWith('blob:preview');
 });
