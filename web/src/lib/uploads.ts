@@ -5,7 +5,7 @@
  * the upload's URL ("/api/uploads/<id>").
  */
 import { createStore, del, get, keys as idbKeys, set, type UseStore } from 'idb-keyval';
-import { useContext, useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useCallback, useContext, useEffect, useMemo, useSyncExternalStore } from 'react';
 
 import { WorkshopDataContext } from './context';
 import type { PageEvents } from './types';
@@ -354,10 +354,7 @@ export function usePendingUpload(
     },
     [previewUrl],
   );
-  return {
-    pending,
-    previewUrl,
-    choose: (next) => queue.add(key, next),
-    discard: () => queue.remove(key),
-  };
+  const choose = useCallback((next: Blob) => queue.add(key, next), [queue, key]);
+  const discard = useCallback(() => queue.remove(key), [queue, key]);
+  return { pending, previewUrl, choose, discard };
 }
