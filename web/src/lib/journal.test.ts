@@ -317,6 +317,14 @@ describe('partial saves', () => {
     expect(server.docs.get(KEY)).toMatchObject({ data: { why: 'first', how: 'second', image: null }, version: 2 });
   });
 
+  it('partialSaves: false always sends the whole document', async () => {
+    server.put(KEY, { why: 'w', how: '' }, 2);
+    const controller = await started({ partialSaves: false });
+    controller.updateData({ how: 'x' });
+    await advance(1000);
+    expect(server.saves()[0]).toMatchObject({ method: 'POST', baseVersion: 2, body: { data: { why: 'w', how: 'x', image: null } } });
+  });
+
   it('a change that sets a value to null is a full save (merge patch would delete the key)', async () => {
     server.put(KEY, { why: 'w', how: '', image: '/api/uploads/abc' }, 4);
     const controller = await started();

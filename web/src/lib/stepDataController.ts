@@ -757,7 +757,8 @@ export class StepDataController<T extends object> {
    * does not depend on the document's; else the whole document (POST).
    */
   saveRequest(snapshot: T, baseVersion: number, requestId: string): SaveRequest {
-    const patch = baseVersion > 0 && this.serverData ? createMergePatch(this.serverData, snapshot) : null;
+    const partial = this.opts.partialSaves !== false && baseVersion > 0 && this.serverData;
+    const patch = partial ? createMergePatch(this.serverData!, snapshot) : null;
     if (patch) {
       return {
         method: 'PATCH',

@@ -77,6 +77,9 @@ export interface StepDataOptions<T extends object> {
   retryMaxMs?: number;
   /** 409s in a row merged and re-sent at once before backing off like a failure. Default 5. */
   maxConflictRetries?: number;
+  /** Send only what changed (a merge patch, PATCH) when the server's version is known.
+   * Default true; false always sends the whole document (POST), e.g. for a server without PATCH. */
+  partialSaves?: boolean;
   /** Injectables, for tests and non-browser hosts (default: the browser's). */
   fetch?: typeof fetch;
   /** Where unsaved changes are kept on the device. Default: IndexedDB (localStorage where
