@@ -1,11 +1,12 @@
 """`make bench`: every benchmark, one after the other (never part of `make test`)."""
 
-from bench import export_bench, save_throughput, typing_bench
+from bench import export_bench, save_bytes_bench, save_throughput, typing_bench
 
 
 def run() -> None:
     for name, benchmark in (
         ("typing participant and hook size", typing_bench.main),
+        ("bytes per keystroke-save, full save and merge patch", save_bytes_bench.main),
         ("export --all (1,000 and 10,000 users)", export_bench.main),
         ("save throughput", save_throughput.main),
     ):

@@ -61,6 +61,9 @@ async def simulate(server: ServerProcess, username: str, password: str) -> dict[
             if request.method == "POST" and request.url.endswith("/api/workshop-data/step"):
                 body = request.post_data_json
                 saves.append((clock_ms, len(body["data"]["whyReflection"])))
+            elif request.method == "PATCH" and "/api/workshop-data/step/" in request.url:
+                patch = request.post_data_json  # a merge patch: only what changed
+                saves.append((clock_ms, len(patch.get("whyReflection") or "")))
 
         page.on("response", on_response)
         await field.click()

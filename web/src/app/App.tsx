@@ -88,7 +88,9 @@ export function App() {
       user={user}
       onSessionEnded={sessionEnded}
       onSignedOut={() => {
-        clearJournal(user.id);
+        // Synchronously stops the user's steps from keeping anything; the removal itself
+        // (IndexedDB, waiting images) finishes in the background.
+        void clearJournal(user.id);
         forget(USER_KEY);
         setNotice(null);
         setUser(null);

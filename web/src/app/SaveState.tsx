@@ -7,6 +7,7 @@ const TEXT: Record<Exclude<SaveStatus, 'error'>, string> = {
   saving: 'Saving…',
   saved: 'All changes saved',
   offline: 'Offline — kept on this device',
+  'not-kept': 'Not saved yet — this device could not keep a copy',
   conflict: 'Merged with changes made elsewhere',
   locked: 'Locked',
 };
@@ -20,12 +21,27 @@ export function saveStateText(status: SaveStatus, error: string | null, loaded: 
   return TEXT[status];
 }
 
+/** Something else the step waits for (an image upload) and what it means for the state. */
+export interface StatusOverride {
+  status: SaveStatus;
+  error: string | null;
+}
+
+/** From "all is well" to "something may be lost": the indicator shows the worse of two. */
+const SEVERITY: SaveStatus[] = ['idle', 'saved', 'dirty', 'saving', 'conflict', 'offline', 'error', 'not-kept'];
+
+export function worse(step: StatusOverride, other: StatusOverride | null): StatusOverride {
+  if (!other || step.status === 'loading' || step.status === 'locked') return step;
+  return SEVERITY.indexOf(other.status) > SEVERITY.indexOf(step.status) ? other : step;
+}
+
 /** The step's save state, announced politely to screen readers. */
-export function SaveState(props: { status: SaveStatus; error: string | null; loaded: boolean; locked: boolean }) {
-  const status = props.locked ? 'locked' : props.status;
+export function SaveState(props: { status: SaveStatus; error: string | null; loaded: boolean; locked: boolean; also?: StatusOverride | null }) {
+  const shown = worse({ status: props.status, error: props.error }, props.also ?? null);
+  const status = props.locked ? 'locked' : shown.status;
   return (
     <p className={`save-state save-state--${status}`} data-testid="save-state" data-status={status} role="status" aria-live="polite">
-      {saveStateText(props.status, props.error, props.loaded, props.locked)}
+      {saveStateText(shown.status, shown.error, props.loaded, props.locked)}
     </p>
   );
 }

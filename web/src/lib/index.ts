@@ -10,11 +10,22 @@ export {
   parseRetryAfter,
   saveAllNow,
   clearJournal,
+  byteLength,
 } from './stepDataController';
-export type { BroadcastMessage } from './stepDataController';
-export { journalKey } from './journal';
-export type { JournalEntry } from './journal';
-export { threeWayMerge, jsonEqual } from './merge';
+export type { BroadcastMessage, SaveRequest } from './stepDataController';
+export { journalKey, indexedDbJournal, storageJournal, defaultJournal } from './journal';
+export type { JournalEntry, JournalStore } from './journal';
+export {
+  UploadQueue,
+  usePendingUpload,
+  defaultUploadQueue,
+  clearUploads,
+  uploadKey,
+  indexedDbUploads,
+  memoryUploads,
+} from './uploads';
+export type { PendingUpload, UploadState, UploadStore, StoredUpload, UploadQueueOptions, UsePendingUpload } from './uploads';
+export { threeWayMerge, jsonEqual, createMergePatch, applyMergePatch } from './merge';
 export type { MergeResult } from './merge';
 export type {
   ChannelLike,

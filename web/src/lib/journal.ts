@@ -1,10 +1,18 @@
 /**
- * The local journal: unsaved changes kept in localStorage until the server confirms them, so a
+ * The local journal: unsaved changes kept on the device until the server confirms them, so a
  * reload, a closed tab, a crash or a lost network loses nothing.
+ *
+ * Entries live in IndexedDB (through idb-keyval): it holds far more than localStorage's ~5 MB
+ * per origin and does not block the page while writing. localStorage is used only where
+ * IndexedDB is unavailable (no `indexedDB`, or it cannot be opened). Every operation is
+ * asynchronous and a write that fails rejects: the controller turns that into `journalError`.
  */
+import { createStore, del, get, keys as idbKeys, set, type UseStore } from 'idb-keyval';
+
 import { jsonEqual } from './merge';
 
 const PREFIX = 'workshop-data:journal:';
+export const JOURNAL_DB = 'workshop-data-journal';
 
 export interface JournalEntry<T> {
   /** What the participant has now. */
@@ -19,64 +27,106 @@ export interface JournalEntry<T> {
   sent?: string[];
 }
 
+/** Where journal entries are kept. `set` rejects when the device refused the write. */
+export interface JournalStore {
+  readonly kind: 'indexeddb' | 'localstorage';
+  get<T>(key: string): Promise<JournalEntry<T> | null>;
+  set<T>(key: string, entry: JournalEntry<T>): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Keys starting with `prefix`. */
+  keys(prefix: string): Promise<string[]>;
+}
+
 export function journalKey(userId: string | number | null | undefined, workshopType: string, stepId: string): string {
   return `${PREFIX}${userId ?? 'anonymous'}:${workshopType}:${stepId}`;
 }
 
+export function userPrefix(userId?: string | number | null): string {
+  return userId == null ? PREFIX : `${PREFIX}${userId}:`;
+}
+
+function validEntry<T>(value: unknown): JournalEntry<T> | null {
+  if (!value || typeof value !== 'object') return null;
+  const entry = value as JournalEntry<T>;
+  return entry.data && typeof entry.data === 'object' ? entry : null;
+}
+
+/** Read an entry from a Storage (localStorage), synchronously; null when absent or unreadable. */
 export function readJournal<T>(storage: Storage | null, key: string): JournalEntry<T> | null {
   if (!storage) return null;
   try {
     const raw = storage.getItem(key);
-    if (!raw) return null;
-    const entry = JSON.parse(raw) as JournalEntry<T>;
-    return entry && typeof entry === 'object' && entry.data && typeof entry.data === 'object' ? entry : null;
+    return raw ? validEntry<T>(JSON.parse(raw)) : null;
   } catch {
     return null;
   }
 }
 
-/** Write an entry; false when storage refused it (full, disabled). A stale entry must never
- * outlive a failed write, or it would later be replayed over newer work: it is removed. */
-export function writeJournal<T>(storage: Storage | null, key: string, entry: JournalEntry<T>): boolean {
-  if (!storage) return false;
-  try {
-    storage.setItem(key, JSON.stringify(entry));
-    return true;
-  } catch {
-    removeJournal(storage, key);
-    return false;
-  }
+/** A journal in a Storage (localStorage, or an in-memory one in tests). */
+export function storageJournal(storage: Storage): JournalStore & { readonly storage: Storage } {
+  return {
+    kind: 'localstorage',
+    storage,
+    get: async <T>(key: string) => readJournal<T>(storage, key),
+    set: async <T>(key: string, entry: JournalEntry<T>) => {
+      storage.setItem(key, JSON.stringify(entry));
+    },
+    delete: async (key: string) => {
+      storage.removeItem(key);
+    },
+    keys: async (prefix: string) => {
+      const found: string[] = [];
+      for (let i = 0; i < storage.length; i += 1) {
+        const key = storage.key(i);
+        if (key?.startsWith(prefix)) found.push(key);
+      }
+      return found;
+    },
+  };
 }
 
-export function removeJournal(storage: Storage | null, key: string): void {
-  try {
-    storage?.removeItem(key);
-  } catch {
-    // Nothing to do: the entry cannot be read back either.
-  }
+/**
+ * A journal in IndexedDB. Entries an earlier version of the app left in `legacy`
+ * (localStorage) are still read, so an upgrade loses nothing; deleting removes both.
+ */
+export function indexedDbJournal(dbName = JOURNAL_DB, legacy: Storage | null = null): JournalStore {
+  const store: UseStore = createStore(dbName, 'entries');
+  return {
+    kind: 'indexeddb',
+    get: async <T>(key: string) => {
+      const entry = validEntry<T>(await get<unknown>(key, store));
+      return entry ?? readJournal<T>(legacy, key);
+    },
+    set: async <T>(key: string, entry: JournalEntry<T>) => {
+      await set(key, entry, store);
+    },
+    delete: async (key: string) => {
+      await del(key, store);
+      try {
+        legacy?.removeItem(key);
+      } catch {
+        // An unreadable legacy entry cannot be replayed either.
+      }
+    },
+    keys: async (prefix: string) => {
+      const stored = (await idbKeys<IDBValidKey>(store)).filter((k): k is string => typeof k === 'string' && k.startsWith(prefix));
+      const old = legacy ? await storageJournal(legacy).keys(prefix).catch(() => []) : [];
+      return [...new Set([...stored, ...old])];
+    },
+  };
 }
 
 /** Remove the entry if it holds exactly `confirmed` (completed with `defaults`): the server has
  * it. Another tab's newer entry for the same step stays. */
-export function removeJournalIfHolds<T extends object>(storage: Storage | null, key: string, confirmed: T, defaults: T): void {
-  const entry = readJournal<T>(storage, key);
-  if (entry && jsonEqual({ ...defaults, ...entry.data }, confirmed)) removeJournal(storage, key);
+export async function removeJournalIfHolds<T extends object>(store: JournalStore, key: string, confirmed: T, defaults: T): Promise<void> {
+  const entry = await store.get<T>(key);
+  if (entry && jsonEqual({ ...defaults, ...entry.data }, confirmed)) await store.delete(key);
 }
 
-/** Forget a user's unsaved changes on this device (call it at logout). Without a user: everyone's. */
-export function clearJournal(userId?: string | number | null, storage: Storage | null = defaultStorage()): void {
-  if (!storage) return;
-  const prefix = userId == null ? PREFIX : `${PREFIX}${userId}:`;
-  const keys: string[] = [];
-  try {
-    for (let i = 0; i < storage.length; i += 1) {
-      const key = storage.key(i);
-      if (key?.startsWith(prefix)) keys.push(key);
-    }
-  } catch {
-    return;
-  }
-  keys.forEach((key) => removeJournal(storage, key));
+/** Forget a user's entries in `store` (without a user: everyone's). */
+export async function clearStore(store: JournalStore, userId?: string | number | null): Promise<void> {
+  const found = await store.keys(userPrefix(userId));
+  await Promise.all(found.map((key) => store.delete(key).catch(() => undefined)));
 }
 
 export function defaultStorage(): Storage | null {
@@ -85,4 +135,66 @@ export function defaultStorage(): Storage | null {
   } catch {
     return null;
   }
+}
+
+function indexedDbAvailable(): boolean {
+  try {
+    return typeof indexedDB !== 'undefined' && indexedDB !== null;
+  } catch {
+    return false;
+  }
+}
+
+let persistenceAsked = false;
+
+/** Ask the browser to keep this origin's storage under storage pressure (once per page). */
+export function requestPersistentStorage(): void {
+  if (persistenceAsked) return;
+  persistenceAsked = true;
+  try {
+    const storage = typeof navigator === 'undefined' ? undefined : navigator.storage;
+    void storage?.persist?.().catch(() => false);
+  } catch {
+    // Not offered here: the journal works without it, it may just be evicted sooner.
+  }
+}
+
+/**
+ * IndexedDB, falling back to localStorage when IndexedDB is missing or cannot be opened
+ * (a probe that fails to open, as in some private modes). A write IndexedDB refuses (quota)
+ * is reported as failed, not retried in localStorage: it would not fit there either.
+ */
+export function createDefaultJournal(): JournalStore | null {
+  const local = defaultStorage();
+  const localJournal = local ? storageJournal(local) : null;
+  if (!indexedDbAvailable()) return localJournal;
+  const idb = indexedDbJournal(JOURNAL_DB, local);
+  let chosen: Promise<JournalStore | null> | null = null;
+  const pick = (): Promise<JournalStore | null> => {
+    chosen ??= idb
+      .keys('\u0000probe')
+      .then(() => idb)
+      .catch(() => localJournal);
+    return chosen;
+  };
+  const use = async (): Promise<JournalStore> => {
+    const store = await pick();
+    if (!store) throw new Error('This device offers no storage.');
+    return store;
+  };
+  return {
+    kind: 'indexeddb',
+    get: async (key) => (await use()).get(key),
+    set: async (key, entry) => (await use()).set(key, entry),
+    delete: async (key) => (await use()).delete(key),
+    keys: async (prefix) => (await use()).keys(prefix),
+  };
+}
+
+let shared: JournalStore | null | undefined;
+
+/** The journal the hook uses unless told otherwise (one per page). */
+export function defaultJournal(): JournalStore | null {
+  if (shared === undefined) shared = createDefaultJournal();
+  return shared;
 }

@@ -72,3 +72,50 @@ export function threeWayMerge<T extends object>(base: object, mine: T, theirs: o
   }
   return { merged: merged as T, conflicts };
 }
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The RFC 7396 merge patch that turns `base` into `target`, or null when none can: merge
+ * patch reads null as "delete this key", so a change that sets a value to null (outside an
+ * array, which is replaced whole) needs a full save. Keys `target` lacks become null
+ * (deleted); nested objects are diffed; arrays and other values are replaced.
+ */
+export function createMergePatch(base: object, target: object): Record<string, unknown> | null {
+  const from = base as Record<string, unknown>;
+  const to = target as Record<string, unknown>;
+  const patch: Record<string, unknown> = {};
+  for (const key of Object.keys(from)) {
+    if (from[key] !== undefined && to[key] === undefined) patch[key] = null;
+  }
+  for (const key of Object.keys(to)) {
+    const next = to[key];
+    if (next === undefined) continue;
+    const previous = from[key];
+    if (previous !== undefined && jsonEqual(previous, next)) continue;
+    if (next === null) return null;
+    if (isPlainObject(next)) {
+      const nested = createMergePatch(isPlainObject(previous) ? previous : {}, next);
+      if (nested === null) return null;
+      // Replacing a non-object with {} needs the key set, not merged into.
+      if (Object.keys(nested).length === 0 && isPlainObject(previous)) continue;
+      patch[key] = nested;
+    } else {
+      patch[key] = next;
+    }
+  }
+  return patch;
+}
+
+/** Apply an RFC 7396 merge patch (what the server does with a PATCH). */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return patch;
+  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = applyMergePatch(result[key], value);
+  }
+  return result;
+}

@@ -105,6 +105,7 @@ describe('loading', () => {
     controller.start();
     controller.updateData({ why: 'typed while loading' });
     expect(controller.getSnapshot()).toMatchObject({ status: 'loading', loaded: false, hasPendingChanges: true });
+    await settle(); // the journal is written asynchronously (IndexedDB)
     expect(readJournal(storage, JOURNAL)?.data).toMatchObject({ why: 'typed while loading' });
     await controller.saveNow(); // an explicit save, or leaving the page, sends nothing either
     events.fire('pagehide');
@@ -113,10 +114,8 @@ describe('loading', () => {
     loadHeld.release();
     await settle();
     expect(server.saves()).toHaveLength(1);
-    expect(server.saves()[0]?.body).toMatchObject({
-      data: { why: 'typed while loading', how: 'on the server', next: '' },
-      baseVersion: 4,
-    });
+    expect(server.saves()[0]).toMatchObject({ method: 'PATCH', body: { why: 'typed while loading' }, baseVersion: 4 });
+    expect(server.docs.get(KEY)?.data).toEqual({ why: 'typed while loading', how: 'on the server' });
   });
 
   it('never saves after a failed load, and saves once a retried load succeeds', async () => {
@@ -134,8 +133,11 @@ describe('loading', () => {
     const saves = server.saves();
     expect(server.loads()).toHaveLength(2);
     expect(saves).toHaveLength(1);
-    expect(saves[0]?.body?.data).toEqual({ why: 'server copy', how: 'typed after the failure', next: '' });
-    expect(saves[0]?.body?.baseVersion).toBe(2);
+    // A patch on version 2: the server copy keeps what it had and gains what was typed.
+    expect(saves[0]?.method).toBe('PATCH');
+    expect(saves[0]?.body).toEqual({ how: 'typed after the failure' });
+    expect(saves[0]?.document).toEqual({ why: 'server copy', how: 'typed after the failure' });
+    expect(saves[0]?.baseVersion).toBe(2);
   });
 
   it('a load that fails with a network error shows offline and sends nothing, not even on dispose', async () => {
@@ -174,7 +176,7 @@ describe('loading', () => {
     const second = await started();
     second.updateData({ how: 'new' });
     await advance(1000);
-    expect(server.docs.get(KEY)?.data).toEqual({ why: '', how: 'new', next: '' }); // the clear survived
+    expect(server.docs.get(KEY)?.data).toEqual({ why: '', how: 'new' }); // the clear survived
   });
 });
 
@@ -192,7 +194,7 @@ describe('debounce and maxWait', () => {
     expect(server.saves()).toHaveLength(0);
     await advance(1);
     expect(server.saves()).toHaveLength(1);
-    expect(server.saves()[0]?.body?.data).toEqual({ why: 'xxxxxxxxxx', how: '', next: '' });
+    expect(server.saves()[0]?.document).toEqual({ why: 'xxxxxxxxxx', how: '', next: '' });
     expect(controller.getSnapshot()).toMatchObject({ status: 'saved', version: 1, hasPendingChanges: false, saving: false });
   });
 
@@ -204,7 +206,7 @@ describe('debounce and maxWait', () => {
       await advance(200);
     }
     expect(server.saves().map((s) => s.at - t0)).toEqual([10_000, 20_000]);
-    expect(server.saves()[0]?.body?.data).toMatchObject({ why: 'typed 9800' });
+    expect(server.saves()[0]?.document).toMatchObject({ why: 'typed 9800' });
     await advance(1000);
     expect(server.saves().map((s) => s.at - t0)).toEqual([10_000, 20_000, 25_800]);
     expect(server.docs.get(KEY)?.data).toMatchObject({ why: 'typed 24800' });
@@ -258,8 +260,8 @@ describe('what is sent', () => {
     controller.updateData({ why: '' });
     await advance(1000);
     expect(server.saves()).toHaveLength(1);
-    expect(server.saves()[0]?.body?.data).toEqual({ why: '', how: '', next: '' });
-    expect(server.docs.get(KEY)?.data).toEqual({ why: '', how: '', next: '' });
+    expect(server.saves()[0]?.body).toEqual({ why: '' });
+    expect(server.docs.get(KEY)?.data).toEqual({ why: '' });
   });
 
   it('does not re-send data equal to what the server has', async () => {
@@ -289,16 +291,23 @@ describe('what is sent', () => {
     controller.updateData({ why: 'second' });
     await advance(1000);
     const [first, second] = server.saves();
+    // No acknowledged base yet: the whole document.
+    expect(first?.method).toBe('POST');
     expect(first?.url).toBe('https://workshop.example/api/workshop-data/step');
     expect(first?.body).toMatchObject({ workshopType: 'ia', stepId: 'ia-3-4', baseVersion: 0 });
-    expect(second?.body?.baseVersion).toBe(1);
+    expect(first?.headers['Content-Type']).toBe('application/json');
+    expect(first?.headers['Idempotency-Key']).toBe(first?.body?.requestId);
+    // Then a merge patch on version 1.
+    expect(second?.method).toBe('PATCH');
+    expect(second?.url).toBe('https://workshop.example/api/workshop-data/step/ia/ia-3-4');
+    expect(second?.headers['Content-Type']).toBe('application/merge-patch+json');
+    expect(second?.headers['If-Match']).toBe('"1"');
+    expect(second?.body).toEqual({ why: 'second' });
     for (const save of [first, second]) {
-      expect(save?.headers['Content-Type']).toBe('application/json');
       expect(save?.credentials).toBe('same-origin');
       expect(save?.headers['Idempotency-Key']).toBeTruthy();
-      expect(save?.headers['Idempotency-Key']).toBe(save?.body?.requestId);
     }
-    expect(first?.body?.requestId).not.toBe(second?.body?.requestId);
+    expect(first?.headers['Idempotency-Key']).not.toBe(second?.headers['Idempotency-Key']);
     expect(server.loads()[0]?.url).toBe('https://workshop.example/api/workshop-data/step/ia/ia-3-4');
   });
 });
@@ -467,8 +476,8 @@ describe('one save in flight', () => {
     await advance(1000);
     const saves = server.saves();
     expect(saves).toHaveLength(2);
-    expect(saves[1]?.body?.baseVersion).toBe(1);
-    expect(saves[1]?.body?.data).toEqual({ why: 'two', how: 'three', next: '' });
+    expect(saves[1]?.baseVersion).toBe(1);
+    expect(saves[1]?.document).toEqual({ why: 'two', how: 'three', next: '' });
     expect(server.docs.get(KEY)?.version).toBe(2);
   });
 
@@ -537,8 +546,8 @@ describe('one save in flight', () => {
     await advance(1000);
     // A's 409 was against a version the page had already merged: it is simply sent again on 6.
     expect(onConflict).toHaveBeenCalledTimes(1);
-    expect(server.saves().map((s) => s.body?.baseVersion)).toEqual([5, 6]);
-    expect(server.docs.get(KEY)).toMatchObject({ data: { why: 'mine', how: 'other', next: '' }, version: 7 });
+    expect(server.saves().map((s) => s.baseVersion)).toEqual([5, 6]);
+    expect(server.docs.get(KEY)).toMatchObject({ data: { why: 'mine', how: 'other' }, version: 7 });
     expect(controller.getSnapshot()).toMatchObject({ status: 'saved', version: 7 });
   });
 });
@@ -552,17 +561,25 @@ describe('the journal', () => {
     await advance(1000);
     first.dispose();
 
-    const second = make();
+    const loadHeld = held();
+    const slowFetch: typeof fetch = async (input, init) => {
+      if ((init?.method ?? 'GET') === 'GET') await loadHeld.promise;
+      return server.fetch(input, init);
+    };
+    const second = make({ fetch: slowFetch });
+    server.clearFailures();
+    second.start();
+    await settle();
+    // The journal is shown before the server answers.
     expect(second.getSnapshot()).toMatchObject({
       data: { why: 'typed offline' },
       hasPendingChanges: true,
       status: 'loading',
     });
-    server.clearFailures();
-    second.start();
+    loadHeld.release();
     await settle();
-    expect(server.docs.get(KEY)).toMatchObject({ data: { why: 'typed offline', how: '', next: '' }, version: 2 });
-    expect(server.saves().at(-1)?.body?.baseVersion).toBe(1);
+    expect(server.docs.get(KEY)).toMatchObject({ data: { why: 'typed offline' }, version: 2 });
+    expect(server.saves().at(-1)?.baseVersion).toBe(1);
     expect(storage.getItem(JOURNAL)).toBeNull();
     expect(second.getSnapshot()).toMatchObject({ status: 'saved', hasPendingChanges: false });
   });
@@ -572,8 +589,10 @@ describe('the journal', () => {
     const gate = held();
     server.gate = gate.promise;
     controller.updateData({ next: 'p' });
+    await settle();
     expect(readJournal(storage, JOURNAL)?.data).toMatchObject({ next: 'p' });
     controller.updateData({ next: 'pending' });
+    await settle();
     expect(readJournal(storage, JOURNAL)).toMatchObject({ data: { next: 'pending' }, baseVersion: 0 });
     await advance(1000);
     expect(readJournal(storage, JOURNAL)?.data).toMatchObject({ next: 'pending' }); // sent, not confirmed
@@ -649,20 +668,22 @@ describe('the journal', () => {
     const controller = await started();
     server.fail('POST', { kind: 'network' }, 100);
     controller.updateData({ why: 'short' });
+    await settle();
     expect(readJournal(storage, JOURNAL)?.data).toMatchObject({ why: 'short' });
     storage.quotaBytes = 500;
     controller.updateData({ why: 'long '.repeat(200) });
+    await settle();
     // The older entry would replay 'short' over newer work: it is gone.
     expect(storage.getItem(JOURNAL)).toBeNull();
     expect(controller.getSnapshot().data.why).toBe('long '.repeat(200));
   });
 
-  it("clearJournal removes one user's entries only", () => {
+  it("clearJournal removes one user's entries only", async () => {
     storage.setItem(journalKey(7, 'ia', 'ia-3-4'), '{}');
     storage.setItem(journalKey(7, 'ast', '2-1'), '{}');
     storage.setItem(journalKey(70, 'ia', 'ia-3-4'), '{}');
     storage.setItem('unrelated', 'x');
-    clearJournal(7, storage);
+    await clearJournal(7, storage);
     expect(storage.getItem(journalKey(7, 'ia', 'ia-3-4'))).toBeNull();
     expect(storage.getItem(journalKey(7, 'ast', '2-1'))).toBeNull();
     expect(storage.getItem(journalKey(70, 'ia', 'ia-3-4'))).toBe('{}');
@@ -674,7 +695,7 @@ describe('the journal', () => {
     const theirs = await started({ userId: 8 }, 'ia-3-3');
     mine.updateData({ why: 'unsaved at sign-out' });
     theirs.updateData({ why: 'user 8' });
-    clearJournal(7, storage);
+    await clearJournal(7, storage);
     expect(storage.getItem(JOURNAL)).toBeNull();
     mine.updateData({ why: 'typed after' });
     mine.dispose(); // the page unmounts after sign-out
@@ -694,10 +715,10 @@ describe('conflicts', () => {
     await advance(1000);
     const saves = server.saves();
     expect(saves).toHaveLength(2);
-    expect(saves[0]?.body?.baseVersion).toBe(1);
-    expect(saves[1]?.body?.baseVersion).toBe(2);
+    expect(saves[0]?.baseVersion).toBe(1);
+    expect(saves[1]?.baseVersion).toBe(2);
     // why: only mine changed; how: only theirs; next: both (mine kept, reported).
-    expect(saves[1]?.body?.data).toEqual({ why: 'mine', how: 'theirs', next: 'mine too' });
+    expect(saves[1]?.document).toEqual({ why: 'mine', how: 'theirs', next: 'mine too' });
     expect(server.docs.get(KEY)?.data).toEqual({ why: 'mine', how: 'theirs', next: 'mine too' });
     expect(onConflict).toHaveBeenCalledTimes(1);
     expect(onConflict.mock.calls[0]?.[0]).toMatchObject({
@@ -739,7 +760,7 @@ describe('conflicts', () => {
     server.docs.delete(KEY); // reset elsewhere: to the merge, every field went back to its default
     controller.updateData({ how: 'new' });
     await advance(1000);
-    expect(server.saves().map((s) => s.body?.baseVersion)).toEqual([4, 0]);
+    expect(server.saves().map((s) => s.baseVersion)).toEqual([4, 0]);
     expect(server.docs.get(KEY)).toMatchObject({ data: { why: '', how: 'new', next: '' }, version: 1 });
   });
 
@@ -804,6 +825,8 @@ describe('conflicts', () => {
 describe('leaving the page', () => {
   it('flushes on dispose with keepalive, and the confirmed answer clears the journal', async () => {
     const controller = await started();
+    const answers = held();
+    server.holdAnswers = answers.promise;
     controller.updateData({ why: 'closing' });
     controller.dispose();
     const saves = server.saves();
@@ -812,7 +835,10 @@ describe('leaving the page', () => {
     expect(saves[0]?.headers['Content-Type']).toBe('application/json');
     expect(saves[0]?.headers['Idempotency-Key']).toBe(saves[0]?.body?.requestId);
     expect(saves[0]?.body).toMatchObject({ data: { why: 'closing', how: '', next: '' }, baseVersion: 0 });
+    await settle();
     expect(readJournal(storage, JOURNAL)?.data).toMatchObject({ why: 'closing' });
+    server.holdAnswers = null;
+    answers.release();
     await settle();
     expect(storage.getItem(JOURNAL)).toBeNull();
     expect(events.count('pagehide') + events.count('visibilitychange') + events.count('online')).toBe(0);
@@ -833,7 +859,7 @@ describe('leaving the page', () => {
     events.fire('visibilitychange');
     events.fire('pagehide'); // the same snapshot is not sent twice
     expect(server.saves().map((s) => s.keepalive)).toEqual([true, true]);
-    expect(server.saves()[1]?.body).toMatchObject({ data: { why: 'hidden tab' }, baseVersion: 1 });
+    expect(server.saves()[1]).toMatchObject({ method: 'PATCH', body: { why: 'hidden tab' }, baseVersion: 1 });
     await advance(5000);
     expect(server.saves()).toHaveLength(2); // confirmed: the debounce had nothing left to send
   });
@@ -843,6 +869,7 @@ describe('leaving the page', () => {
     const big = 'x'.repeat(KEEPALIVE_LIMIT_BYTES);
     controller.updateData({ why: big });
     controller.dispose();
+    await settle();
     expect(server.saves()).toHaveLength(0);
     expect(readJournal<Reflection>(storage, JOURNAL)?.data.why).toBe(big);
     // The next visit sends it with a normal request.
@@ -882,7 +909,7 @@ describe('tabs', () => {
     expect(second.getSnapshot().version).toBe(1);
     await advance(1000);
     expect(server.docs.get(KEY)?.data).toEqual({ why: 'first tab', how: 'second tab, unsaved', next: '' });
-    expect(server.saves().at(-1)?.body?.baseVersion).toBe(1); // no 409 round trip
+    expect(server.saves().at(-1)?.baseVersion).toBe(1); // no 409 round trip
     expect(server.saves()).toHaveLength(2);
     // And the first tab adopts the second's save in turn.
     expect(first.getSnapshot()).toMatchObject({ version: 2, data: { how: 'second tab, unsaved' } });

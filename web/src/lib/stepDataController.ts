@@ -1,13 +1,15 @@
 import {
-  clearJournal as clearStoredJournal,
-  defaultStorage,
+  clearStore,
+  defaultJournal,
   journalKey,
-  readJournal,
-  removeJournal,
   removeJournalIfHolds,
-  writeJournal,
+  requestPersistentStorage,
+  storageJournal,
+  type JournalEntry,
+  type JournalStore,
 } from './journal';
-import { fingerprint, jsonEqual, threeWayMerge } from './merge';
+import { createMergePatch, fingerprint, jsonEqual, threeWayMerge } from './merge';
+import { clearUploads } from './uploads';
 import type {
   ChannelLike,
   PageEvents,
@@ -59,8 +61,20 @@ function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-function byteLength(text: string): number {
+/** UTF-8 bytes: what the keepalive limit counts (not UTF-16 units). */
+export function byteLength(text: string): number {
   return new TextEncoder().encode(text).length;
+}
+
+const NOT_KEPT = 'This device could not keep a copy of your changes.';
+
+function describeStorageError(error: unknown): string {
+  if ((error as { name?: unknown } | null)?.name === 'QuotaExceededError') return 'This device is out of storage space: your changes are not kept on it.';
+  return NOT_KEPT;
+}
+
+function isStorage(value: unknown): value is Storage {
+  return typeof value === 'object' && value !== null && typeof (value as Storage).getItem === 'function';
 }
 
 function describe(error: unknown): string {
@@ -90,8 +104,18 @@ export interface BroadcastMessage {
 
 type SendOutcome = 'done' | 'again' | 'stop';
 
+/** One save as it goes on the wire. */
+export interface SaveRequest {
+  method: 'POST' | 'PATCH';
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
 /** Controllers that are started (mounted), for saveAllNow(). */
 const active = new Set<StepDataController<object>>();
+/** Controllers with a journal write still running (a step just unmounted may have one). */
+const journaling = new Set<StepDataController<object>>();
 
 /**
  * Save every mounted step at once (before signing out or completing a workshop). Resolves when
@@ -106,13 +130,19 @@ export async function saveAllNow(): Promise<boolean> {
 /**
  * Forget a user's unsaved changes on this device: call it at sign-out, so the next person on
  * the device finds nothing. Mounted steps of that user stop journalling and will not send
- * anything when they unmount. Without a user: everyone's.
+ * anything when they unmount. Without a user: everyone's. `journal` defaults to the page's
+ * journal (IndexedDB, and localStorage entries of earlier versions), whose images waiting
+ * for upload are removed too; a Storage or a JournalStore clears that one only.
  */
-export function clearJournal(userId?: string | number | null, storage: Storage | null = defaultStorage()): void {
-  for (const controller of active) {
-    if (userId == null || String(controller.userId) === String(userId)) controller.discardLocal(storage);
-  }
-  clearStoredJournal(userId, storage);
+export async function clearJournal(userId?: string | number | null, journal?: JournalStore | Storage | null): Promise<void> {
+  const store = journal === undefined ? defaultJournal() : isStorage(journal) ? storageJournal(journal) : journal;
+  const matching = [...new Set([...active, ...journaling])].filter(
+    (controller) => (userId == null || String(controller.userId) === String(userId)) && controller.usesJournal(journal),
+  );
+  matching.forEach((controller) => controller.discardLocal());
+  await Promise.all(matching.map((controller) => controller.journalIdle()));
+  if (store) await clearStore(store, userId).catch(() => undefined);
+  if (journal === undefined) await clearUploads(userId).catch(() => undefined);
 }
 
 /**
@@ -131,7 +161,7 @@ export class StepDataController<T extends object> {
   private readonly initial: T;
   private readonly key: string;
   private readonly fetchFn: typeof fetch;
-  private readonly storage: Storage | null;
+  private readonly journal: JournalStore | null;
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly events: PageEvents | null;
@@ -145,9 +175,21 @@ export class StepDataController<T extends object> {
   /** Before the load: the server copy the journal's edits started from, if any. */
   private journalBase: { data: T | null; version: number } | null = null;
   /** Before the load: the journal or this page changed something. */
-  private localEdits: boolean;
+  private localEdits = false;
   /** Fingerprints of snapshots sent and not yet confirmed, oldest first. */
-  private unconfirmed: string[];
+  private unconfirmed: string[] = [];
+
+  /** Reading the journal at the first start; the server copy is adopted only after it. */
+  private journalRead: Promise<void> | null = null;
+  private journalReady = false;
+  /** The journal must be brought up to date with the page (a write or a removal). */
+  private journalWanted = false;
+  private journalRun: Promise<void> | null = null;
+  /** The journal holds what the page would lose (true when there is nothing to keep). */
+  private journalHolds = true;
+  private journalFailure: string | null = null;
+  /** Marks this page's entries, so it can tell them from another tab's. */
+  private readonly writerId = Math.random().toString(36).slice(2);
 
   private everSaved = false;
   private locked = false;
@@ -184,7 +226,12 @@ export class StepDataController<T extends object> {
     this.initial = clone(initialData);
     this.key = journalKey(opts.userId, workshopType, stepId);
     this.fetchFn = opts.fetch ?? ((...args) => fetch(...args));
-    this.storage = opts.storage === undefined ? defaultStorage() : opts.storage;
+    this.journal =
+      opts.journal !== undefined
+        ? opts.journal
+        : opts.storage !== undefined
+          ? opts.storage && storageJournal(opts.storage)
+          : defaultJournal();
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? Date.now;
     this.events = opts.events === undefined ? (typeof window === 'undefined' ? null : window) : opts.events;
@@ -195,25 +242,16 @@ export class StepDataController<T extends object> {
           ? null
           : (name) => new BroadcastChannel(name)
         : opts.createChannel;
-    const journal = readJournal<T>(this.storage, this.key);
-    if (journal) {
-      this.journalBase = {
-        data: journal.base ? this.complete(journal.base) : null,
-        version: typeof journal.baseVersion === 'number' ? journal.baseVersion : 0,
-      };
-    }
-    this.localEdits = journal !== null;
-    this.unconfirmed = Array.isArray(journal?.sent) ? journal.sent.slice(-MAX_UNCONFIRMED) : [];
     this.state = {
-      // What was typed and not confirmed shows at once, before the server answers.
-      data: journal ? this.complete(journal.data) : clone(this.initial),
+      data: clone(this.initial),
       status: 'loading',
       loaded: false,
       saving: false,
       error: null,
+      journalError: null,
       version: null,
       lastSavedAt: null,
-      hasPendingChanges: journal !== null,
+      hasPendingChanges: false,
     };
   }
 
@@ -238,11 +276,27 @@ export class StepDataController<T extends object> {
     return this.opts.userId ?? null;
   }
 
-  /** See clearJournal(). */
-  discardLocal(storage: Storage | null): void {
-    if (storage !== this.storage) return;
+  /** Where this step's journal entry is kept. */
+  get journalKey(): string {
+    return this.key;
+  }
+
+  /** Does clearJournal(…, journal) concern this step? */
+  usesJournal(journal: JournalStore | Storage | null | undefined): boolean {
+    if (journal === undefined) return this.journal === defaultJournal();
+    if (journal === null || this.journal === null) return journal === this.journal;
+    return this.journal === journal || (this.journal as { storage?: Storage }).storage === journal;
+  }
+
+  /** See clearJournal(): keep nothing more on the device and send nothing more. */
+  discardLocal(): void {
     this.discarded = true;
     this.clearTimers();
+  }
+
+  /** Resolves when no journal write of this step is running. */
+  async journalIdle(): Promise<void> {
+    while (this.journalRun) await this.journalRun;
   }
 
   private setState(patch: Partial<StepDataState<T>> = {}): void {
@@ -253,9 +307,10 @@ export class StepDataController<T extends object> {
       loaded: patch.loaded ?? this.state.loaded,
       saving: this.inFlight,
       error: this.locked ? this.lockMessage : (this.failure?.message ?? null),
+      journalError: this.journalFailure,
       version: this.serverLoaded && this.serverVersion > 0 ? this.serverVersion : null,
       lastSavedAt: patch.lastSavedAt !== undefined ? patch.lastSavedAt : this.state.lastSavedAt,
-      hasPendingChanges: this.serverLoaded ? this.isDirty(data) : this.localEdits || !jsonEqual(data, this.initial),
+      hasPendingChanges: this.hasPending(data),
     };
     const previous = this.state;
     const same = (Object.keys(next) as (keyof StepDataState<T>)[]).every((k) => next[k] === previous[k]);
@@ -264,10 +319,18 @@ export class StepDataController<T extends object> {
     this.listeners.forEach((listener) => listener());
   }
 
+  private hasPending(data: T): boolean {
+    return this.serverLoaded ? this.isDirty(data) : this.localEdits || !jsonEqual(data, this.initial);
+  }
+
   private deriveStatus(data: T): SaveStatus {
     if (this.locked) return 'locked';
-    if (!this.serverLoaded) return this.failure ? (this.failure.network ? 'offline' : 'error') : 'loading';
-    if (this.failure && (this.failure.network || !this.inFlight)) return this.failure.network ? 'offline' : 'error';
+    const pending = this.hasPending(data);
+    // Never "kept on this device" unless a journal write of exactly this data succeeded.
+    if (pending && this.journalFailure) return 'not-kept';
+    const offline = !pending || this.journalHolds ? 'offline' : 'dirty';
+    if (!this.serverLoaded) return this.failure ? (this.failure.network ? offline : 'error') : 'loading';
+    if (this.failure && (this.failure.network || !this.inFlight)) return this.failure.network ? offline : 'error';
     if (this.conflictPending) return 'conflict';
     if (this.inFlight) return 'saving';
     if (this.isDirty(data)) return 'dirty';
@@ -303,6 +366,8 @@ export class StepDataController<T extends object> {
     this.events?.addEventListener('online', this.onOnline);
     this.events?.addEventListener('pagehide', this.onPageHide);
     this.events?.addEventListener('visibilitychange', this.onVisibilityChange);
+    if (this.journal?.kind === 'indexeddb') requestPersistentStorage();
+    this.journalRead ??= this.readJournalAtMount();
     const userId = this.opts.userId;
     if (this.createChannel && userId != null) {
       try {
@@ -375,6 +440,8 @@ export class StepDataController<T extends object> {
       if (isRetryable(error)) this.scheduleRetry('load', error);
       return;
     }
+    // Edits the journal kept from an earlier visit, and their base, must be known first.
+    await this.journalRead;
     if (seq !== this.loadSeq || !this.alive) return;
     this.retryAttempt = 0;
     this.failure = null;
@@ -404,14 +471,10 @@ export class StepDataController<T extends object> {
     this.serverVersion = version;
     this.serverLoaded = true;
     this.journalBase = null;
-    if (this.isDirty(merged)) {
-      this.writeJournal(merged);
-      if (conflicts.length) this.conflictPending = true;
-    } else {
-      this.conflictPending = false;
-      removeJournalIfHolds(this.storage, this.key, merged, this.initial);
-    }
+    if (!this.isDirty(merged)) this.conflictPending = false;
+    else if (conflicts.length) this.conflictPending = true;
     this.setState({ data: merged });
+    this.syncJournal();
     if (conflicts.length) {
       this.callback(this.opts.onConflict, {
         fields: conflicts,
@@ -429,20 +492,19 @@ export class StepDataController<T extends object> {
     const data = clone(next);
     if (!this.serverLoaded) {
       this.localEdits = true;
-      this.writeJournal(data);
       this.setState({ data });
+      this.syncJournal();
       return;
     }
     if (this.isDirty(data)) {
-      this.writeJournal(data);
       // While a retry is pending it sends the newest snapshot; typing does not hurry it.
       if (this.autoSave && this.alive && !this.retryTimer) this.schedule();
     } else {
       // Back to the server copy (an edit undone): nothing to save, nothing to replay.
       this.clearSaveTimers();
-      removeJournal(this.storage, this.key);
     }
     this.setState({ data });
+    this.syncJournal();
   }
 
   private schedule(): void {
@@ -490,22 +552,110 @@ export class StepDataController<T extends object> {
     return clone({ ...this.initial, ...fields } as T);
   }
 
-  private writeJournal(data: T): void {
+  // ---- the journal -------------------------------------------------------------------------
+
+  /** At the first start: take what the journal kept (data, base, sent snapshots). Edits made
+   * before it answered are merged over it (they are newer). */
+  private async readJournalAtMount(): Promise<void> {
+    let entry: JournalEntry<T> | null = null;
+    // A step of this page that just unmounted (a quick step change) may still be writing it.
+    const writers = [...journaling].filter((other) => other !== (this as unknown) && other.journalKey === this.key);
+    await Promise.all(writers.map((other) => other.journalIdle()));
+    try {
+      entry = this.journal ? await this.journal.get<T>(this.key) : null;
+    } catch {
+      entry = null; // unreadable: nothing to replay
+    }
+    if (entry && !this.discarded) {
+      this.journalBase = {
+        data: entry.base ? this.complete(entry.base) : null,
+        version: typeof entry.baseVersion === 'number' ? entry.baseVersion : 0,
+      };
+      const sent = Array.isArray(entry.sent) ? entry.sent : [];
+      this.unconfirmed = [...sent, ...this.unconfirmed].slice(-MAX_UNCONFIRMED);
+      const kept = this.complete(entry.data);
+      const data = this.localEdits ? threeWayMerge(this.initial, this.state.data, kept).merged : kept;
+      this.localEdits = true;
+      this.setState({ data });
+    }
+    this.journalReady = true;
+    if (this.localEdits) this.syncJournal();
+  }
+
+  /** What the journal must hold now: the page's data, or nothing when the server has it. */
+  private needsKeeping(): boolean {
+    return this.serverLoaded ? this.isDirty(this.state.data) : this.localEdits;
+  }
+
+  /** Bring the journal up to date with the page. Writes never overlap and always carry the
+   * newest state, so fast typing coalesces; each outcome sets journalHolds/journalError. */
+  private syncJournal(): void {
     if (this.discarded) return;
-    writeJournal(this.storage, this.key, {
-      data,
+    this.journalWanted = true;
+    if (this.needsKeeping()) this.journalHolds = false;
+    if (!this.journalReady || this.journalRun) return;
+    const run = this.runJournal().finally(() => {
+      this.journalRun = null;
+      journaling.delete(this as unknown as StepDataController<object>);
+    });
+    this.journalRun = run;
+    journaling.add(this as unknown as StepDataController<object>);
+  }
+
+  private async runJournal(): Promise<void> {
+    while (this.journalWanted && !this.discarded) {
+      await Promise.resolve(); // let the caller finish its change first
+      this.journalWanted = false;
+      let failure: string | null = null;
+      if (this.needsKeeping()) {
+        failure = await this.writeEntry();
+      } else if (this.journal) {
+        await this.removeEntry().catch(() => undefined);
+      }
+      if (this.discarded) return;
+      this.journalFailure = failure;
+      if (!this.journalWanted) this.journalHolds = failure === null;
+      this.setState();
+    }
+  }
+
+  /** Write the page's data; the failure's message, or null. A stale entry must never
+   * outlive a failed write, or it would later be replayed over newer work: it is removed. */
+  private async writeEntry(): Promise<string | null> {
+    if (!this.journal) return NOT_KEPT;
+    const entry: JournalEntry<T> & { writer: string } = {
+      data: this.state.data,
       base: this.serverLoaded ? this.serverData : (this.journalBase?.data ?? null),
       baseVersion: this.serverLoaded ? this.serverVersion : (this.journalBase?.version ?? 0),
       changedAt: this.now(),
+      writer: this.writerId,
       ...(this.unconfirmed.length ? { sent: [...this.unconfirmed] } : {}),
-    });
+    };
+    try {
+      await this.journal.set(this.key, entry);
+      return null;
+    } catch (error) {
+      await this.journal.delete(this.key).catch(() => undefined);
+      return describeStorageError(error);
+    }
+  }
+
+  /** Nothing to keep: remove this page's entry, or any entry that holds what the server has
+   * (another tab's newer entry stays). */
+  private async removeEntry(): Promise<void> {
+    const journal = this.journal;
+    if (!journal) return;
+    const entry = await journal.get<T>(this.key);
+    if (!entry) return;
+    const mine = (entry as { writer?: string }).writer === this.writerId;
+    if (mine || jsonEqual({ ...this.initial, ...entry.data }, this.state.data)) await journal.delete(this.key);
   }
 
   /** Note a snapshot as sent (so finding it on the server later is recognised as our own). */
   private markSent(snapshot: T): void {
     const print = fingerprint(snapshot);
     this.unconfirmed = [...this.unconfirmed.filter((p) => p !== print), print].slice(-MAX_UNCONFIRMED);
-    this.writeJournal(this.state.data);
+    this.syncJournal();
   }
 
   /** Is `data` a snapshot this page (or this device, before a reload) sent? Forget it and
@@ -578,10 +728,8 @@ export class StepDataController<T extends object> {
     let record: StepRecord<T> | null = null;
     let failure: unknown = null;
     try {
-      const body = (await this.request('POST', '/api/workshop-data/step', {
-        body: { workshopType: this.workshopType, stepId: this.stepId, data: snapshot, baseVersion, requestId },
-        headers: { 'Idempotency-Key': requestId },
-      })) as SaveResponse<T> | null;
+      const save = this.saveRequest(snapshot, baseVersion, requestId);
+      const body = (await this.request(save.method, save.path, { raw: save.body, headers: save.headers })) as SaveResponse<T> | null;
       record = validRecord(body);
       if (!record) failure = new HttpError('The server sent an unexpected answer.', 200, null);
     } catch (error) {
@@ -589,7 +737,7 @@ export class StepDataController<T extends object> {
     }
     this.inFlight = false;
     if (!this.alive) {
-      if (record) removeJournalIfHolds(this.storage, this.key, this.complete(record.data), this.initial);
+      if (record) this.forgetConfirmed(record);
       return 'stop';
     }
     if (record) {
@@ -601,6 +749,30 @@ export class StepDataController<T extends object> {
       return 'done';
     }
     return this.onSaveFailed(failure, baseVersion);
+  }
+
+  /**
+   * The request that saves `snapshot` on `baseVersion`: a merge patch (PATCH) of what changed
+   * since that version when the page has it and the change can be written as one, so its size
+   * does not depend on the document's; else the whole document (POST).
+   */
+  saveRequest(snapshot: T, baseVersion: number, requestId: string): SaveRequest {
+    const partial = this.opts.partialSaves !== false && baseVersion > 0 && this.serverData;
+    const patch = partial ? createMergePatch(this.serverData!, snapshot) : null;
+    if (patch) {
+      return {
+        method: 'PATCH',
+        path: `/api/workshop-data/step/${encodeURIComponent(this.workshopType)}/${encodeURIComponent(this.stepId)}`,
+        body: JSON.stringify(patch),
+        headers: { 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${baseVersion}"`, 'Idempotency-Key': requestId },
+      };
+    }
+    return {
+      method: 'POST',
+      path: '/api/workshop-data/step',
+      body: JSON.stringify({ workshopType: this.workshopType, stepId: this.stepId, data: snapshot, baseVersion, requestId }),
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': requestId },
+    };
   }
 
   /** The server stored `record`. Applied only if it is not older than what this page knows
@@ -628,9 +800,16 @@ export class StepDataController<T extends object> {
     } catch {
       // A closed channel: the other tabs will see the change on their next save or load.
     }
-    if (this.isDirty(this.state.data)) this.writeJournal(this.state.data); // on the new base
-    else removeJournalIfHolds(this.storage, this.key, confirmed, this.initial);
     this.setState({ lastSavedAt: record.updatedAt ?? this.state.lastSavedAt });
+    this.syncJournal(); // on the new base, or removed
+  }
+
+  /** A page that is gone learned its save was stored: the journal need not replay it. */
+  private forgetConfirmed(record: StepRecord<T>): void {
+    if (!this.journal || this.discarded) return;
+    void this.journalIdle()
+      .then(() => (this.journal ? removeJournalIfHolds(this.journal, this.key, this.complete(record.data), this.initial) : undefined))
+      .catch(() => undefined);
   }
 
   private onSaveFailed(error: unknown, baseVersion: number): SendOutcome {
@@ -718,24 +897,20 @@ export class StepDataController<T extends object> {
     const print = fingerprint(snapshot);
     if (this.lastExitSend?.fingerprint === print && this.lastExitSend.baseVersion === this.serverVersion) return;
     const requestId = this.requestIdFor(snapshot);
-    const payload = JSON.stringify({
-      workshopType: this.workshopType,
-      stepId: this.stepId,
-      data: snapshot,
-      baseVersion: this.serverVersion,
-      requestId,
-    });
-    if (byteLength(payload) > KEEPALIVE_LIMIT_BYTES) return;
+    const save = this.saveRequest(snapshot, this.serverVersion, requestId);
+    // Too big for keepalive (the change itself is over the limit): the journal keeps it and
+    // the next save (if the page lives on) or the next visit sends it.
+    if (byteLength(save.body) > KEEPALIVE_LIMIT_BYTES) return;
     this.markSent(snapshot);
     this.lastExitSend = { fingerprint: print, baseVersion: this.serverVersion };
     let sent: Promise<Response>;
     try {
-      sent = this.fetchFn(`${this.opts.baseUrl ?? ''}/api/workshop-data/step`, {
-        method: 'POST',
+      sent = this.fetchFn(`${this.opts.baseUrl ?? ''}${save.path}`, {
+        method: save.method,
         keepalive: true,
         credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Idempotency-Key': requestId },
-        body: payload,
+        headers: { Accept: 'application/json', ...save.headers },
+        body: save.body,
       });
     } catch {
       return;
@@ -749,7 +924,7 @@ export class StepDataController<T extends object> {
           this.applyConfirmed(record);
           this.callback(this.opts.onSaveSuccess, record);
         } else {
-          removeJournalIfHolds(this.storage, this.key, this.complete(record.data), this.initial);
+          this.forgetConfirmed(record);
         }
       })
       .catch(() => undefined);
@@ -771,19 +946,15 @@ export class StepDataController<T extends object> {
   // ---- HTTP --------------------------------------------------------------------------------
 
   private async request(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PATCH',
     path: string,
-    extra: { body?: unknown; headers?: Record<string, string> } = {},
+    extra: { raw?: string; headers?: Record<string, string> } = {},
   ): Promise<unknown> {
     const response = await this.fetchFn(`${this.opts.baseUrl ?? ''}${path}`, {
       method,
       credentials: 'same-origin',
-      headers: {
-        Accept: 'application/json',
-        ...(extra.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        ...extra.headers,
-      },
-      body: extra.body === undefined ? undefined : JSON.stringify(extra.body),
+      headers: { Accept: 'application/json', ...extra.headers },
+      body: extra.raw,
     });
     let body: Record<string, unknown> | null = null;
     try {

@@ -1,3 +1,5 @@
+import type { JournalStore } from './journal';
+
 export type WorkshopType = 'ast' | 'ia';
 
 export type SaveStatus =
@@ -7,6 +9,7 @@ export type SaveStatus =
   | 'saving'
   | 'saved'
   | 'offline'
+  | 'not-kept'
   | 'error'
   | 'conflict'
   | 'locked';
@@ -74,8 +77,15 @@ export interface StepDataOptions<T extends object> {
   retryMaxMs?: number;
   /** 409s in a row merged and re-sent at once before backing off like a failure. Default 5. */
   maxConflictRetries?: number;
+  /** Send only what changed (a merge patch, PATCH) when the server's version is known.
+   * Default true; false always sends the whole document (POST), e.g. for a server without PATCH. */
+  partialSaves?: boolean;
   /** Injectables, for tests and non-browser hosts (default: the browser's). */
   fetch?: typeof fetch;
+  /** Where unsaved changes are kept on the device. Default: IndexedDB (localStorage where
+   * IndexedDB is unavailable); null keeps nothing (every pending change is `not-kept`). */
+  journal?: JournalStore | null;
+  /** Keep the journal in this Storage instead (when `journal` is not given). */
   storage?: Storage | null;
   createChannel?: ((name: string) => ChannelLike) | null;
   events?: PageEvents | null;
@@ -94,6 +104,9 @@ export interface StepDataState<T extends object> {
   saving: boolean;
   /** What went wrong last (the server's message, or the network), null after a success. */
   error: string | null;
+  /** The last journal write failed (quota, private mode, disabled storage): what the page
+   * has not sent is NOT kept on this device. Null once a write succeeded. */
+  journalError: string | null;
   /** The server version this page last saw (null: nothing saved yet). */
   version: number | null;
   /** When the server copy was last written (the server's clock), if known. */

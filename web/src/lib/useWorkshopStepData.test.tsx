@@ -6,6 +6,7 @@ import { WorkshopDataProvider } from './context';
 import { journalKey } from './journal';
 import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer';
 import type { StepDataOptions } from './types';
+import { UploadQueue, memoryUploads, uploadKey, usePendingUpload } from './uploads';
 import { useWorkshopStepData } from './useWorkshopStepData';
 
 let server: FakeServer;
@@ -66,12 +67,9 @@ it('loads, edits, saves after the debounce, reports each state and flushes on un
   release();
   await flush();
   expect(server.saves()).toHaveLength(1);
-  expect(server.saves()[0]?.body).toMatchObject({
-    workshopType: 'ia',
-    stepId: 'ia-3-4',
-    baseVersion: 2,
-    data: { whyReflection: 'saved before', nextStep: 'Talk to Sam' },
-  });
+  // Only the change, as a merge patch on version 2.
+  expect(server.saves()[0]).toMatchObject({ method: 'PATCH', baseVersion: 2, body: { nextStep: 'Talk to Sam' } });
+  expect(server.docs.get('ia:ia-3-4')?.data).toEqual({ whyReflection: 'saved before', nextStep: 'Talk to Sam' });
   expect(result.current).toMatchObject({ status: 'saved', version: 3, saving: false, hasPendingChanges: false });
   expect(result.current.lastSavedAt).toBe('2026-01-01T00:00:03.000000Z');
   expect(seen).toEqual(['loading', 'idle', 'dirty', 'saving', 'saved']);
@@ -79,7 +77,7 @@ it('loads, edits, saves after the debounce, reports each state and flushes on un
   act(() => result.current.updateData({ nextStep: 'unsaved at unmount' }));
   unmount();
   expect(server.saves()).toHaveLength(2);
-  expect(server.saves()[1]).toMatchObject({ keepalive: true, body: { data: { nextStep: 'unsaved at unmount' } } });
+  expect(server.saves()[1]).toMatchObject({ keepalive: true, method: 'PATCH', body: { nextStep: 'unsaved at unmount' } });
 });
 
 it('a step change flushes the previous step and loads the next with its own defaults', async () => {
@@ -107,6 +105,7 @@ it('takes userId and other defaults from WorkshopDataProvider; the hook options 
   const { result } = renderHook(() => useWorkshopStepData('ia', 'ia-4-2', { reflection: '' }, { debounceMs: 200 }), { wrapper });
   await flush();
   act(() => result.current.updateData({ reflection: 'provided' }));
+  await flush();
   expect(storage.getItem(journalKey(42, 'ia', 'ia-4-2'))).toContain('provided');
   await advance(200);
   expect(server.saves()).toHaveLength(1);
@@ -152,4 +151,24 @@ it('a 423 makes the hook read-only', async () => {
   expect(result.current).toMatchObject({ status: 'locked', error: 'Completed.' });
   act(() => result.current.updateData({ whyReflection: 'ignored' }));
   expect(result.current.data.whyReflection).toBe('late');
+});
+
+it('usePendingUpload restores a waiting image after a reload, previews it, and discards it', async () => {
+  const store = memoryUploads();
+  const key = uploadKey(7, 'ia', 'ia-3-3', 'uploadedImage');
+  await store.set(key, { blob: new Blob(['png'], { type: 'image/png' }), createdAt: 0, url: null });
+  const offline: typeof fetch = async () => {
+    throw new TypeError('Failed to fetch');
+  };
+  const q = new UploadQueue({ fetch: offline, store, events });
+  URL.createObjectURL = vi.fn(() => 'blob:preview');
+  URL.revokeObjectURL = vi.fn();
+  const { result } = renderHook(() => usePendingUpload('ia', 'ia-3-3', 'uploadedImage', { userId: 7, queue: q }));
+  await flush();
+  expect(result.current.pending).toMatchObject({ state: 'waiting', kept: true });
+  expect(result.current.previewUrl).toBe('blob:preview');
+  await act(() => result.current.discard());
+  expect(result.current.pending).toBeNull();
+  expect(store.items.size).toBe(0);
+  expect(URL.revokeObjectURL).toHaveBeenCalledWith('blob:preview');
 });

@@ -1,5 +1,8 @@
-import { useState, type ChangeEvent } from 'react';
+import { useEffect, useState, type ChangeEvent } from 'react';
 
+import { usePendingUpload, type PendingUpload } from '../../lib';
+import { MAX_UPLOAD_BYTES, prepareImage } from '../image';
+import type { StatusOverride } from '../SaveState';
 import { StepFrame, TextArea, TextInput, useStep, type StepProps } from './common';
 
 interface IA33StepData {
@@ -28,22 +31,54 @@ const IMAGE_BANK = [
   swatch('Open road', '#f3d9a4', '#c47f3a', '<path d="M60 110 L78 45 L82 45 L100 110Z" fill="#4b3b2e"/><path d="M79 50 L81 50 L82 60 L78 60Z M78 70 L82 70 L83 85 L77 85Z" fill="#fff6d8"/>'),
 ];
 
-/** A step document may hold 8 MiB; a data URL is a third larger than its file. */
-const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
-
 const initialData: IA33StepData = { selectedImage: null, uploadedImage: null, reflection: '', imageTitle: '' };
+
+/** What the image waiting for its upload means for the save state (null: nothing waits). */
+function uploadSaveState(pending: PendingUpload | null, applied: boolean): StatusOverride | null {
+  if (!pending || applied) return null;
+  if (pending.state === 'failed') return { status: 'error', error: `the image was refused: ${pending.error ?? 'unknown reason'}` };
+  if (pending.state === 'uploaded') return { status: 'saving', error: null }; // the step will refer to it next
+  if (pending.state === 'storing') return { status: 'dirty', error: null };
+  // Only a blob that really is on the device makes "kept on this device" true.
+  if (!pending.kept) return { status: 'not-kept', error: pending.keepError };
+  return pending.state === 'waiting' ? { status: 'offline', error: null } : { status: 'saving', error: null };
+}
 
 /** IA 3-3: choose a vision image from the gallery or upload one, then title and reflect on it. */
 export function VisionImage(props: StepProps) {
   const step = useStep(props, initialData);
   const { data, updateData, locked } = step;
+  const upload = usePendingUpload(props.workshopType, props.stepId, 'uploadedImage');
+  const { pending, previewUrl, discard } = upload;
   const [uploadError, setUploadError] = useState<string | null>(null);
-  const chosen = data.uploadedImage ?? data.selectedImage;
-  const chosenLabel = data.uploadedImage
-    ? 'Your uploaded image'
-    : (IMAGE_BANK.find((image) => image.url === data.selectedImage)?.label ?? 'Your chosen image');
+  /** The chosen file, shown while it is being scaled down. */
+  const [preparing, setPreparing] = useState<string | null>(null);
+  const applied = pending?.url != null && data.uploadedImage === pending.url;
 
-  const handleImageUpload = (event: ChangeEvent<HTMLInputElement>) => {
+  // Uploaded: the step now refers to the server's copy.
+  useEffect(() => {
+    if (pending?.url && !applied && step.loaded && !locked) updateData({ uploadedImage: pending.url, selectedImage: null });
+  }, [pending?.url, applied, step.loaded, locked, updateData]);
+  // Once the server holds the step that refers to it, the device need not keep the blob.
+  useEffect(() => {
+    if (applied && step.loaded && !step.hasPendingChanges) void discard();
+  }, [applied, step.loaded, step.hasPendingChanges, discard]);
+  useEffect(
+    () => () => {
+      if (preparing) URL.revokeObjectURL(preparing);
+    },
+    [preparing],
+  );
+
+  const waiting = pending && !applied ? previewUrl : null;
+  const chosen = preparing ?? waiting ?? data.uploadedImage ?? data.selectedImage;
+  const chosenLabel =
+    preparing || waiting || data.uploadedImage
+      ? 'Your uploaded image'
+      : (IMAGE_BANK.find((image) => image.url === data.selectedImage)?.label ?? 'Your chosen image');
+  const override: StatusOverride | null = preparing ? { status: 'dirty', error: null } : uploadSaveState(pending, applied);
+
+  const handleImageUpload = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
     event.target.value = ''; // choosing the same file again still uploads it
     if (!file) return;
@@ -51,24 +86,35 @@ export function VisionImage(props: StepProps) {
       setUploadError('Choose an image file.');
       return;
     }
-    if (file.size > MAX_UPLOAD_BYTES) {
-      setUploadError('Choose an image under 5 MB.');
-      return;
-    }
     setUploadError(null);
-    const reader = new FileReader();
-    reader.onload = () => updateData({ uploadedImage: String(reader.result), selectedImage: null });
-    reader.onerror = () => setUploadError('The image could not be read.');
-    reader.readAsDataURL(file);
+    setPreparing(URL.createObjectURL(file));
+    try {
+      const image = await prepareImage(file);
+      if (image.size > MAX_UPLOAD_BYTES) {
+        setUploadError('Choose an image under 10 MB (GIFs are uploaded as they are).');
+        return;
+      }
+      await upload.choose(image);
+    } catch {
+      setUploadError('The image could not be read.');
+    } finally {
+      setPreparing(null);
+    }
+  };
+
+  const choose = (patch: Partial<IA33StepData>) => {
+    void discard();
+    updateData(patch);
   };
 
   return (
-    <StepFrame title={props.title} step={step} intro="Choose your vision image: pick one that speaks to you, or upload your own.">
+    <StepFrame title={props.title} step={step} statusOverride={override}
+      intro="Choose your vision image: pick one that speaks to you, or upload your own.">
       <div className="gallery" role="group" aria-label="Image gallery">
         {IMAGE_BANK.map((image) => (
           <button key={image.label} type="button" className="gallery__item" disabled={locked}
-            aria-pressed={data.selectedImage === image.url}
-            onClick={() => updateData({ selectedImage: image.url, uploadedImage: null })}>
+            aria-pressed={!waiting && data.selectedImage === image.url}
+            onClick={() => choose({ selectedImage: image.url, uploadedImage: null })}>
             <img src={image.url} alt={image.label} />
           </button>
         ))}
@@ -76,14 +122,15 @@ export function VisionImage(props: StepProps) {
       <div className="field">
         <label htmlFor="imageUpload">Or upload an image</label>
         <input id="imageUpload" name="imageUpload" type="file" accept="image/*" disabled={locked}
-          onChange={handleImageUpload} aria-describedby={uploadError ? 'imageUpload-error' : undefined} />
+          onChange={(event) => void handleImageUpload(event)} aria-describedby={uploadError ? 'imageUpload-error' : undefined} />
         {uploadError ? <p id="imageUpload-error" className="error-text" role="alert">{uploadError}</p> : null}
       </div>
       {chosen ? (
         <div className="chosen">
-          <img src={chosen} alt={chosenLabel} data-testid="chosen-image" />
+          <img src={chosen} alt={chosenLabel} data-testid="chosen-image"
+            data-pending={waiting || preparing ? (pending?.state ?? 'preparing') : undefined} />
           {locked ? null : (
-            <button type="button" onClick={() => updateData({ selectedImage: null, uploadedImage: null })}>
+            <button type="button" onClick={() => choose({ selectedImage: null, uploadedImage: null })}>
               Remove
             </button>
           )}

@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 
 import { useWorkshopStepData, type UseWorkshopStepData, type WorkshopType } from '../../lib';
-import { SaveState } from '../SaveState';
+import { SaveState, type StatusOverride } from '../SaveState';
 
 export interface StepProps {
   workshopType: WorkshopType;
@@ -33,13 +33,20 @@ export function useStep<T extends object>(props: StepProps, initialData: T): Ste
   };
 }
 
-export function StepFrame<T extends object>(props: { title: string; intro?: string; step: Step<T>; children: ReactNode }) {
+export function StepFrame<T extends object>(props: {
+  title: string;
+  intro?: string;
+  step: Step<T>;
+  /** What else the step waits for (an image upload), shown when it is worse than the step's state. */
+  statusOverride?: StatusOverride | null;
+  children: ReactNode;
+}) {
   const { step } = props;
   return (
     <section className="step" aria-labelledby="step-title">
       <header className="step__header">
         <h2 id="step-title">{props.title}</h2>
-        <SaveState status={step.status} error={step.error} loaded={step.loaded} locked={step.locked} />
+        <SaveState status={step.status} error={step.error} loaded={step.loaded} locked={step.locked} also={props.statusOverride} />
       </header>
       {step.conflictFields ? (
         <div className="note" role="note" data-testid="conflict-note">

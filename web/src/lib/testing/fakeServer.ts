@@ -1,3 +1,5 @@
+import { applyMergePatch } from '../merge';
+
 /**
  * A scripted stand-in for the step data API, for the controller's tests: it stores one
  * document per step, enforces baseVersion and recognises retried request ids like the real
@@ -14,6 +16,12 @@ export interface RecordedRequest {
   at: number;
   /** The status the fake answered with (undefined: a network failure, or not answered yet). */
   status?: number;
+  /** For saves: the whole document it asked for (a PATCH applied to the stored copy) and its
+   * base version (the body's baseVersion, or If-Match / X-Base-Version). */
+  document?: Record<string, unknown>;
+  baseVersion?: number;
+  /** The body's size in UTF-8 bytes. */
+  bytes: number;
 }
 
 export type Failure =
@@ -46,9 +54,11 @@ export class FakeServer {
       keepalive: Boolean(init.keepalive),
       credentials: init.credentials,
       at: Date.now(),
+      bytes: typeof init.body === 'string' ? new TextEncoder().encode(init.body).length : 0,
     };
     this.requests.push(request);
-    const isSave = request.method === 'POST';
+    const isSave = request.method === 'POST' || request.method === 'PATCH';
+    if (isSave) this.describeSave(request);
     if (isSave) {
       this.inFlight += 1;
       this.maxConcurrentSaves = Math.max(this.maxConcurrentSaves, this.inFlight);
@@ -73,7 +83,8 @@ export class FakeServer {
 
   /** The next `count` requests of `method` fail as given. */
   fail(method: 'GET' | 'POST', failure: Failure, count = 1): void {
-    for (let i = 0; i < count; i += 1) this.failures.push({ match: (r) => r.method === method, failure });
+    const matches = (r: RecordedRequest) => (method === 'POST' ? r.method === 'POST' || r.method === 'PATCH' : r.method === method);
+    for (let i = 0; i < count; i += 1) this.failures.push({ match: matches, failure });
   }
 
   clearFailures(): void {
@@ -81,8 +92,31 @@ export class FakeServer {
     this.alwaysFailSaves = null;
   }
 
+  /** Saves: full (POST) and partial (PATCH). */
   saves(): RecordedRequest[] {
-    return this.requests.filter((r) => r.method === 'POST');
+    return this.requests.filter((r) => r.method === 'POST' || r.method === 'PATCH');
+  }
+
+  patches(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === 'PATCH');
+  }
+
+  private stepKeyOf(request: RecordedRequest): string {
+    if (request.method === 'POST') return `${String(request.body?.workshopType)}:${String(request.body?.stepId)}`;
+    const match = /\/api\/workshop-data\/step\/([^/]+)\/([^/?]+)/.exec(request.url);
+    return match ? `${decodeURIComponent(match[1] ?? '')}:${decodeURIComponent(match[2] ?? '')}` : '';
+  }
+
+  private describeSave(request: RecordedRequest): void {
+    if (request.method === 'POST') {
+      request.document = request.body?.data as Record<string, unknown>;
+      request.baseVersion = request.body?.baseVersion as number | undefined;
+      return;
+    }
+    const header = request.headers['If-Match'] ?? request.headers['X-Base-Version'];
+    request.baseVersion = header === undefined ? undefined : Number(/\d+/.exec(header)?.[0]);
+    const doc = this.docs.get(this.stepKeyOf(request));
+    request.document = applyMergePatch(doc?.data ?? {}, request.body) as Record<string, unknown>;
   }
 
   loads(): RecordedRequest[] {
@@ -107,9 +141,9 @@ export class FakeServer {
 
   private save(request: RecordedRequest): Response {
     const body = request.body ?? {};
-    const key = `${String(body.workshopType)}:${String(body.stepId)}`;
+    const key = this.stepKeyOf(request);
     const doc = this.docs.get(key);
-    const base = body.baseVersion as number | undefined;
+    const base = request.baseVersion;
     const requestId = (request.headers['Idempotency-Key'] ?? body.requestId ?? null) as string | null;
     const current = doc?.version ?? 0;
     if (base !== undefined && base !== current) {
@@ -122,7 +156,9 @@ export class FakeServer {
         current: { data: doc ? structuredClone(doc.data) : null, version: doc?.version ?? null, updatedAt: null },
       });
     }
-    const data = structuredClone(body.data as Record<string, unknown>);
+    const data = structuredClone(
+      request.method === 'PATCH' ? (applyMergePatch(doc?.data ?? {}, body) as Record<string, unknown>) : (body.data as Record<string, unknown>),
+    );
     const changed = !doc || JSON.stringify(doc.data) !== JSON.stringify(data);
     this.docs.set(key, { data, version: changed ? current + 1 : current, lastRequestId: requestId });
     return this.record(key);
