@@ -75,6 +75,7 @@ class Backend:
         values: dict[str, object] = {
             "database_url": self.database_url,
             "login_rate_limit": "1000/minute",
+            "login_address_rate_limit": "100000/minute",
             "sqlite_synchronous": "NORMAL",
         }
         values.update(overrides)

@@ -8,14 +8,13 @@ from workshop_data.auth.schemas import LoginRequest, OkResponse, UserResponse
 from workshop_data.deps import (
     CurrentUser,
     DbDep,
+    PasswordHashingDep,
     SettingsDep,
     ThrottleDep,
     json_body,
     openapi_body,
 )
-from workshop_data.errors import InvalidCredentials
 from workshop_data.settings import Settings
-from workshop_data.users.service import authenticate
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -33,7 +32,12 @@ def _cookie_is_secure(request: Request, settings: Settings) -> bool:
 @router.post(
     "/login",
     response_model=UserResponse,
-    responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+    responses={
+        400: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+    },
     openapi_extra=openapi_body(LoginRequest),
 )
 async def login(
@@ -42,13 +46,16 @@ async def login(
     db: DbDep,
     settings: SettingsDep,
     throttle: ThrottleDep,
+    hashing: PasswordHashingDep,
 ) -> Response:
-    client = _client_address(request)
-    await throttle.check(client, body.username)
-    user = await authenticate(db, body.username, body.password)
-    if user is None:
-        await throttle.record_failure(client, body.username)
-        raise InvalidCredentials("The username or password is not correct.")
+    user = await service.sign_in(
+        db,
+        throttle=throttle,
+        hashing=hashing,
+        client=_client_address(request),
+        login=body.username,
+        password=body.password,
+    )
     previous = request.cookies.get(settings.session_cookie_name)
     if previous:
         await service.end_session(db, previous)
