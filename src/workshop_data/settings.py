@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     # None: Secure only when the request arrived over https (directly or via X-Forwarded-Proto).
     session_cookie_secure: bool | None = None
 
-    # Sign-in attempts per account (whatever alias is typed); a success empties it.
+    # Sign-in attempts per account (whatever alias is typed), successful ones included.
     login_rate_limit: str = "10/5minutes"
     # Sign-in attempts per client address, whatever the name: generous, for a classroom
     # behind one NAT address.

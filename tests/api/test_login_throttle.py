@@ -112,23 +112,6 @@ async def test_username_and_email_are_one_account(
         await app.state.engine.dispose()
 
 
-async def test_a_successful_sign_in_empties_the_account_bucket(
-    backend: Backend, make_account: MakeAccount, make_app: list[FastAPI]
-) -> None:
-    account = await make_account()
-    app = await _app(make_app, backend, CountingHasher(), login_rate_limit="3/5minutes")
-    try:
-        async with new_client(app) as client:
-            for _ in range(2):
-                assert (await _login(client, account.username, "wrong")).status_code == 401
-            assert (await _login(client, account.username, account.password)).status_code == 200
-            for _ in range(3):
-                assert (await _login(client, account.username, "wrong")).status_code == 401
-            assert (await _login(client, account.username, "wrong")).status_code == 429
-    finally:
-        await app.state.engine.dispose()
-
-
 async def test_one_address_trying_many_names_is_throttled(
     backend: Backend, make_account: MakeAccount, make_app: list[FastAPI]
 ) -> None:

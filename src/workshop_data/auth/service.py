@@ -109,5 +109,4 @@ async def sign_in(
     user = await users_service.check_password(hashing, credentials, password)
     if user is None:
         raise InvalidCredentials("The username or password is not correct.")
-    await throttle.succeeded(user.id)
     return user

@@ -5,8 +5,9 @@ limiter (`hit` checks and counts together), so parallel attempts cannot all pass
 that none of them has counted yet. Two buckets:
 
 - per account: whatever alias was typed (username or e-mail address) counts against the one
-  account it names; a name that matches no account is its own bucket. A successful sign-in
-  empties the account's bucket.
+  account it names; a name that matches no account is its own bucket. Successful sign-ins
+  count too: the limiter cannot tell them apart before the password is verified, and
+  emptying a bucket after a success races with the in-memory storage's expiry task.
 - per client address: every attempt, whatever name it tries, so a flood of made-up names from
   one address is refused early. Its default is generous, for a classroom behind one NAT.
 
@@ -48,6 +49,3 @@ class LoginThrottle:
 
     async def count_account_attempt(self, user_id: int | None, login: str) -> None:
         await self._hit(self._account_item, account_key(user_id, login), "for this account")
-
-    async def succeeded(self, user_id: int) -> None:
-        await self._limiter.clear(self._account_item, "login", account_key(user_id, ""))
