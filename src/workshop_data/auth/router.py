@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.auth import service
@@ -43,23 +44,24 @@ def _cookie_is_secure(request: Request, settings: Settings) -> bool:
 async def login(
     request: Request,
     body: Annotated[LoginRequest, Depends(json_body(LoginRequest))],
-    db: DbDep,
     settings: SettingsDep,
     throttle: ThrottleDep,
     hashing: PasswordHashingDep,
 ) -> Response:
+    engine: AsyncEngine = request.app.state.engine
     user = await service.sign_in(
-        db,
+        engine,
         throttle=throttle,
         hashing=hashing,
         client=_client_address(request),
         login=body.username,
         password=body.password,
     )
-    previous = request.cookies.get(settings.session_cookie_name)
-    if previous:
-        await service.end_session(db, previous)
-    token = await service.start_session(db, user.id, settings.session_ttl_seconds)
+    async with engine.connect() as db:
+        previous = request.cookies.get(settings.session_cookie_name)
+        if previous:
+            await service.end_session(db, previous)
+        token = await service.start_session(db, user.id, settings.session_ttl_seconds)
     response = api_response(UserResponse(user=user.public()))
     response.set_cookie(
         settings.session_cookie_name,

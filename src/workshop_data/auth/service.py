@@ -3,7 +3,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.db.tables import sessions, users
@@ -87,7 +87,7 @@ async def purge_expired_sessions(conn: AsyncConnection) -> int:
 
 
 async def sign_in(
-    conn: AsyncConnection,
+    engine: AsyncEngine,
     *,
     throttle: LoginThrottle,
     hashing: PasswordHashing,
@@ -98,11 +98,14 @@ async def sign_in(
     """The user whose username (or e-mail address) and password match.
 
     The attempt counts against the client's address and the account before the password is
-    verified; InvalidCredentials when it does not match, RateLimited past either limit."""
+    verified; InvalidCredentials when it does not match, RateLimited past either limit. Takes
+    the engine, not a connection: no pooled connection is held while a sign-in waits for the
+    password hashing threads, so a flood of sign-ins cannot take the pool from saves."""
     check_storable(login, "username")
     check_storable(password, "password")
     await throttle.count_address_attempt(client)
-    credentials = await users_service.find_credentials(conn, login)
+    async with engine.connect() as conn:
+        credentials = await users_service.find_credentials(conn, login)
     await throttle.count_account_attempt(
         None if credentials is None else credentials.user.id, login
     )
