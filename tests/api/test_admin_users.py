@@ -350,3 +350,31 @@ async def test_facilitators_see_their_participants(
     assert (
         await gus.get(f"/api/facilitator/participants/{alice_id}/navigation-progress/ast")
     ).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"username": "evil\r\n9\tadmin\tadmin", "password": "long-enough"}, "invalid_username"),
+        ({"username": "tmp-ok", "password": "long-enough", "name": "A\x1b[2J"}, "invalid_name"),
+        ({"username": "tmp-ok", "password": "long-enough", "email": "a\tb@x.org"}, "invalid_email"),
+    ],
+)
+async def test_names_with_control_characters_are_refused(
+    root: httpx.AsyncClient, body: dict[str, object], code: str
+) -> None:
+    response = await root.post("/api/admin/users", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == code
+    listed = (await root.get("/api/admin/users", params={"pageSize": 200})).json()["users"]
+    assert not [u for u in listed if u["username"] in ("tmp-ok", body["username"])]
+
+
+async def test_renaming_to_a_name_with_control_characters_is_refused(
+    root: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    response = await root.patch(f"/api/admin/users/{accounts['bob'].id}", json={"name": "x\ny"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_name"
+    bob = (await root.get(f"/api/admin/users/{accounts['bob'].id}")).json()["user"]
+    assert bob["name"] == "Bob"
