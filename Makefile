@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
+MUTATION_STAMP := $(VENV)/.mutation-installed
 WEB_STAMP := web/node_modules/.installed
 WEB_DIST := web/dist/index.html
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
 	$(wildcard web/index.html web/vite.config.ts web/tsconfig*.json)
 
-.PHONY: run test lint test-python test-web bench clean
+.PHONY: run test lint test-python test-web bench mutants clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,10 @@ $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(RUN_STAMP)
+
+$(MUTATION_STAMP): pyproject.toml | $(DEV_STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	touch $@
 
 $(WEB_STAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
@@ -51,6 +56,17 @@ test: lint test-web test-python
 
 bench: $(DEV_STAMP) $(WEB_DIST)
 	$(BIN)/python -m bench
+
+# Mutation testing (not part of `make test`; scope and last score in docs/benchmarks.md):
+# mutmut over the request guard, sign-in, the input policy and the save path, Stryker over the
+# hook's controller. MUTANTS_PYTHON=0 or MUTANTS_WEB=0 skips one.
+MUTANTS_PYTHON ?= 1
+MUTANTS_WEB ?= 1
+mutants: $(MUTATION_STAMP) $(WEB_STAMP)
+	if [ "$(MUTANTS_PYTHON)" = 1 ]; then \
+		rm -rf mutants && $(BIN)/mutmut run --max-children 2; \
+		$(BIN)/mutmut export-cicd-stats && cat mutants/mutmut-cicd-stats.json; fi
+	if [ "$(MUTANTS_WEB)" = 1 ]; then cd web && npx stryker run; fi
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, one after the other (never part of `make test`)."""
 
-from bench import export_bench, save_bytes_bench, save_throughput, typing_bench
+from bench import export_bench, login_flood, save_bytes_bench, save_throughput, typing_bench
 
 
 def run() -> None:
@@ -9,6 +9,7 @@ def run() -> None:
         ("bytes per keystroke-save, full save and merge patch", save_bytes_bench.main),
         ("export --all (1,000 and 10,000 users)", export_bench.main),
         ("save throughput", save_throughput.main),
+        ("sign-in flood: worker memory and save latency", login_flood.main),
     ):
         print(f"\n## {name}\n", flush=True)
         benchmark()

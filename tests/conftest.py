@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def _server_url(url: str, database: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + database
 
 
-def _on_postgres(statement: str) -> None:
+def on_postgres(statement: str) -> None:
     """Run one statement on the test server, in a thread of its own: this is called from
     fixtures set up while the tests' event loop is already running."""
 
@@ -76,17 +77,19 @@ class Backend:
         values: dict[str, object] = {
             "database_url": self.database_url,
             "login_rate_limit": "1000/minute",
+            "login_address_rate_limit": "100000/minute",
             "sqlite_synchronous": "NORMAL",
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    name = f"wd_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def scratch_postgres_database(prefix: str = "wd_test") -> Iterator[str]:
+    """A database of its own on the test server, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
-        _on_postgres(f'CREATE DATABASE "{name}"')
+        on_postgres(f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError) as error:
         message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}"
         if REQUIRE_POSTGRES:
@@ -95,7 +98,13 @@ def postgres_database() -> Iterator[str]:
     try:
         yield _server_url(POSTGRES_URL, name)
     finally:
-        _on_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        on_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    with scratch_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,25 +4,26 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from workshop_data.admin.router import router as admin_router
+from workshop_data.apidocs.router import router as apidocs_router
 from workshop_data.assessments.router import router as assessments_router
 from workshop_data.auth.router import router as auth_router
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.router import router as catalog_router
 from workshop_data.catalog.service import load_catalog
 from workshop_data.db.engine import create_engine
-from workshop_data.errors import DomainError, RateLimited
+from workshop_data.deps import check_request_text
+from workshop_data.errors import DomainError, error_body
 from workshop_data.export.router import router as export_router
 from workshop_data.facilitator.router import router as facilitator_router
 from workshop_data.json_input import JsonLimits
-from workshop_data.middleware import BodyRule, RequestGuard
+from workshop_data.middleware import SECURITY_HEADERS, BodyRule, RequestGuard
 from workshop_data.navigation.router import router as navigation_router
 from workshop_data.ops.logging import configure_logging
 from workshop_data.ops.observer import RequestObserver
@@ -33,6 +34,7 @@ from workshop_data.step_data.router import router as step_data_router
 from workshop_data.uploads.router import router as uploads_router
 from workshop_data.uploads.schemas import UPLOAD_CONTENT_TYPES
 from workshop_data.uploads.storage import DatabaseUploadStore
+from workshop_data.users.passwords import PasswordHashing
 
 log = logging.getLogger("workshop_data")
 
@@ -45,7 +47,7 @@ _STATUS_MESSAGES = {
 
 def _error(status: int, message: str, code: str, **details: object) -> Response:
     return Response(
-        orjson.dumps({"success": False, "error": message, "code": code, **details}),
+        error_body(message, code, **details),
         status_code=status,
         media_type="application/json",
     )
@@ -55,7 +57,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> Response:
         response = _error(exc.status_code, exc.message, exc.code, **_camel(exc.details))
-        if isinstance(exc, RateLimited):
+        if exc.retry_after_seconds is not None:
             response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response
 
@@ -73,14 +75,25 @@ def _install_error_handlers(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
+    # Errors that escape every handler are answered by the RequestObserver (503 when the
+    # database is unavailable, else 500); this is the last resort should that fail too.
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error(
+        request_id = getattr(request.state, "request_id", None)
+        log.exception(
+            "unhandled error on %s %s",
+            request.method,
+            request.url.path,
+            extra={"request_id": request_id},
+        )
+        response = _error(
             500,
             "Something went wrong on our side; the request was not completed.",
             "internal_error",
         )
+        if request_id is not None:
+            response.headers["X-Request-ID"] = request_id
+        return response
 
 
 def _camel(details: dict[str, object]) -> dict[str, object]:
@@ -136,19 +149,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_engine(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         yield
+        application.state.password_hasher.shutdown()
         await engine.dispose()
 
     app = FastAPI(
         title="Workshop Data",
         version="1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # /api/docs is served by apidocs/router.py from local assets (no inline script).
+        docs_url=None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/openapi.json",
+        # Before any route's own dependencies: no text that cannot be stored gets further.
+        dependencies=[Depends(check_request_text)],
     )
     app.state.settings = settings
+    static_dir = settings.static_dir or _REPO_WEB_DIST
+    app.state.static_dir = static_dir
     app.state.engine = engine
     # SQLite's driver starts a transaction only before a write, and switching a connection's
     # isolation level costs more than the COMMIT it saves there.
@@ -159,11 +179,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.json_limits = JsonLimits.from_settings(settings)
     app.state.upload_store = DatabaseUploadStore()
     app.state.login_throttle = LoginThrottle(
-        settings.login_rate_limit, settings.rate_limit_storage_url
+        settings.login_rate_limit,
+        settings.login_address_rate_limit,
+        settings.rate_limit_storage_url,
+    )
+    app.state.password_hasher = PasswordHashing(
+        concurrency=settings.password_hash_concurrency,
+        max_waiting=settings.password_hash_max_waiting,
+        max_wait_seconds=settings.password_hash_max_wait_seconds,
     )
     _install_error_handlers(app)
     _document_validation_errors_as_400(app)
-    for router in (auth_router, catalog_router, step_data_router, progress_router, ops_router):
+    for router in (
+        auth_router,
+        catalog_router,
+        step_data_router,
+        progress_router,
+        ops_router,
+        apidocs_router,
+    ):
         app.include_router(router)
     for router in (
         navigation_router,
@@ -190,8 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     # Added last, so outermost: requests the guard refuses are timed and logged too.
-    app.add_middleware(RequestObserver)
-    static_dir = settings.static_dir or _REPO_WEB_DIST
+    app.add_middleware(RequestObserver, response_headers=SECURITY_HEADERS)
     if (static_dir / "index.html").is_file():
         app.mount("/", SinglePageApp(directory=static_dir, html=True), name="web")
     return app

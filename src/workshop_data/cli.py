@@ -18,9 +18,11 @@ from workshop_data.catalog.service import Catalog, load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.demo import create_demo_users
-from workshop_data.errors import DomainError, NotFound
+from workshop_data.errors import DomainError, NotFound, shown
 from workshop_data.export import service as export_service
+from workshop_data.ops.logging import logging_config
 from workshop_data.settings import Settings
+from workshop_data.text_policy import unstorable_reason
 from workshop_data.timeutil import iso
 from workshop_data.uploads import service as uploads_service
 from workshop_data.uploads.storage import DatabaseUploadStore
@@ -39,10 +41,22 @@ app.add_typer(users_app, name="users")
 uploads_app = typer.Typer(help="Manage uploaded files.", pretty_exceptions_show_locals=False)
 app.add_typer(uploads_app, name="uploads")
 
+
+def _storable(value: str | None) -> str | None:
+    """The input policy for command-line options: arguments the terminal could not decode
+    (they arrive as lone surrogates) or that hold a NUL are refused before any work."""
+    if value is not None:
+        reason = unstorable_reason(value)
+        if reason is not None:
+            raise typer.BadParameter(reason)
+    return value
+
+
 DatabaseUrl = Annotated[
     str | None,
     typer.Option(
         "--database-url",
+        callback=_storable,
         envvar="WORKSHOP_DATA_DATABASE_URL",
         help="postgresql://user@host/db or sqlite:///path (default: sqlite:///./workshop-data.db)",
         show_default=False,
@@ -117,7 +131,9 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=logging_config(settings.log_level),
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
         server_header=False,
         access_log=False,  # the app logs every request as JSON, with its request id
     )
@@ -141,11 +157,13 @@ def demo(database_url: DatabaseUrl = None) -> None:
 
 @users_app.command("create")
 def users_create(
-    username: Annotated[str, typer.Option()],
-    password: Annotated[str, typer.Option(envvar="WORKSHOP_DATA_NEW_USER_PASSWORD")],
-    role: Annotated[str, typer.Option(help=" | ".join(ROLES))] = "participant",
-    name: Annotated[str, typer.Option()] = "",
-    email: Annotated[str | None, typer.Option()] = None,
+    username: Annotated[str, typer.Option(callback=_storable)],
+    password: Annotated[
+        str, typer.Option(envvar="WORKSHOP_DATA_NEW_USER_PASSWORD", callback=_storable)
+    ],
+    role: Annotated[str, typer.Option(help=" | ".join(ROLES), callback=_storable)] = "participant",
+    name: Annotated[str, typer.Option(callback=_storable)] = "",
+    email: Annotated[str | None, typer.Option(callback=_storable)] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a user."""
@@ -162,12 +180,14 @@ def users_create(
 def users_list(database_url: DatabaseUrl = None) -> None:
     """List users."""
     for user in _run(_settings(database_url), users_service.list_users):
-        typer.echo(f"{user.id}\t{user.username}\t{user.role}\t{user.name}\t{user.email or ''}")
+        # Shown escaped: no stored text can forge a row or a line.
+        fields = (str(user.id), user.username, user.role, user.name, user.email or "")
+        typer.echo("\t".join(shown(field) for field in fields))
 
 
 @users_app.command("delete")
 def users_delete(
-    username: Annotated[str, typer.Option()], database_url: DatabaseUrl = None
+    username: Annotated[str, typer.Option(callback=_storable)], database_url: DatabaseUrl = None
 ) -> None:
     """Delete a user and everything they entered (never the last administrator)."""
 
@@ -214,7 +234,9 @@ async def _export_all(conn: AsyncConnection, catalog: Catalog, sink: BinaryIO, b
 
 @app.command("export")
 def export_data(
-    user: Annotated[str | None, typer.Option("--user", help="The username to export.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="The username to export.", callback=_storable)
+    ] = None,
     all_users: Annotated[
         bool, typer.Option("--all", help="Every user, one export per line (NDJSON).")
     ] = False,

@@ -13,7 +13,9 @@ from workshop_data.catalog.service import Catalog
 from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
 from workshop_data.json_input import JsonLimits, parse_json
 from workshop_data.settings import Settings
+from workshop_data.text_policy import check_storable
 from workshop_data.uploads.storage import UploadStore
+from workshop_data.users.passwords import PasswordHashing
 from workshop_data.users.service import User
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -32,6 +34,11 @@ async def get_catalog(request: Request) -> Catalog:
 async def get_throttle(request: Request) -> LoginThrottle:
     throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
+
+
+async def get_password_hashing(request: Request) -> PasswordHashing:
+    hashing: PasswordHashing = request.app.state.password_hasher
+    return hashing
 
 
 async def get_json_limits(request: Request) -> JsonLimits:
@@ -64,6 +71,7 @@ CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
 JsonLimitsDep = Annotated[JsonLimits, Depends(get_json_limits)]
 UploadStoreDep = Annotated[UploadStore, Depends(get_upload_store)]
+PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 DbDep = Annotated[AsyncConnection, Depends(get_db)]
 AutocommitDbDep = Annotated[AsyncConnection, Depends(get_autocommit_db)]
 
@@ -124,3 +132,17 @@ def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
             "content": {"application/json": {"schema": model.model_json_schema(by_alias=True)}},
         }
     }
+
+
+async def check_request_text(request: Request) -> None:
+    """The input policy for everything but the body (which `json_body` checks as it parses):
+    path and query parameters and header values that cannot be stored are refused with 400
+    naming the parameter, before any route's own dependency or the database sees them."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            check_storable(value, name, code="invalid_input")
+    for name, value in request.query_params.multi_items():
+        check_storable(name, "a query parameter's name", code="invalid_input")
+        check_storable(value, name, code="invalid_input")
+    for name, value in request.headers.items():
+        check_storable(value, f"the {name} header", code="invalid_input")

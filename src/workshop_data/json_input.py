@@ -12,10 +12,13 @@ import orjson
 
 from workshop_data.errors import InvalidInput, PayloadTooLarge
 from workshop_data.settings import Settings
+from workshop_data.text_policy import unstorable_reason
 
 _INT64 = 2**63
 _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# JSON text can hold a NUL or a surrogate only as an escape: bodies without one need no walk.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,15 @@ class JsonLimits:
 
 
 def parse_json(raw: bytes) -> Any:
+    """The body's value; text that no backend can store (NUL, lone surrogates) is refused
+    wherever it is, in keys as in values, naming its path."""
+    value = _parse(raw)
+    if _UNSTORABLE_ESCAPE.search(raw):
+        check_text(value, ())
+    return value
+
+
+def _parse(raw: bytes) -> Any:
     if not raw.strip():
         raise InvalidInput("The request body is empty; send a JSON object.", code="invalid_json")
     try:
@@ -86,31 +98,34 @@ def json_path(parts: tuple[str | int, ...]) -> str:
 
 
 def _quoted(key: str) -> str:
-    try:
+    if unstorable_reason(key) is None:
         return orjson.dumps(key).decode()
-    except TypeError:
-        # A key with a lone surrogate (which is what is being reported): escape it instead.
-        return json.dumps(key)
+    # ASCII-only JSON shows a lone surrogate or a NUL as its escape: the path of such a key
+    # can always be reported.
+    return json.dumps(key)
 
 
 def _check_text(text: str, parts: tuple[str | int, ...], what: str) -> None:
-    if "\x00" in text:
-        raise InvalidInput(
-            f"{json_path(parts)}: {what} contains a NUL character (\\u0000), "
-            "which cannot be stored.",
-            code="invalid_data",
-            path=json_path(parts),
-        )
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInput(
-                f"{json_path(parts)}: {what} contains an unpaired UTF-16 surrogate, "
-                "which is not valid Unicode text.",
-                code="invalid_data",
-                path=json_path(parts),
-            ) from None
+    reason = unstorable_reason(text)
+    if reason is not None:
+        where = json_path(parts)
+        raise InvalidInput(f"{where}: {what} {reason}.", code="invalid_data", path=where)
+
+
+def check_text(value: Any, root: tuple[str | int, ...]) -> None:
+    """Refuse NUL characters and lone surrogates in any key or string under `value`."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, root)]
+    while stack:
+        node, parts = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                child_parts = (*parts, key)
+                _check_text(key, child_parts, "the key")
+                stack.append((child, child_parts))
+        elif isinstance(node, list):
+            stack.extend((child, (*parts, i)) for i, child in enumerate(node))
+        elif isinstance(node, str):
+            _check_text(node, parts, "the text")
 
 
 def check_document(value: Any, root: tuple[str | int, ...], limits: JsonLimits) -> None:

@@ -14,10 +14,29 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SAME_SITE_FETCH = frozenset({"same-origin", "none"})
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_COMMON_HEADERS = [
+# Scripts, styles and everything else only from this origin: no inline script or style, no
+# eval, no plugins; images may also be data: and blob: URLs (the image steps store data URLs).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
 ]
 _API_HEADERS = [(b"cache-control", b"no-store")]
 
@@ -126,7 +145,7 @@ def _limited(receive: Receive, limit: int) -> Receive:
 
 
 def _with_headers(send: Send, is_api: bool) -> Send:
-    extra = _COMMON_HEADERS + (_API_HEADERS if is_api else [])
+    extra = SECURITY_HEADERS + (_API_HEADERS if is_api else [])
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -149,7 +168,7 @@ async def _send_error(send: Send, status: int, message: str, code: str) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"cache-control", b"no-store"),
-                *_COMMON_HEADERS,
+                *SECURITY_HEADERS,
             ],
         }
     )

@@ -25,8 +25,17 @@ class Settings(BaseSettings):
     # None: Secure only when the request arrived over https (directly or via X-Forwarded-Proto).
     session_cookie_secure: bool | None = None
 
+    # Sign-in attempts per account (whatever alias is typed), successful ones included.
     login_rate_limit: str = "10/5minutes"
+    # Sign-in attempts per client address, whatever the name: generous, for a classroom
+    # behind one NAT address.
+    login_address_rate_limit: str = "300/5minutes"
     rate_limit_storage_url: str = "async+memory://"
+    # argon2 hashes at once per worker (64 MiB each), and how many sign-ins may wait for one
+    # and for how long before they are refused with 503 and Retry-After.
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    password_hash_max_waiting: int = Field(default=64, ge=0)
+    password_hash_max_wait_seconds: float = Field(default=10.0, gt=0)
 
     allowed_origins: list[str] = Field(default_factory=list)
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])

@@ -76,10 +76,18 @@ async def test_create_list_search_and_page(root: httpx.AsyncClient) -> None:
     everyone = (await root.get("/api/admin/users", params={"pageSize": 200})).json()
     assert {"alice", "bob", "root", "fran", "gus"} <= {u["username"] for u in everyone["users"]}
 
-    for params in ({"page": 0}, {"pageSize": 0}, {"pageSize": 201}, {"page": "x"}):
-        response = await root.get("/api/admin/users", params=params)
-        assert response.status_code == 400, params
-        assert response.json()["code"] == "invalid_input"
+    refused: list[dict[str, object]] = [
+        {"page": 0},
+        {"pageSize": 0},
+        {"pageSize": 201},
+        {"page": "x"},
+        {"q": "a\x00b"},  # PostgreSQL text cannot hold NUL (found by the fuzzer)
+    ]
+    for params in refused:
+        for path in ("/api/admin/users", "/api/facilitator/participants"):
+            response = await root.get(path, params=params)
+            assert response.status_code == 400, (path, params)
+            assert response.json()["code"] == "invalid_input"
 
 
 @pytest.mark.parametrize(
@@ -93,6 +101,7 @@ async def test_create_list_search_and_page(root: httpx.AsyncClient) -> None:
         ({"username": " tmp-x"}, 400, "invalid_username"),
         ({"username": "tmp-x", "isAdmin": True}, 400, "invalid_body"),
         ({"username": "tmp-x", "facilitatorId": "fran"}, 400, "invalid_body"),
+        ({"username": "tmp-x", "facilitatorId": 2**63}, 400, "invalid_body"),
     ],
 )
 async def test_create_refusals(
@@ -116,6 +125,8 @@ async def test_facilitator_must_be_a_facilitator(
     user_id = created.json()["user"]["id"]
     itself = await root.patch(f"/api/admin/users/{user_id}", json={"facilitatorId": user_id})
     assert itself.json()["code"] == "invalid_facilitator"
+    too_big = await root.patch(f"/api/admin/users/{user_id}", json={"facilitatorId": 2**63})
+    assert too_big.json()["code"] == "invalid_body"
 
 
 async def test_assigning_and_unassigning_a_facilitator(
@@ -339,3 +350,31 @@ async def test_facilitators_see_their_participants(
     assert (
         await gus.get(f"/api/facilitator/participants/{alice_id}/navigation-progress/ast")
     ).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"username": "evil\r\n9\tadmin\tadmin", "password": "long-enough"}, "invalid_username"),
+        ({"username": "tmp-ok", "password": "long-enough", "name": "A\x1b[2J"}, "invalid_name"),
+        ({"username": "tmp-ok", "password": "long-enough", "email": "a\tb@x.org"}, "invalid_email"),
+    ],
+)
+async def test_names_with_control_characters_are_refused(
+    root: httpx.AsyncClient, body: dict[str, object], code: str
+) -> None:
+    response = await root.post("/api/admin/users", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == code
+    listed = (await root.get("/api/admin/users", params={"pageSize": 200})).json()["users"]
+    assert not [u for u in listed if u["username"] in ("tmp-ok", body["username"])]
+
+
+async def test_renaming_to_a_name_with_control_characters_is_refused(
+    root: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    response = await root.patch(f"/api/admin/users/{accounts['bob'].id}", json={"name": "x\ny"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_name"
+    bob = (await root.get(f"/api/admin/users/{accounts['bob'].id}")).json()["user"]
+    assert bob["name"] == "Bob"

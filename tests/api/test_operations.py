@@ -3,10 +3,12 @@
 import json
 import logging
 import re
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from tests.api.conftest import new_client, save
 from tests.conftest import Account, Backend
@@ -66,6 +68,60 @@ def test_log_lines_are_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert entry["request_id"] == "abc"
     assert entry["status"] == 201
     assert entry["level"] == "INFO"
+
+
+async def test_a_request_is_one_json_line_on_stderr(
+    alice: httpx.AsyncClient, accounts: dict[str, Account], capsys: pytest.CaptureFixture[str]
+) -> None:
+    logger = logging.getLogger("workshop_data")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    try:
+        configure_logging("info")
+        response = await alice.get(
+            "/api/workshop-data/step/ia/ia-3-4", headers={"X-Request-ID": "json-line-1"}
+        )
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+    assert response.status_code == 200
+    err = capsys.readouterr().err
+    lines = [json.loads(line) for line in err.splitlines() if "json-line-1" in line]
+    assert len(lines) == 1, err
+    entry = lines[0]
+    assert {key: entry[key] for key in ("level", "logger", "message", "request_id")} == {
+        "level": "INFO",
+        "logger": REQUEST_LOGGER,
+        "message": "request",
+        "request_id": "json-line-1",
+    }
+    assert entry["method"] == "GET"
+    assert entry["path"] == "/api/workshop-data/step/ia/ia-3-4"
+    assert entry["route"] == "/api/workshop-data/step/{workshop_type}/{step_id}"
+    assert entry["status"] == 200
+    assert entry["user_id"] == accounts["alice"].id
+    assert isinstance(entry["latency_ms"], float)
+    assert isinstance(entry["process"], int)
+    assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)
+    assert alice.cookies["wd_session"] not in err
+
+
+async def test_an_unexpected_error_keeps_its_request_id(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken() -> None:
+        raise RuntimeError("the database said something private")
+
+    app.router.routes.insert(0, APIRoute("/api/broken", broken))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        with caplog.at_level(logging.INFO, logger="workshop_data"):
+            response = await client.get("/api/broken", headers={"X-Request-ID": "oops-1"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "oops-1"
+    assert "private" not in response.text
+    logged = {
+        (r.name, r.levelname) for r in caplog.records if getattr(r, "request_id", 0) == "oops-1"
+    }
+    assert logged == {("workshop_data", "ERROR"), (REQUEST_LOGGER, "INFO")}
 
 
 async def test_metrics_count_requests_saves_conflicts_and_locks(

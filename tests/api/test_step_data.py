@@ -4,6 +4,7 @@ import asyncio
 import re
 
 import httpx
+import pytest
 
 from tests.api.conftest import load, save
 
@@ -161,6 +162,18 @@ async def test_base_version_via_if_match_header(alice: httpx.AsyncClient) -> Non
     )
     assert ok.status_code == 200
     assert ok.json()["data"]["version"] == 2
+
+
+@pytest.mark.parametrize("if_match", ['"2147483648"', '"9999999999"', "*", '"-1"'])
+async def test_if_match_must_be_a_version(alice: httpx.AsyncClient, if_match: str) -> None:
+    response = await alice.post(
+        "/api/workshop-data/step",
+        json={"workshopType": "ia", "stepId": "ia-3-4", "data": {"a": "x"}},
+        headers={"If-Match": if_match},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_if_match"
+    assert (await load(alice)).json()["data"] is None
 
 
 async def test_sixteen_concurrent_saves_with_one_base_exactly_one_wins(

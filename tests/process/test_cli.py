@@ -125,3 +125,76 @@ async def test_demo_credentials_sign_in_and_save(tmp_path: Path) -> None:
                 "/api/auth/login", json={"username": "admin", "password": passwords["admin"]}
             )
             assert admin.json()["user"]["role"] == "admin"
+
+
+def test_options_follow_the_input_policy(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'policy.db'}"
+    forged = cli(
+        "users",
+        "create",
+        "--username",
+        "evil\r\n9\tadmin\tadmin",
+        "--password",
+        "evil-password",
+        database_url=url,
+    )
+    assert forged.returncode == 1
+    assert "control characters" in forged.stderr
+    # An argument the terminal could not decode arrives as a lone surrogate: refused, no
+    # traceback.
+    undecodable = subprocess.run(
+        [
+            sys.executable.encode(),
+            b"-m",
+            b"workshop_data",
+            b"users",
+            b"create",
+            b"--username",
+            b"bad\xff",
+            b"--password",
+            b"bad-password",
+            b"--database-url",
+            url.encode(),
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert undecodable.returncode == 2
+    assert b"surrogate" in undecodable.stderr
+    assert b"Traceback" not in undecodable.stderr
+    named = cli(
+        "users",
+        "create",
+        "--username",
+        "ok",
+        "--password",
+        "ok-password",
+        "--name",
+        "A\x1b[2J",
+        database_url=url,
+    )
+    assert named.returncode == 1
+    listed = cli("users", "list", database_url=url)
+    assert listed.returncode == 0
+    assert listed.stdout.count("\n") == 0  # nobody was created
+
+
+def test_users_list_shows_stored_control_characters_escaped(tmp_path: Path) -> None:
+    import sqlite3
+
+    database = tmp_path / "old.db"
+    url = f"sqlite:///{database}"
+    assert cli("migrate", database_url=url).returncode == 0
+    with sqlite3.connect(database) as conn:  # a row from before usernames were checked
+        conn.execute(
+            "INSERT INTO users (username, name, password_hash, role, created_at, updated_at) "
+            "VALUES (?, ?, 'x', 'participant', '2026-01-01', '2026-01-01')",
+            ("evil\r\n9\tadmin\tadmin", "Name\x1b[2J"),
+        )
+    listed = cli("users", "list", database_url=url)
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].split("\t")[1] == "evil\\u000d\\u000a9\\u0009admin\\u0009admin"
+    assert "\x1b" not in listed.stdout

@@ -20,6 +20,7 @@ from workshop_data.deps import (
     AutocommitDbDep,
     CatalogDep,
     DbDep,
+    PasswordHashingDep,
     UserIdPath,
     json_body,
     openapi_body,
@@ -94,6 +95,7 @@ async def create_user(
     _admin: AdminUser,
     body: Annotated[CreateAccountRequest, Depends(json_body(CreateAccountRequest))],
     db: AutocommitDbDep,
+    hashing: PasswordHashingDep,
 ) -> Response:
     account = await service.create_account(
         db,
@@ -103,6 +105,7 @@ async def create_user(
         name=body.name,
         email=body.email,
         facilitator_id=body.facilitator_id,
+        hashing=hashing,
     )
     return api_response(AccountResponse(user=account_out(account)), status_code=201)
 

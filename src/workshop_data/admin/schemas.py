@@ -8,6 +8,7 @@ from workshop_data.step_data.schemas import WorkshopStepsResponse
 from workshop_data.users.schemas import Role
 
 MAX_PAGE_SIZE = 200
+MAX_ID = 2**63 - 1  # ids are 64-bit
 
 
 class AccountOut(CamelModel):
@@ -42,7 +43,7 @@ class CreateAccountRequest(CamelModel):
     role: Role = "participant"
     name: str = Field(default="", max_length=200)
     email: str | None = Field(default=None, max_length=254)
-    facilitator_id: int | None = Field(default=None, ge=1)
+    facilitator_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class UpdateAccountRequest(CamelModel):
@@ -53,7 +54,7 @@ class UpdateAccountRequest(CamelModel):
     role: Role | None = None
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
-    facilitator_id: int | None = Field(default=None, ge=1)
+    facilitator_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
     @model_validator(mode="after")
     def _no_null_role_or_name(self) -> Self:

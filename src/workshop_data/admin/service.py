@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from workshop_data.db.tables import users
 from workshop_data.errors import Conflict, InvalidInput, NotFound
 from workshop_data.progress import service as progress_service
+from workshop_data.text_policy import check_name, check_storable
 from workshop_data.timeutil import utc_now
 from workshop_data.users import service as users_service
+from workshop_data.users.passwords import PasswordHashing
 from workshop_data.users.schemas import ROLES
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -65,6 +67,7 @@ def _account(row: Any) -> Account:
 def _search(q: str | None) -> ColumnElement[bool]:
     if not q:
         return true()
+    check_storable(q, "q", code="invalid_input")
     needle = q.lower()
     return or_(
         *(
@@ -118,6 +121,7 @@ async def get_account(conn: AsyncConnection, user_id: int) -> Account:
 def _check_email(email: str | None) -> str | None:
     if email is None or email == "":
         return None
+    check_name(email, "email", code="invalid_email")
     if not _EMAIL.match(email):
         raise InvalidInput("email must look like name@example.org", code="invalid_email")
     return email
@@ -151,6 +155,7 @@ async def create_account(
     name: str,
     email: str | None,
     facilitator_id: int | None,
+    hashing: PasswordHashing | None = None,
 ) -> Account:
     await _check_facilitator(conn, facilitator_id, None)
     created = await users_service.create_user(
@@ -161,6 +166,7 @@ async def create_account(
         name=name,
         email=_check_email(email),
         facilitator_id=facilitator_id,
+        hashing=hashing,
     )
     return await get_account(conn, created.id)
 
@@ -202,7 +208,7 @@ async def update_account(conn: AsyncConnection, user_id: int, changes: dict[str,
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
         values["role"] = changes["role"]
     if "name" in changes:
-        values["name"] = changes["name"]
+        values["name"] = check_name(changes["name"], "name", code="invalid_name")
     if "email" in changes:
         values["email"] = _check_email(changes["email"])
     if "facilitator_id" in changes:

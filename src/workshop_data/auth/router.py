@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.auth import service
@@ -8,14 +9,13 @@ from workshop_data.auth.schemas import LoginRequest, OkResponse, UserResponse
 from workshop_data.deps import (
     CurrentUser,
     DbDep,
+    PasswordHashingDep,
     SettingsDep,
     ThrottleDep,
     json_body,
     openapi_body,
 )
-from workshop_data.errors import InvalidCredentials
 from workshop_data.settings import Settings
-from workshop_data.users.service import authenticate
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -33,26 +33,35 @@ def _cookie_is_secure(request: Request, settings: Settings) -> bool:
 @router.post(
     "/login",
     response_model=UserResponse,
-    responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+    responses={
+        400: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+    },
     openapi_extra=openapi_body(LoginRequest),
 )
 async def login(
     request: Request,
     body: Annotated[LoginRequest, Depends(json_body(LoginRequest))],
-    db: DbDep,
     settings: SettingsDep,
     throttle: ThrottleDep,
+    hashing: PasswordHashingDep,
 ) -> Response:
-    client = _client_address(request)
-    await throttle.check(client, body.username)
-    user = await authenticate(db, body.username, body.password)
-    if user is None:
-        await throttle.record_failure(client, body.username)
-        raise InvalidCredentials("The username or password is not correct.")
-    previous = request.cookies.get(settings.session_cookie_name)
-    if previous:
-        await service.end_session(db, previous)
-    token = await service.start_session(db, user.id, settings.session_ttl_seconds)
+    engine: AsyncEngine = request.app.state.engine
+    user = await service.sign_in(
+        engine,
+        throttle=throttle,
+        hashing=hashing,
+        client=_client_address(request),
+        login=body.username,
+        password=body.password,
+    )
+    async with engine.connect() as db:
+        previous = request.cookies.get(settings.session_cookie_name)
+        if previous:
+            await service.end_session(db, previous)
+        token = await service.start_session(db, user.id, settings.session_ttl_seconds)
     response = api_response(UserResponse(user=user.public()))
     response.set_cookie(
         settings.session_cookie_name,

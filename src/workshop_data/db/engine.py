@@ -16,6 +16,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
             url,
+            # Errors never carry a statement's values (password hashes, token hashes) into
+            # a log or a traceback.
+            hide_parameters=True,
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,
             connect_args={"timeout": 30},
@@ -24,12 +27,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     return create_async_engine(
         url,
+        hide_parameters=True,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         # No pre-ping: it would add a round trip to every request. A connection broken by a
-        # database restart fails one request (a 500 the client retries) and is replaced.
+        # database restart fails one request (503 database_unavailable, which the client
+        # retries) and is replaced.
         pool_recycle=1800,
     )
 

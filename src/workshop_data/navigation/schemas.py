@@ -1,7 +1,14 @@
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import Field, PlainValidator, StrictStr, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    Field,
+    PlainValidator,
+    StrictStr,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from workshop_data.api_schema import CamelModel
 
@@ -23,6 +30,27 @@ Percentage = Annotated[
 ]
 
 
+# Earlier than this cannot be a visit; later times count as now anyway.
+EARLIEST_VISIT = datetime(1970, 1, 1)
+LATEST_TIME = datetime(9999, 12, 30)
+
+
+def _naive_utc_in_range(moment: datetime) -> datetime:
+    """The moment in naive UTC, as stored. Times at the limits of the calendar (year 1 with a
+    positive offset, year 9999 with a negative one) have no UTC equivalent: refused."""
+    if moment.tzinfo is not None:
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError("the time is outside the range of dates that can be stored") from None
+    if not EARLIEST_VISIT <= moment <= LATEST_TIME:
+        raise ValueError("the time must be between 1970-01-01 and 9999-12-30")
+    return moment
+
+
+VisitTime = Annotated[datetime, AfterValidator(_naive_utc_in_range)]
+
+
 class ProgressUpdate(CamelModel):
     """What a client reports. Lists and videos are merged into what is stored, never replace it:
     a field left out changes nothing, and steps can be removed only by the reset endpoint."""
@@ -37,7 +65,7 @@ class ProgressUpdate(CamelModel):
         max_length=MAX_VIDEOS,
         description="Video id to percentage watched (0-100); the highest value is kept.",
     )
-    last_visited_at: datetime | None = Field(
+    last_visited_at: VisitTime | None = Field(
         default=None, description="ISO 8601; absent: now. Times in the future count as now."
     )
 

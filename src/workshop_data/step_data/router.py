@@ -19,6 +19,7 @@ from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
 from workshop_data.step_data import service
 from workshop_data.step_data.schemas import (
     MAX_REQUEST_ID_LENGTH,
+    MAX_VERSION,
     SaveStepRequest,
     SaveStepResponse,
     StepDataResponse,
@@ -70,7 +71,7 @@ def _base_version(body: int | None, if_match: str | None) -> int | None:
     if body is not None or if_match is None:
         return body
     match = _ETAG.match(if_match)
-    if match is None:
+    if match is None or int(match.group(1)) > MAX_VERSION:
         raise InvalidInput('If-Match must be a version such as "3".', code="invalid_if_match")
     return int(match.group(1))
 

@@ -8,6 +8,7 @@ from workshop_data.step_data.service import StepRecord
 from workshop_data.timeutil import iso
 
 MAX_REQUEST_ID_LENGTH = 100
+MAX_VERSION = 2**31 - 1  # the version column is a 32-bit INTEGER
 
 
 class SaveStepRequest(CamelModel):
@@ -19,7 +20,7 @@ class SaveStepRequest(CamelModel):
     base_version: int | None = Field(
         default=None,
         ge=0,
-        le=2**31 - 1,
+        le=MAX_VERSION,
         description="The version this edit is based on; 0 means the step must not exist yet. "
         "Absent: last write wins.",
     )

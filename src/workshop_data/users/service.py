@@ -1,10 +1,6 @@
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import anyio.to_thread
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -12,17 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.db.tables import users
 from workshop_data.errors import Conflict, InvalidInput
+from workshop_data.text_policy import check_name, check_storable
 from workshop_data.timeutil import utc_now
+from workshop_data.users.passwords import PasswordHashing, absent_user_hash, hash_in_thread
 from workshop_data.users.schemas import ROLES, Role, UserOut
 
 MIN_PASSWORD_LENGTH = 8
-_hasher = PasswordHasher()
-
-
-@cache
-def _absent_user_hash() -> str:
-    """Verified against when a login names nobody, so that both cases take the same time."""
-    return _hasher.hash("no user has this password")
 
 
 @dataclass(frozen=True)
@@ -65,20 +56,6 @@ def user_from_row(row: RowMapping | Any) -> User:
     )
 
 
-async def hash_password(password: str) -> str:
-    return await anyio.to_thread.run_sync(_hasher.hash, password)
-
-
-async def _verify(password_hash: str, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return _hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await anyio.to_thread.run_sync(verify)
-
-
 def check_new_credentials(username: str, password: str, role: str) -> None:
     if not username or len(username) > 100 or username != username.strip():
         raise InvalidInput(
@@ -87,6 +64,8 @@ def check_new_credentials(username: str, password: str, role: str) -> None:
         )
     if "@" in username:
         raise InvalidInput("username must not contain '@'", code="invalid_username")
+    check_name(username, "username", code="invalid_username")
+    check_storable(password, "password", code="invalid_password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters",
@@ -105,8 +84,17 @@ async def create_user(
     name: str = "",
     email: str | None = None,
     facilitator_id: int | None = None,
+    hashing: PasswordHashing | None = None,
 ) -> User:
+    """A new account. `hashing` bounds the password hashing of a server; without it (the
+    command line, scripts) the hash runs in a thread of its own."""
     check_new_credentials(username, password, role)
+    check_name(name, "name", code="invalid_name")
+    if email is not None:
+        check_name(email, "email", code="invalid_email")
+    password_hash = (
+        await hashing.hash(password) if hashing is not None else await hash_in_thread(password)
+    )
     now = utc_now()
     try:
         row = (
@@ -116,7 +104,7 @@ async def create_user(
                     username=username,
                     email=email or None,
                     name=name,
-                    password_hash=await hash_password(password),
+                    password_hash=password_hash,
                     role=role,
                     facilitator_id=facilitator_id,
                     created_at=now,
@@ -135,21 +123,39 @@ async def create_user(
     return user_from_row(row)
 
 
-async def authenticate(conn: AsyncConnection, login: str, password: str) -> User | None:
-    """The user whose username (or email) and password match, or None."""
+@dataclass(frozen=True)
+class Credentials:
+    user: User
+    password_hash: str
+
+
+async def find_credentials(conn: AsyncConnection, login: str) -> Credentials | None:
+    """The account a login names, by its username or its e-mail address."""
+    check_storable(login, "username")
     row = (
         await conn.execute(
-            select(*_USER_COLUMNS, users.c.password_hash).where(
-                or_(users.c.username == login, users.c.email == login)
-            )
+            select(*_USER_COLUMNS, users.c.password_hash)
+            .where(or_(users.c.username == login, users.c.email == login))
+            # A username that equals another account's e-mail address: the username wins.
+            .order_by((users.c.username == login).desc())
+            .limit(1)
         )
     ).first()
-    if row is None:
-        await _verify(_absent_user_hash(), password)
+    return None if row is None else Credentials(user_from_row(row), row.password_hash)
+
+
+async def check_password(
+    hashing: PasswordHashing, credentials: Credentials | None, password: str
+) -> User | None:
+    """The user when the password is theirs, else None. A login that names nobody is
+    verified against a hash all the same, so that both answers cost the same."""
+    check_storable(password, "password")
+    if credentials is None:
+        await hashing.verify(absent_user_hash(), password)
         return None
-    if not await _verify(row.password_hash, password):
+    if not await hashing.verify(credentials.password_hash, password):
         return None
-    return user_from_row(row)
+    return credentials.user
 
 
 async def get_user(conn: AsyncConnection, user_id: int) -> User | None:

@@ -1,0 +1,183 @@
+"""The sign-in throttle under parallel attack, its two buckets (account, address), and the
+bounded password hashing. Verifications are counted, never timed."""
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from tests.api.conftest import new_client
+from tests.conftest import Backend, MakeAccount
+from workshop_data.app import create_app
+from workshop_data.db.tables import users
+from workshop_data.users import passwords
+
+
+class CountingHasher(PasswordHasher):
+    """A cheap argon2 that counts its verifications and how many ran at once."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.delay = delay
+        self.verified = 0
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        with self._lock:
+            self.verified += 1
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            time.sleep(self.delay)
+            return super().verify(hash, password)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    passwords.absent_user_hash.cache_clear()
+
+
+@pytest.fixture
+def make_app(backend: Backend) -> Iterator[list[FastAPI]]:
+    apps: list[FastAPI] = []
+    yield apps
+    for app in apps:
+        app.state.password_hasher.shutdown()
+
+
+async def _app(
+    apps: list[FastAPI], backend: Backend, hasher: CountingHasher, **settings: object
+) -> FastAPI:
+    app = create_app(backend.settings(**settings))
+    app.state.password_hasher.hasher = hasher
+    apps.append(app)
+    return app
+
+
+async def _login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
+    return await client.post("/api/auth/login", json={"username": username, "password": password})
+
+
+async def test_thirty_parallel_wrong_passwords_check_at_most_the_limit(
+    backend: Backend, make_account: MakeAccount, make_app: list[FastAPI]
+) -> None:
+    account = await make_account()
+    hasher = CountingHasher()
+    app = await _app(make_app, backend, hasher, login_rate_limit="10/5minutes")
+    try:
+        async with new_client(app) as client:
+            answers = await asyncio.gather(
+                *(_login(client, account.username, f"wrong-{i}") for i in range(30))
+            )
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [401] * 10 + [429] * 20
+        assert hasher.verified == 10
+        assert all(a.headers["retry-after"].isdigit() for a in answers if a.status_code == 429)
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_username_and_email_are_one_account(
+    backend: Backend, make_account: MakeAccount, make_app: list[FastAPI]
+) -> None:
+    account = await make_account()
+    email = f"{account.username}@example.org"
+    app = await _app(make_app, backend, CountingHasher(), login_rate_limit="3/5minutes")
+    try:
+        async with app.state.engine.connect() as conn:
+            await conn.execute(update(users).where(users.c.id == account.id).values(email=email))
+            await conn.commit()
+        async with new_client(app) as client:
+            assert (await _login(client, account.username, "wrong")).status_code == 401
+            assert (await _login(client, email, "wrong")).status_code == 401
+            assert (await _login(client, account.username, "wrong")).status_code == 401
+            # The e-mail address is no second bucket: the account has had its three.
+            assert (await _login(client, email, "wrong")).status_code == 429
+            assert (await _login(client, account.username, account.password)).status_code == 429
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_one_address_trying_many_names_is_throttled(
+    backend: Backend, make_account: MakeAccount, make_app: list[FastAPI]
+) -> None:
+    account = await make_account()
+    hasher = CountingHasher()
+    app = await _app(make_app, backend, hasher, login_address_rate_limit="5/5minutes")
+    try:
+        async with new_client(app) as client:
+            for i in range(5):
+                assert (await _login(client, f"nobody-{i}", "guess")).status_code == 401
+            refused = await _login(client, "nobody-else", "guess")
+            assert refused.status_code == 429
+            assert int(refused.headers["retry-after"]) >= 1
+            # The address is throttled whatever account it names, before any verification.
+            assert (await _login(client, account.username, account.password)).status_code == 429
+            assert hasher.verified == 5
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_an_unknown_user_costs_one_verification_like_a_known_one(
+    backend: Backend, make_account: MakeAccount, make_app: list[FastAPI]
+) -> None:
+    account = await make_account()
+    hasher = CountingHasher()
+    app = await _app(make_app, backend, hasher)
+    try:
+        async with new_client(app) as client:
+            assert (await _login(client, "nobody-at-all", "guess")).status_code == 401
+            assert hasher.verified == 1
+            assert (await _login(client, account.username, "wrong")).status_code == 401
+            assert hasher.verified == 2
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_password_hashing_runs_at_most_the_configured_number_at_once(
+    backend: Backend, make_app: list[FastAPI]
+) -> None:
+    hasher = CountingHasher(delay=0.05)
+    app = await _app(make_app, backend, hasher, password_hash_concurrency=2)
+    try:
+        async with new_client(app) as client:
+            answers = await asyncio.gather(*(_login(client, f"flood-{i}", "x") for i in range(12)))
+        assert [a.status_code for a in answers] == [401] * 12
+        assert hasher.verified == 12
+        assert hasher.most_at_once == 2
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_sign_ins_beyond_the_waiting_limit_get_503_with_retry_after(
+    backend: Backend, make_app: list[FastAPI]
+) -> None:
+    hasher = CountingHasher(delay=0.2)
+    app = await _app(
+        make_app, backend, hasher, password_hash_concurrency=1, password_hash_max_waiting=2
+    )
+    try:
+        async with new_client(app) as client:
+            answers = await asyncio.gather(*(_login(client, f"flood-{i}", "x") for i in range(8)))
+        busy = [a for a in answers if a.status_code == 503]
+        assert len(busy) >= 4  # one hashing, two waiting; the rest refused
+        assert {a.json()["code"] for a in busy} == {"busy"}
+        assert all(int(a.headers["retry-after"]) >= 1 for a in busy)
+        assert hasher.verified == len(answers) - len(busy)
+        assert hasher.most_at_once == 1
+    finally:
+        await app.state.engine.dispose()
