@@ -12,6 +12,10 @@ export interface CatalogStep {
   id: string;
   title: string;
   required: boolean;
+  /** 'visited': completed once opened; 'answered': once a saved answer is non-empty. */
+  completedWhen: 'visited' | 'answered';
+  /** For 'answered': the fields that must all be non-empty (null: any field). */
+  answerFields: string[] | null;
 }
 
 export interface CatalogSection {
@@ -33,6 +37,20 @@ export interface WorkshopStatus {
   completed: boolean;
   completedAt: string | null;
   locked: boolean;
+}
+
+export interface NavigationProgress {
+  workshopType: WorkshopType;
+  currentStepId: string | null;
+  completedSteps: string[];
+  unlockedSteps: string[];
+  version: number | null;
+}
+
+export interface ProgressReport {
+  currentStepId?: string;
+  completedSteps?: string[];
+  unlockedSteps?: string[];
 }
 
 export class ApiError extends Error {
@@ -68,4 +86,7 @@ export const api = {
   catalog: () => call<{ workshops: CatalogWorkshop[] }>('GET', '/api/catalog').then((r) => r.workshops),
   status: (type: WorkshopType) => call<WorkshopStatus>('GET', `/api/workshop-data/status/${type}`),
   complete: (type: WorkshopType) => call<WorkshopStatus>('POST', `/api/workshop-data/complete/${type}`),
+  progress: (type: WorkshopType) => call<NavigationProgress>('GET', `/api/navigation-progress/${type}`),
+  reportProgress: (type: WorkshopType, report: ProgressReport) =>
+    call<NavigationProgress>('PUT', `/api/navigation-progress/${type}`, report),
 };

@@ -1,14 +1,25 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 
 import { useWorkshopStepData, type UseWorkshopStepData, type WorkshopType } from '../../lib';
+import type { CatalogStep } from '../api';
+import { isAnswered } from '../progress';
 import { SaveState } from '../SaveState';
 
 export interface StepProps {
   workshopType: WorkshopType;
   stepId: string;
+  /** The step's title, as the page heading. */
   title: string;
   /** The workshop is completed and this step's section locks on completion. */
   readOnly: boolean;
+  /** Where the step sits, shown above the title ("AllStarTeams · Step 3.2"). */
+  eyebrow?: string;
+  /** The step's catalogue entry: its completion rule. */
+  rule?: CatalogStep;
+  /** Called when a confirmed save satisfies the step's completion rule. */
+  onAnswered?: () => void;
+  /** Shown under the step (the previous versions). */
+  footer?: ReactNode;
 }
 
 export interface Step<T extends object> extends UseWorkshopStepData<T> {
@@ -17,6 +28,8 @@ export interface Step<T extends object> extends UseWorkshopStepData<T> {
   /** Fields also changed elsewhere when a concurrent edit was merged (this page's values kept). */
   conflictFields: string[] | null;
   dismissConflict: () => void;
+  /** The page's props, for the frame around it. */
+  props: StepProps;
 }
 
 /** The hook, with what every step page needs around it. */
@@ -25,20 +38,28 @@ export function useStep<T extends object>(props: StepProps, initialData: T): Ste
   const hook = useWorkshopStepData(props.workshopType, props.stepId, initialData, {
     onConflict: (info) => setConflictFields(info.fields),
   });
+  const { rule, onAnswered } = props;
+  const confirmed = hook.loaded && !hook.hasPendingChanges && (hook.status === 'saved' || hook.status === 'idle');
+  const answered = confirmed && hook.version !== null && rule?.completedWhen === 'answered' && isAnswered(rule, hook.data);
+  useEffect(() => {
+    if (answered) onAnswered?.();
+  }, [answered, onAnswered]);
   return {
     ...hook,
     locked: props.readOnly || hook.status === 'locked',
     conflictFields,
     dismissConflict: () => setConflictFields(null),
+    props,
   };
 }
 
 export function StepFrame<T extends object>(props: { title: string; intro?: string; step: Step<T>; children: ReactNode }) {
   const { step } = props;
   return (
-    <section className="step" aria-labelledby="step-title">
+    <section className="step" aria-labelledby="page-title">
+      {step.props.eyebrow ? <p className="eyebrow">{step.props.eyebrow}</p> : null}
       <header className="step__header">
-        <h2 id="step-title">{props.title}</h2>
+        <h1 id="page-title" tabIndex={-1}>{props.title}</h1>
         <SaveState status={step.status} error={step.error} loaded={step.loaded} locked={step.locked} />
       </header>
       {step.conflictFields ? (
@@ -54,6 +75,7 @@ export function StepFrame<T extends object>(props: { title: string; intro?: stri
       ) : null}
       {props.intro ? <p className="step__intro">{props.intro}</p> : null}
       {step.status === 'loading' ? <p>Loading your saved work…</p> : props.children}
+      {step.props.footer}
     </section>
   );
 }
