@@ -23,6 +23,7 @@ from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.db.tables import (
     assessments,
     navigation_progress,
+    uploads,
     users,
     workshop_participation,
     workshop_step_data,
@@ -129,7 +130,13 @@ async def backend(migrated_backend: Backend) -> AsyncIterator[Backend]:
 async def _clear_data(engine: AsyncEngine) -> None:
     """Remove what a test wrote, keeping the long-lived test accounts (see api/conftest.py)."""
     async with engine.begin() as conn:
-        for table in (workshop_step_data, workshop_participation, navigation_progress, assessments):
+        for table in (
+            workshop_step_data,
+            workshop_participation,
+            navigation_progress,
+            assessments,
+            uploads,
+        ):
             await conn.execute(delete(table))
         await conn.execute(delete(users).where(users.c.username.like("tmp-%")))
 

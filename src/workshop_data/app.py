@@ -22,7 +22,7 @@ from workshop_data.errors import DomainError, RateLimited
 from workshop_data.export.router import router as export_router
 from workshop_data.facilitator.router import router as facilitator_router
 from workshop_data.json_input import JsonLimits
-from workshop_data.middleware import RequestGuard
+from workshop_data.middleware import BodyRule, RequestGuard
 from workshop_data.navigation.router import router as navigation_router
 from workshop_data.ops.logging import configure_logging
 from workshop_data.ops.observer import RequestObserver
@@ -30,6 +30,9 @@ from workshop_data.ops.router import router as ops_router
 from workshop_data.progress.router import router as progress_router
 from workshop_data.settings import Settings
 from workshop_data.step_data.router import router as step_data_router
+from workshop_data.uploads.router import router as uploads_router
+from workshop_data.uploads.schemas import UPLOAD_CONTENT_TYPES
+from workshop_data.uploads.storage import DatabaseUploadStore
 
 log = logging.getLogger("workshop_data")
 
@@ -154,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.catalog = load_catalog(settings.catalog_path)
     app.state.json_limits = JsonLimits.from_settings(settings)
+    app.state.upload_store = DatabaseUploadStore()
     app.state.login_throttle = LoginThrottle(
         settings.login_rate_limit, settings.rate_limit_storage_url
     )
@@ -167,12 +171,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         export_router,
         admin_router,
         facilitator_router,
+        uploads_router,
     ):
         app.include_router(router)
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
         allowed_origins=settings.allowed_origins,
+        body_rules=[
+            BodyRule(
+                "POST",
+                "/api/uploads",
+                settings.max_upload_bytes,
+                UPLOAD_CONTENT_TYPES,
+                "Send the image itself as the request body, labelled image/png, image/jpeg, "
+                "image/webp, image/gif or application/octet-stream.",
+            )
+        ],
     )
     # Added last, so outermost: requests the guard refuses are timed and logged too.
     app.add_middleware(RequestObserver)

@@ -4,6 +4,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, BinaryIO, TypeVar
 
@@ -20,6 +21,9 @@ from workshop_data.demo import create_demo_users
 from workshop_data.errors import DomainError, NotFound
 from workshop_data.export import service as export_service
 from workshop_data.settings import Settings
+from workshop_data.timeutil import iso
+from workshop_data.uploads import service as uploads_service
+from workshop_data.uploads.storage import DatabaseUploadStore
 from workshop_data.users import service as users_service
 from workshop_data.users.schemas import ROLES
 
@@ -32,6 +36,8 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage user accounts.", pretty_exceptions_show_locals=False)
 app.add_typer(users_app, name="users")
+uploads_app = typer.Typer(help="Manage uploaded files.", pretty_exceptions_show_locals=False)
+app.add_typer(uploads_app, name="uploads")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -237,3 +243,42 @@ def export_data(
             return
         count = _run(settings, lambda conn: _export_all(conn, catalog, sink, batch_size))
     typer.echo(f"exported {count} users" + (f" to {output}" if output else ""), err=True)
+
+
+@uploads_app.command("prune")
+def uploads_prune(
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than-days",
+            min=1,
+            envvar="WORKSHOP_DATA_UPLOAD_RETENTION_DAYS",
+            help="Remove uploads no step of their owner has referred to for this many days "
+            "(default 30).",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Remove uploads that no step document of their owner has referred to for a while."""
+    settings = _settings(database_url)
+    days = older_than_days or settings.upload_retention_days
+    removed = _run(
+        settings,
+        lambda conn: uploads_service.prune(
+            conn, DatabaseUploadStore(), timedelta(days=days), dry_run
+        ),
+    )
+    for info in removed:
+        typer.echo(
+            f"{info.id}\tuser {info.user_id}\t{info.content_type}\t{info.size} bytes"
+            f"\tlast referenced {iso(info.last_referenced_at)}"
+        )
+    total = sum(info.size for info in removed)
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(
+        f"{verb} {len(removed)} uploads ({total} bytes) unreferenced for {days} days", err=True
+    )

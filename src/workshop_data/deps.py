@@ -13,6 +13,7 @@ from workshop_data.catalog.service import Catalog
 from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
 from workshop_data.json_input import JsonLimits, parse_json
 from workshop_data.settings import Settings
+from workshop_data.uploads.storage import UploadStore
 from workshop_data.users.service import User
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -38,6 +39,11 @@ async def get_json_limits(request: Request) -> JsonLimits:
     return limits
 
 
+async def get_upload_store(request: Request) -> UploadStore:
+    store: UploadStore = request.app.state.upload_store
+    return store
+
+
 async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
     """A connection whose statements run in a transaction the service commits."""
     engine: AsyncEngine = request.app.state.engine
@@ -57,6 +63,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
 JsonLimitsDep = Annotated[JsonLimits, Depends(get_json_limits)]
+UploadStoreDep = Annotated[UploadStore, Depends(get_upload_store)]
 DbDep = Annotated[AsyncConnection, Depends(get_db)]
 AutocommitDbDep = Annotated[AsyncConnection, Depends(get_autocommit_db)]
 

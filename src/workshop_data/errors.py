@@ -73,3 +73,8 @@ class ServiceBusy(DomainError):
 
     status_code = 503
     code = "busy"
+
+
+class UnsupportedImage(DomainError):
+    status_code = 415
+    code = "unsupported_image"

@@ -81,8 +81,16 @@ def json_path(parts: tuple[str | int, ...]) -> str:
         elif _IDENTIFIER.match(part):
             rendered += f".{part}" if rendered else part
         else:
-            rendered += f"[{orjson.dumps(part).decode()}]"
+            rendered += f"[{_quoted(part)}]"
     return rendered or "$"
+
+
+def _quoted(key: str) -> str:
+    try:
+        return orjson.dumps(key).decode()
+    except TypeError:
+        # A key with a lone surrogate (which is what is being reported): escape it instead.
+        return json.dumps(key)
 
 
 def _check_text(text: str, parts: tuple[str | int, ...], what: str) -> None:

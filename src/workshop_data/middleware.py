@@ -1,7 +1,8 @@
 """Checks every request passes before it reaches a route: body size, same-origin for unsafe
-methods, JSON content types; and headers every response carries."""
+methods, JSON content types (or a route's own body rule); and headers every response carries."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import orjson
 from starlette.datastructures import Headers
@@ -25,6 +26,18 @@ class BodyTooLarge(PayloadTooLarge):
     pass
 
 
+@dataclass(frozen=True)
+class BodyRule:
+    """A route whose body is not JSON: its own size limit (instead of the global one) and the
+    content types it takes. Same-origin checks apply to it like to every unsafe method."""
+
+    method: str
+    path: str
+    max_bytes: int
+    content_types: frozenset[str]
+    refusal: str
+
+
 def _error_body(message: str, code: str) -> bytes:
     return orjson.dumps({"success": False, "error": message, "code": code})
 
@@ -40,10 +53,18 @@ def _own_origin(scope: Scope, headers: Headers) -> str:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, allowed_origins: Iterable[str]):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        allowed_origins: Iterable[str],
+        body_rules: Iterable[BodyRule] = (),
+    ):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.allowed_origins = frozenset(o.rstrip("/").lower() for o in allowed_origins)
+        self.body_rules = {(rule.method, rule.path): rule for rule in body_rules}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,28 +72,31 @@ class RequestGuard:
             return
         headers = Headers(scope=scope)
         is_api = scope["path"].startswith("/api/")
-        refusal = self._refusal(scope, headers, is_api)
+        rule = self.body_rules.get((scope["method"], scope["path"]))
+        limit = self.max_body_bytes if rule is None else rule.max_bytes
+        refusal = self._refusal(scope, headers, is_api, rule, limit)
         if refusal is not None:
             status, message, code = refusal
             await _send_error(send, status, message, code)
             return
-        await self.app(scope, self._limited(receive), _with_headers(send, is_api))
+        await self.app(scope, _limited(receive, limit), _with_headers(send, is_api))
 
-    def _refusal(self, scope: Scope, headers: Headers, is_api: bool) -> tuple[int, str, str] | None:
+    def _refusal(
+        self, scope: Scope, headers: Headers, is_api: bool, rule: BodyRule | None, limit: int
+    ) -> tuple[int, str, str] | None:
         declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            return (
-                413,
-                f"The request body is larger than {self.max_body_bytes} bytes.",
-                "payload_too_large",
-            )
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return (413, f"The request body is larger than {limit} bytes.", "payload_too_large")
         if scope["method"] not in UNSAFE_METHODS:
             return None
         if not self._same_origin(scope, headers):
             return 403, "Cross-site requests are not allowed.", "cross_site_request"
         has_body = (declared is not None and declared != "0") or "transfer-encoding" in headers
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if is_api and has_body and content_type not in _JSON_TYPES:
+        if rule is not None:
+            if content_type not in rule.content_types:
+                return 415, rule.refusal, "unsupported_media_type"
+        elif is_api and has_body and content_type not in _JSON_TYPES:
             return 415, "Send the request body as application/json.", "unsupported_media_type"
         return None
 
@@ -84,20 +108,21 @@ class RequestGuard:
         # Browsers that send no Origin still say where a request came from here.
         return headers.get("sec-fetch-site", "same-origin").lower() in _SAME_SITE_FETCH
 
-    def _limited(self, receive: Receive) -> Receive:
-        received = 0
-        limit = self.max_body_bytes
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(f"The request body is larger than {limit} bytes.")
-            return message
+def _limited(receive: Receive, limit: int) -> Receive:
+    """Counts the body as it arrives, so a chunked body without Content-Length is limited too."""
+    received = 0
 
-        return limited_receive
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(f"The request body is larger than {limit} bytes.")
+        return message
+
+    return limited_receive
 
 
 def _with_headers(send: Send, is_api: bool) -> Send:
@@ -105,7 +130,10 @@ def _with_headers(send: Send, is_api: bool) -> Send:
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), *extra]
+            headers = list(message.get("headers", []))
+            # A route that set one of these itself (an upload's caching) keeps its own.
+            present = {name.lower() for name, _value in headers}
+            message["headers"] = headers + [h for h in extra if h[0] not in present]
         await send(message)
 
     return send_with_headers

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     max_object_keys: int = Field(default=10_000, ge=1)
     max_key_length: int = Field(default=200, ge=1)
 
+    # Raw image bodies of POST /api/uploads; this limit replaces max_body_bytes on that route.
+    max_upload_bytes: int = Field(default=10 * MiB, ge=1024)
+    # `workshop-data uploads prune` removes uploads no step referred to for this long.
+    upload_retention_days: int = Field(default=30, ge=1)
+
     catalog_path: Path | None = None
     static_dir: Path | None = None
 

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
+from tests.api.images import GIF, PNG
 from tests.conftest import Backend
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import metadata, users
@@ -53,6 +54,9 @@ ASSESSMENTS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Files uploaded, in upload order.
+UPLOADS = [(PNG, "image/png"), (GIF, "image/gif")]
+
 PROGRESS: dict[str, dict[str, Any]] = {
     "ast": {
         "currentStepId": "3-2",
@@ -79,7 +83,7 @@ async def set_facilitator(backend: Backend, user_id: int, facilitator_id: int | 
 
 
 async def enter_everything(client: httpx.AsyncClient) -> None:
-    """Step data in both workshops, progress in both, every assessment type."""
+    """Step data in both workshops, progress in both, every assessment type, uploads."""
     for (workshop, step), data in STEP_DATA.items():
         response = await client.post(
             "/api/workshop-data/step",
@@ -92,6 +96,11 @@ async def enter_everything(client: httpx.AsyncClient) -> None:
     for kind, results in ASSESSMENTS.items():
         response = await client.put(f"/api/assessments/{kind}", json={"results": results})
         assert response.status_code == 200, response.text
+    for content, content_type in UPLOADS:
+        response = await client.post(
+            "/api/uploads", content=content, headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 201, response.text
 
 
 async def rows_about(backend: Backend, user_id: int) -> dict[str, int]:

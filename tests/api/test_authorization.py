@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.api.conftest import ClientFor
+from tests.api.images import GIF, PNG
 from tests.conftest import Account, MakeAccount
 
 PERSONAS = ["anonymous", "alice", "bob", "fran", "gus", "root"]
@@ -23,14 +24,19 @@ ADMIN_ONLY = dict.fromkeys(PERSONAS, 403) | {"anonymous": 401, "root": 200}
 ALICE_READERS = ADMIN_ONLY | {"alice": 200, "fran": 200}
 FACILITATORS = ADMIN_ONLY | {"fran": 200, "gus": 200}
 ALICES_FACILITATOR = ADMIN_ONLY | {"fran": 200}
+# An upload is 404 to whoever may not read it, as if it did not exist.
+ALICES_UPLOAD = ALICE_READERS | {"bob": 404, "gus": 404}
 
 
 @dataclass(frozen=True)
 class Case:
     method: str
-    path: str  # {alice} and {target} are filled in
+    path: str  # {alice}, {target} and {alice_upload} are filled in
     expected: dict[str, int]
     body: dict[str, Any] | None = None
+    # A raw (not JSON) body and its content type.
+    content: bytes | None = None
+    content_type: str = "application/json"
     # A throw-away participant to change or delete; whether alice must have completed IA.
     needs_target: bool = False
     needs_start: bool = False
@@ -55,6 +61,15 @@ CASES = [
     Case("GET", "/api/catalog", OWN),
     Case("POST", "/api/workshop-data/step", OWN, STEP),
     Case("GET", "/api/workshop-data/step/ia/ia-3-4", OWN),
+    Case("PATCH", "/api/workshop-data/step/ia/ia-4-1", OWN, {"note": "mine", "other": None}),
+    Case(
+        "POST",
+        "/api/uploads",
+        OWN | dict.fromkeys(PERSONAS[1:], 201),
+        content=GIF,
+        content_type="image/gif",
+    ),
+    Case("GET", "/api/uploads/{alice_upload}", ALICES_UPLOAD),
     Case("GET", "/api/workshop-data/steps/ia", OWN),
     Case("GET", "/api/workshop-data/status/ia", OWN),
     Case("POST", "/api/workshop-data/complete/ast", OWN),
@@ -121,7 +136,15 @@ async def test_status_for_every_caller(
         assert (await alice.post("/api/workshop-data/complete/ia")).status_code == 200
     target = await make_account() if case.needs_target else None
     token = uuid.uuid4().hex[:10]
-    path = case.path.format(alice=accounts["alice"].id, target=target.id if target else 0)
+    alice_upload = ""
+    if "{alice_upload}" in case.path:
+        uploaded = await alice.post(
+            "/api/uploads", content=PNG, headers={"Content-Type": "image/png"}
+        )
+        alice_upload = uploaded.json()["upload"]["id"]
+    path = case.path.format(
+        alice=accounts["alice"].id, target=target.id if target else 0, alice_upload=alice_upload
+    )
     body = None
     if case.body is not None:
         names = {"token": token, "target_username": target.username if target else ""}
@@ -130,13 +153,21 @@ async def test_status_for_every_caller(
     # Signing in replaces the caller's session, which other tests share: use a fresh client.
     signs_in = case.path == "/api/auth/login"
     client = anon if persona == "anonymous" or signs_in else await client_for(accounts[persona])
-    response = await client.request(case.method, path, json=body)
+    if case.content is not None:
+        response = await client.request(
+            case.method, path, content=case.content, headers={"Content-Type": case.content_type}
+        )
+    else:
+        response = await client.request(case.method, path, json=body)
     expected = case.expected[persona]
     assert response.status_code == expected, response.text
     if expected >= 400:
         error = response.json()
         assert error["success"] is False
-        assert error["code"] == {401: "not_authenticated", 403: "forbidden"}[expected]
+        assert (
+            error["code"]
+            == {401: "not_authenticated", 403: "forbidden", 404: "not_found"}[expected]
+        )
 
     if case.changes and expected >= 400:
         # A refused request changed nothing.
@@ -184,7 +215,7 @@ NOT_CALLED = {
 def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
     """The app's route table (its OpenAPI document, which lists every API route) against the
     matrix: a route added without an entry here fails, naming itself."""
-    sample_ids = {"alice": 1, "target": 1}
+    sample_ids = {"alice": 1, "target": 1, "alice_upload": "1"}
     covered = {(case.method, case.path.format(**sample_ids)) for case in CASES}
     missing = []
     for path, operations in app.openapi()["paths"].items():

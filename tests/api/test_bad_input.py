@@ -45,6 +45,12 @@ RAW_CASES: list[tuple[str, bytes, int, str]] = [
         "data.t",
     ),
     (
+        "lone surrogate in a key",
+        b'{"workshopType": "ia", "stepId": "ia-3-4", "data": {"k\\udc00y": 1}}',
+        400,
+        "surrogate",
+    ),
+    (
         "NUL character",
         b'{"workshopType": "ia", "stepId": "ia-3-4", "data": {"t": "a\\u0000b"}}',
         400,

@@ -1,5 +1,7 @@
 """The export holds every value the participant entered, exactly."""
 
+import base64
+import hashlib
 import json
 import re
 from datetime import UTC, datetime
@@ -8,7 +10,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import ClientFor
-from tests.api.people import ASSESSMENTS, PROGRESS, STEP_DATA, enter_everything
+from tests.api.people import ASSESSMENTS, PROGRESS, STEP_DATA, UPLOADS, enter_everything
 from tests.conftest import Account
 from workshop_data.catalog.service import load_catalog
 
@@ -45,6 +47,7 @@ async def test_export_holds_everything_entered(
         "assessments",
         "workshopStepData",
         "workshopParticipation",
+        "uploads",
         "exportMetadata",
     }
     assert export["userInfo"] == {
@@ -81,6 +84,7 @@ async def test_export_holds_everything_entered(
         assert ISO.match(participation["startedAt"])
         assert participation["completedAt"] is None
 
+    check_uploads(export["uploads"])
     metadata = export["exportMetadata"]
     assert metadata["dataVersion"] == "2.1"
     assert metadata["exportedBy"] == exporter
@@ -97,6 +101,7 @@ async def test_export_of_a_user_with_nothing_entered(bob: httpx.AsyncClient) -> 
     assert export["navigationProgress"] == {}
     assert export["assessments"] == {}
     assert export["workshopParticipation"] == []
+    assert export["uploads"] == []
     assert export["exportMetadata"]["totalWorkshopSteps"] == 0
 
 
@@ -119,3 +124,16 @@ async def test_filename_of_an_unusual_username(root: httpx.AsyncClient) -> None:
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     assert disposition.startswith(f'attachment; filename="workshop-data-tmp-Zoe_x_y-{today}.json"')
     assert "filename*=UTF-8''workshop-data-tmp-Zo%C3%AB%20%22x%22%2Fy-" in disposition
+
+
+def check_uploads(exported: list[dict[str, object]]) -> None:
+    """Every uploaded file, self-contained: its bytes (base64) and what describes them."""
+    assert len(exported) == len(UPLOADS)
+    for entry, (content, content_type) in zip(exported, UPLOADS, strict=True):
+        assert set(entry) == {"id", "url", "contentType", "size", "sha256", "createdAt", "base64"}
+        assert base64.b64decode(str(entry["base64"]), validate=True) == content
+        assert entry["contentType"] == content_type
+        assert entry["size"] == len(content)
+        assert entry["sha256"] == hashlib.sha256(content).hexdigest()
+        assert entry["url"] == f"/api/uploads/{entry['id']}"
+        assert ISO.match(str(entry["createdAt"]))

@@ -1,6 +1,8 @@
 """`workshop-data export`: one user's JSON, or every user's as streamed NDJSON."""
 
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import pty
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.images import image_bytes
 from workshop_data.assessments.service import save_assessment
 from workshop_data.catalog.service import load_catalog
 from workshop_data.db.engine import create_engine
@@ -19,6 +22,8 @@ from workshop_data.navigation import service as navigation
 from workshop_data.navigation.schemas import ProgressUpdate
 from workshop_data.settings import Settings
 from workshop_data.step_data.service import save_step
+from workshop_data.uploads.service import store_upload
+from workshop_data.uploads.storage import DatabaseUploadStore
 from workshop_data.users.service import create_user
 
 pytestmark = pytest.mark.process
@@ -36,6 +41,12 @@ def cli(*args: str, database_url: str, **kwargs: Any) -> subprocess.CompletedPro
         check=False,
         **kwargs,
     )
+
+
+def uploaded(username: str) -> list[bytes]:
+    """Two images per user, different for every user (their sizes are)."""
+    width = 10 + USERNAMES.index(username)
+    return [image_bytes("PNG", (width, 7)), image_bytes("GIF", (width, 9))]
 
 
 def entered(username: str) -> dict[str, Any]:
@@ -70,6 +81,8 @@ async def seed(database_url: str) -> None:
             await save_assessment(
                 conn, user.id, "cantrilLadder", {"wellBeingLevel": 0, "futureWellBeingLevel": 7}
             )
+            for content in uploaded(username):
+                await store_upload(conn, DatabaseUploadStore(), user.id, content, 10**6)
     await engine.dispose()
 
 
@@ -92,6 +105,13 @@ def check(export: dict[str, Any], username: str) -> None:
         "futureWellBeingLevel": 7,
     }
     assert export["workshopParticipation"][0]["workshopType"] == "ast"
+    files = [base64.b64decode(entry["base64"], validate=True) for entry in export["uploads"]]
+    assert files == uploaded(username)
+    for entry, content in zip(export["uploads"], files, strict=True):
+        assert entry["sha256"] == hashlib.sha256(content).hexdigest()
+        assert entry["size"] == len(content)
+        assert entry["url"] == f"/api/uploads/{entry['id']}"
+    assert [entry["contentType"] for entry in export["uploads"]] == ["image/png", "image/gif"]
     metadata = export["exportMetadata"]
     assert metadata["dataVersion"] == "2.1"
     assert metadata["exportedBy"] == "workshop-data export"

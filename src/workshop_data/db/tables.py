@@ -8,6 +8,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -124,10 +125,30 @@ assessments = Table(
     UniqueConstraint("user_id", "assessment_type", name="uq_assessments_user_type"),
 )
 
+# Files a user uploaded (images a step document refers to as "/api/uploads/<id>"), stored once
+# per user and content. `last_referenced_at` is when a step save (or a prune run) last saw one
+# of the owner's step documents refer to the upload, or when it was uploaded; prune removes
+# uploads unreferenced for longer than the retention (docs/operations.md).
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    _user_fk(),
+    Column("sha256", String(64), nullable=False),
+    Column("content_type", String(50), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_referenced_at", Timestamp, nullable=False),
+    UniqueConstraint("user_id", "sha256", name="uq_uploads_user_sha256"),
+    Index("idx_uploads_last_referenced", "last_referenced_at"),
+)
+
 USER_OWNED_TABLES = (
     sessions,
     workshop_step_data,
     workshop_participation,
     navigation_progress,
     assessments,
+    uploads,
 )

@@ -2,7 +2,13 @@ import orjson
 from fastapi import APIRouter, Response
 
 from workshop_data.api_schema import ErrorResponse
-from workshop_data.deps import AutocommitDbDep, CatalogDep, CurrentUser, UserIdPath
+from workshop_data.deps import (
+    AutocommitDbDep,
+    CatalogDep,
+    CurrentUser,
+    UploadStoreDep,
+    UserIdPath,
+)
 from workshop_data.export import service
 from workshop_data.export.schemas import ExportData
 from workshop_data.timeutil import utc_now
@@ -23,12 +29,16 @@ router = APIRouter(prefix="/api/export", tags=["export"])
     },
 )
 async def export_user(
-    user_id: UserIdPath, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+    user_id: UserIdPath,
+    user: CurrentUser,
+    db: AutocommitDbDep,
+    catalog: CatalogDep,
+    store: UploadStoreDep,
 ) -> Response:
     """Everything the user entered. For the user, their facilitator and administrators."""
     owner = await readable_user(db, user, user_id)
     now = utc_now()
-    document = await service.export_user(db, catalog, owner.id, user.username, now)
+    document = await service.export_user(db, catalog, owner.id, user.username, now, store)
     return Response(
         orjson.dumps(document),
         media_type="application/json",

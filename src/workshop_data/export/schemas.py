@@ -22,10 +22,21 @@ class ExportMetadata(CamelModel):
     step_counts: dict[str, int]
 
 
+class UploadExport(CamelModel):
+    id: str
+    url: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: str
+    base64: str
+
+
 class ExportData(CamelModel):
     user_info: dict[str, Any]
     navigation_progress: dict[str, dict[str, Any]]
     assessments: dict[str, dict[str, Any]]
     workshop_step_data: dict[str, dict[str, StepRecordExport]]
     workshop_participation: list[dict[str, Any]]
+    uploads: list[UploadExport]
     export_metadata: ExportMetadata

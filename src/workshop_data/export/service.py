@@ -1,8 +1,10 @@
 """The export of everything a user entered (the spec's `ExportData`), for the HTTP download and
 for `workshop-data export`. Users are exported in batches: a handful of queries per batch, each
 covering all of the batch's users, and users read by keyset pagination, so exporting every user
-holds one batch in memory at a time however many users there are."""
+holds one batch in memory at a time however many users there are. Uploaded files are read one
+user at a time, just before that user's document is built, so only one user's files are held."""
 
+import base64
 import re
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -25,6 +27,7 @@ from workshop_data.db.tables import (
 )
 from workshop_data.errors import NotFound
 from workshop_data.timeutil import iso, utc_now
+from workshop_data.uploads.storage import DatabaseUploadStore, UploadInfo, UploadStore
 
 DATA_VERSION = "2.1"
 DEFAULT_BATCH_SIZE = 200
@@ -47,6 +50,7 @@ class _UserData:
     progress: dict[str, Any] = field(default_factory=dict)
     assessments: dict[str, Any] = field(default_factory=dict)
     participation: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[UploadInfo] = field(default_factory=list)
 
 
 def _user_info(row: Any) -> dict[str, Any]:
@@ -73,7 +77,7 @@ def workshop_steps_summary(catalog: Catalog) -> str:
 
 
 async def _load(
-    conn: AsyncConnection, catalog: Catalog, user_ids: Sequence[int]
+    conn: AsyncConnection, catalog: Catalog, store: UploadStore, user_ids: Sequence[int]
 ) -> dict[int, _UserData]:
     found = {user_id: _UserData() for user_id in user_ids}
     for user_data in found.values():
@@ -142,12 +146,28 @@ async def _load(
                 "reopenedBy": row.reopened_by,
             }
         )
+
+    for info in await store.list_for_users(conn, user_ids):
+        found[info.user_id].uploads.append(info)
     return found
+
+
+def _upload(info: UploadInfo, content: bytes) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "url": info.url,
+        "contentType": info.content_type,
+        "size": info.size,
+        "sha256": info.sha256,
+        "createdAt": iso(info.created_at),
+        "base64": base64.b64encode(content).decode("ascii"),
+    }
 
 
 def _document(
     user_row: Any,
     data: _UserData,
+    contents: dict[str, bytes],
     exported_by: str,
     exported_at: datetime,
     steps_summary: str,
@@ -159,6 +179,9 @@ def _document(
         "assessments": data.assessments,
         "workshopStepData": data.steps,
         "workshopParticipation": data.participation,
+        "uploads": [
+            _upload(info, contents[info.id]) for info in data.uploads if info.id in contents
+        ],
         "exportMetadata": {
             "exportedAt": iso(exported_at),
             "exportedBy": exported_by,
@@ -173,13 +196,17 @@ def _document(
 async def _export_rows(
     conn: AsyncConnection,
     catalog: Catalog,
+    store: UploadStore,
     user_rows: Sequence[Any],
     exported_by: str,
     exported_at: datetime,
-) -> list[dict[str, Any]]:
-    loaded = await _load(conn, catalog, [row.id for row in user_rows])
+) -> AsyncIterator[dict[str, Any]]:
+    loaded = await _load(conn, catalog, store, [row.id for row in user_rows])
     summary = workshop_steps_summary(catalog)
-    return [_document(row, loaded[row.id], exported_by, exported_at, summary) for row in user_rows]
+    for row in user_rows:
+        data = loaded[row.id]
+        contents = await store.contents_of_user(conn, row.id) if data.uploads else {}
+        yield _document(row, data, contents, exported_by, exported_at, summary)
 
 
 async def export_user(
@@ -188,11 +215,15 @@ async def export_user(
     user_id: int,
     exported_by: str,
     exported_at: datetime | None = None,
+    store: UploadStore | None = None,
 ) -> dict[str, Any]:
     row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
     if row is None:
         raise NotFound(f"There is no user with id {user_id}.")
-    (document,) = await _export_rows(conn, catalog, [row], exported_by, exported_at or utc_now())
+    documents = _export_rows(
+        conn, catalog, store or DatabaseUploadStore(), [row], exported_by, exported_at or utc_now()
+    )
+    (document,) = [document async for document in documents]
     return document
 
 
@@ -205,8 +236,10 @@ async def iter_exports(
     catalog: Catalog,
     exported_by: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    store: UploadStore | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """Every user's export, in id order, reading `batch_size` users at a time."""
+    store = store or DatabaseUploadStore()
     exported_at = utc_now()
     after = None
     while True:
@@ -216,7 +249,7 @@ async def iter_exports(
         batch = (await conn.execute(query)).all()
         if not batch:
             return
-        for document in await _export_rows(conn, catalog, batch, exported_by, exported_at):
+        async for document in _export_rows(conn, catalog, store, batch, exported_by, exported_at):
             yield document
         after = batch[-1].id
 

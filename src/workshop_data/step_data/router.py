@@ -1,7 +1,7 @@
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.deps import (
@@ -9,10 +9,12 @@ from workshop_data.deps import (
     CatalogDep,
     CurrentUser,
     JsonLimitsDep,
+    UploadStoreDep,
     json_body,
     openapi_body,
 )
 from workshop_data.errors import Conflict, InvalidInput, WorkshopLocked
+from workshop_data.json_input import parse_json
 from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
 from workshop_data.step_data import service
 from workshop_data.step_data.schemas import (
@@ -26,6 +28,7 @@ from workshop_data.step_data.schemas import (
     WorkshopStepsResponse,
 )
 from workshop_data.timeutil import iso
+from workshop_data.uploads import service as uploads_service
 
 router = APIRouter(prefix="/api/workshop-data", tags=["step data"])
 
@@ -72,6 +75,36 @@ def _base_version(body: int | None, if_match: str | None) -> int | None:
     return int(match.group(1))
 
 
+def _patch_base_version(if_match: str | None, x_base_version: str | None) -> int | None:
+    from_etag = _base_version(None, if_match)
+    if x_base_version is None:
+        return from_etag
+    stripped = x_base_version.strip()
+    if not stripped.isascii() or not stripped.isdigit() or len(stripped) > 10:
+        raise InvalidInput(
+            "X-Base-Version must be a version such as 3.", code="invalid_base_version"
+        )
+    version = int(stripped)
+    if from_etag is not None and from_etag != version:
+        raise InvalidInput(
+            "If-Match and X-Base-Version name different versions.", code="invalid_base_version"
+        )
+    return version
+
+
+def _saved(record: service.StepRecord) -> Response:
+    SAVES.labels(record.workshop_type).inc()
+    return api_response(
+        SaveStepResponse(
+            data=_record_out(record),
+            step_id=record.step_id,
+            workshop_type=record.workshop_type,
+            last_updated=iso(record.updated_at),
+        ),
+        headers={"ETag": _etag(record.version)},
+    )
+
+
 @router.post(
     "/step",
     response_model=SaveStepResponse,
@@ -89,6 +122,7 @@ async def save_step(
     db: AutocommitDbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
+    store: UploadStoreDep,
     idempotency_key: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -109,16 +143,79 @@ async def save_step(
     except WorkshopLocked:
         LOCKED.inc()
         raise
-    SAVES.labels(step.workshop_type).inc()
-    return api_response(
-        SaveStepResponse(
-            data=_record_out(record),
-            step_id=record.step_id,
-            workshop_type=record.workshop_type,
-            last_updated=iso(record.updated_at),
-        ),
-        headers={"ETag": _etag(record.version)},
-    )
+    await uploads_service.note_references(db, store, user.id, record.data)
+    return _saved(record)
+
+
+_MERGE_PATCH_BODY = {
+    "schema": {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "An RFC 7396 merge patch applied to the step's data document.",
+    }
+}
+
+
+@router.patch(
+    "/step/{workshop_type}/{step_id}",
+    response_model=SaveStepResponse,
+    responses={
+        **_ERRORS,
+        409: {"model": VersionConflictResponse},
+        413: {"model": ErrorResponse},
+        423: {"model": WorkshopLockedResponse},
+        503: {"model": ErrorResponse},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/merge-patch+json": _MERGE_PATCH_BODY,
+                "application/json": _MERGE_PATCH_BODY,
+            },
+        }
+    },
+)
+async def patch_step(
+    workshop_type: str,
+    step_id: str,
+    request: Request,
+    user: CurrentUser,
+    db: AutocommitDbDep,
+    catalog: CatalogDep,
+    limits: JsonLimitsDep,
+    store: UploadStoreDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header()] = None,
+    x_base_version: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Change part of a step: the body is a merge patch (RFC 7396) of its `data`; the base
+    version comes in If-Match or X-Base-Version. Answers as POST /api/workshop-data/step."""
+    step = catalog.step(workshop_type, step_id)
+    patch = parse_json(await request.body())
+    if not isinstance(patch, dict):
+        raise InvalidInput(
+            "The request body must be a JSON object (a merge patch of the step's data).",
+            code="invalid_body",
+        )
+    try:
+        record = await service.patch_step(
+            db,
+            user_id=user.id,
+            step=step,
+            patch=patch,
+            base_version=_patch_base_version(if_match, x_base_version),
+            request_id=_request_id(idempotency_key, None),
+            limits=limits,
+        )
+    except Conflict:
+        CONFLICTS.inc()
+        raise
+    except WorkshopLocked:
+        LOCKED.inc()
+        raise
+    await uploads_service.note_references(db, store, user.id, record.data)
+    return _saved(record)
 
 
 @router.get("/step/{workshop_type}/{step_id}", response_model=StepDataResponse, responses=_ERRORS)

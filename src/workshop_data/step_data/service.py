@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from workshop_data.catalog.service import StepInfo
 from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.tables import workshop_participation, workshop_step_data
-from workshop_data.errors import Conflict, PayloadTooLarge, WorkshopLocked
+from workshop_data.errors import Conflict, PayloadTooLarge, ServiceBusy, WorkshopLocked
 from workshop_data.json_input import JsonLimits, check_document, encoded_size
 from workshop_data.timeutil import iso, utc_now
 
@@ -188,6 +188,84 @@ async def save_step(
     if row is not None:
         await conn.commit()
         return _record(row)
+    try:
+        return await _explain_refusal(conn, user_id, step, base_version, request_id)
+    finally:
+        await conn.rollback()
+
+
+def apply_merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: objects merge key by key, `null` removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = apply_merge_patch(merged.get(key), value)
+    return merged
+
+
+# Without a base version a patch is applied to whatever is stored; a concurrent writer that
+# wins between our read and our write makes us read and apply it again, this often.
+PATCH_ATTEMPTS = 16
+
+
+async def patch_step(
+    conn: AsyncConnection,
+    *,
+    user_id: int,
+    step: StepInfo,
+    patch: dict[str, Any],
+    base_version: int | None,
+    request_id: str | None,
+    limits: JsonLimits,
+) -> StepRecord:
+    """Apply a merge patch to the user's step document and store the result.
+
+    The stored row is read, the patch applied here, and the result written by the same
+    compare-and-swap statements a save uses (on the version read, with the lock check in the
+    statement). base_version as for `save_step`; without one, a lost race is retried."""
+    check_document(patch, ("data",), limits)
+    for _ in range(PATCH_ATTEMPTS):
+        row = (
+            await conn.execute(
+                select(*_RECORD_COLUMNS, t.c.last_request_id).where(
+                    t.c.user_id == user_id,
+                    t.c.workshop_type == step.workshop_type,
+                    t.c.step_id == step.step_id,
+                )
+            )
+        ).first()
+        read_version = 0 if row is None else row.version
+        if base_version is not None and base_version != read_version:
+            # Refused unless the workshop is locked or this is a retry of a committed patch.
+            return await _refuse(conn, user_id, step, base_version, request_id)
+        merged = apply_merge_patch({} if row is None else row.data, patch)
+        check_step_document(merged, limits)
+        try:
+            return await save_step(
+                conn,
+                user_id=user_id,
+                step=step,
+                data=merged,
+                base_version=read_version,
+                request_id=request_id,
+            )
+        except Conflict:
+            if base_version is not None:
+                raise
+    raise ServiceBusy("This step is being changed by many requests at once; try again.")
+
+
+async def _refuse(
+    conn: AsyncConnection,
+    user_id: int,
+    step: StepInfo,
+    base_version: int,
+    request_id: str | None,
+) -> StepRecord:
     try:
         return await _explain_refusal(conn, user_id, step, base_version, request_id)
     finally:
