@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, one after the other (never part of `make test`)."""
 
-from bench import export_bench, save_throughput, typing_bench
+from bench import export_bench, history_bench, save_throughput, typing_bench
 
 
 def run() -> None:
@@ -8,6 +8,7 @@ def run() -> None:
         ("typing participant and hook size", typing_bench.main),
         ("export --all (1,000 and 10,000 users)", export_bench.main),
         ("save throughput", save_throughput.main),
+        ("the cost of step history on a save", history_bench.main),
     ):
         print(f"\n## {name}\n", flush=True)
         benchmark()

@@ -2,6 +2,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 
 import { useWorkshopStepData, type UseWorkshopStepData, type WorkshopType } from '../../lib';
 import type { CatalogStep } from '../api';
+import { HistoryPanel } from '../History';
 import { isAnswered } from '../progress';
 import { SaveState } from '../SaveState';
 
@@ -18,8 +19,6 @@ export interface StepProps {
   rule?: CatalogStep;
   /** Called when a confirmed save satisfies the step's completion rule. */
   onAnswered?: () => void;
-  /** Shown under the step (the previous versions). */
-  footer?: ReactNode;
 }
 
 export interface Step<T extends object> extends UseWorkshopStepData<T> {
@@ -75,7 +74,7 @@ export function StepFrame<T extends object>(props: { title: string; intro?: stri
       ) : null}
       {props.intro ? <p className="step__intro">{props.intro}</p> : null}
       {step.status === 'loading' ? <p>Loading your saved work…</p> : props.children}
-      {step.props.footer}
+      {step.loaded ? <HistoryPanel step={step} /> : null}
     </section>
   );
 }
