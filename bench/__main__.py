@@ -1,6 +1,13 @@
 """`make bench`: every benchmark, one after the other (never part of `make test`)."""
 
-from bench import export_bench, login_flood, save_bytes_bench, save_throughput, typing_bench
+from bench import (
+    export_bench,
+    history_bench,
+    login_flood,
+    save_bytes_bench,
+    save_throughput,
+    typing_bench,
+)
 
 
 def run() -> None:
@@ -10,6 +17,7 @@ def run() -> None:
         ("export --all (1,000 and 10,000 users)", export_bench.main),
         ("save throughput", save_throughput.main),
         ("sign-in flood: worker memory and save latency", login_flood.main),
+        ("the cost of step history on a save", history_bench.main),
     ):
         print(f"\n## {name}\n", flush=True)
         benchmark()

@@ -28,6 +28,7 @@ from workshop_data.db.tables import (
     users,
     workshop_participation,
     workshop_step_data,
+    workshop_step_history,
 )
 from workshop_data.settings import Settings
 from workshop_data.users import service as users_service
@@ -141,6 +142,7 @@ async def _clear_data(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         for table in (
             workshop_step_data,
+            workshop_step_history,
             workshop_participation,
             navigation_progress,
             assessments,

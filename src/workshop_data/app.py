@@ -30,6 +30,7 @@ from workshop_data.ops.observer import RequestObserver
 from workshop_data.ops.router import router as ops_router
 from workshop_data.progress.router import router as progress_router
 from workshop_data.settings import Settings
+from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.step_data.router import router as step_data_router
 from workshop_data.uploads.router import router as uploads_router
 from workshop_data.uploads.schemas import UPLOAD_CONTENT_TYPES
@@ -177,6 +178,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.catalog = load_catalog(settings.catalog_path)
     app.state.json_limits = JsonLimits.from_settings(settings)
+    app.state.history_policy = HistoryPolicy(
+        settings.history_versions, settings.history_hourly_days
+    )
     app.state.upload_store = DatabaseUploadStore()
     app.state.login_throttle = LoginThrottle(
         settings.login_rate_limit,

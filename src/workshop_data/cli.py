@@ -221,14 +221,18 @@ def _output(path: Path | None) -> Iterator[BinaryIO]:
         partial.unlink(missing_ok=True)
 
 
-async def _export_all(conn: AsyncConnection, catalog: Catalog, sink: BinaryIO, batch: int) -> int:
+async def _export_all(
+    conn: AsyncConnection, catalog: Catalog, sink: BinaryIO, batch: int, history: bool
+) -> int:
     await export_service.use_one_snapshot(conn)
     if not sys.stderr.isatty():
-        return await export_service.write_all(conn, catalog, sink, EXPORTED_BY_CLI, batch)
+        return await export_service.write_all(
+            conn, catalog, sink, EXPORTED_BY_CLI, batch, history=history
+        )
     total = await export_service.count_users(conn)
     with typer.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
         return await export_service.write_all(
-            conn, catalog, sink, EXPORTED_BY_CLI, batch, on_progress=bar.update
+            conn, catalog, sink, EXPORTED_BY_CLI, batch, on_progress=bar.update, history=history
         )
 
 
@@ -247,6 +251,10 @@ def export_data(
     batch_size: Annotated[
         int, typer.Option(min=1, max=10_000, help="Users read at a time with --all.")
     ] = export_service.DEFAULT_BATCH_SIZE,
+    history: Annotated[
+        bool,
+        typer.Option("--history", help="Also every kept version of every step."),
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export a user's data (the spec's ExportData JSON), or every user's, streamed as NDJSON."""
@@ -259,11 +267,13 @@ def export_data(
         if user is not None:
             document = _run(
                 settings,
-                lambda conn: export_service.export_username(conn, catalog, user, EXPORTED_BY_CLI),
+                lambda conn: export_service.export_username(
+                    conn, catalog, user, EXPORTED_BY_CLI, history
+                ),
             )
             sink.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
             return
-        count = _run(settings, lambda conn: _export_all(conn, catalog, sink, batch_size))
+        count = _run(settings, lambda conn: _export_all(conn, catalog, sink, batch_size, history))
     typer.echo(f"exported {count} users" + (f" to {output}" if output else ""), err=True)
 
 

@@ -13,6 +13,7 @@ from workshop_data.catalog.service import Catalog
 from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
 from workshop_data.json_input import JsonLimits, parse_json
 from workshop_data.settings import Settings
+from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.text_policy import check_storable
 from workshop_data.uploads.storage import UploadStore
 from workshop_data.users.passwords import PasswordHashing
@@ -66,6 +67,22 @@ async def get_autocommit_db(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
+async def get_history_policy(request: Request) -> HistoryPolicy:
+    policy: HistoryPolicy = request.app.state.history_policy
+    return policy
+
+
+async def get_step_db(request: Request) -> AsyncIterator[AsyncConnection]:
+    """For saving step data: an autocommit connection (one round trip per save) unless step
+    history is on, whose rows must commit in the same transaction as the save."""
+    policy: HistoryPolicy = request.app.state.history_policy
+    engine: AsyncEngine = (
+        request.app.state.engine if policy.enabled else request.app.state.autocommit_engine
+    )
+    async with engine.connect() as conn:
+        yield conn
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
@@ -74,6 +91,8 @@ UploadStoreDep = Annotated[UploadStore, Depends(get_upload_store)]
 PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 DbDep = Annotated[AsyncConnection, Depends(get_db)]
 AutocommitDbDep = Annotated[AsyncConnection, Depends(get_autocommit_db)]
+StepDbDep = Annotated[AsyncConnection, Depends(get_step_db)]
+HistoryDep = Annotated[HistoryPolicy, Depends(get_history_policy)]
 
 
 async def get_current_user(request: Request, settings: SettingsDep) -> User:

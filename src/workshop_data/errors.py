@@ -45,6 +45,10 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class VersionNotFound(NotFound):
+    code = "version_not_found"
+
+
 class Conflict(DomainError):
     status_code = 409
 

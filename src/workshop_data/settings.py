@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # `workshop-data uploads prune` removes uploads no step referred to for this long.
     upload_retention_days: int = Field(default=30, ge=1)
 
+    # Step history: every save keeps the last `history_versions` versions of a step plus the
+    # newest version of each hour for `history_hourly_days` days. Both 0: no history.
+    history_versions: int = Field(default=20, ge=0, le=1000)
+    history_hourly_days: int = Field(default=30, ge=0, le=3650)
+
     catalog_path: Path | None = None
     static_dir: Path | None = None
 

@@ -41,6 +41,8 @@ class Case:
     needs_target: bool = False
     needs_start: bool = False
     changes: bool = False
+    # The caller first saves IA 4-2 (so that it has a version 1 to restore).
+    saves_first: bool = False
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -71,6 +73,8 @@ CASES = [
     ),
     Case("GET", "/api/uploads/{alice_upload}", ALICES_UPLOAD),
     Case("GET", "/api/workshop-data/steps/ia", OWN),
+    Case("GET", "/api/workshop-data/step/ia/ia-4-2/history", OWN, saves_first=True),
+    Case("POST", "/api/workshop-data/step/ia/ia-4-2/restore/1", OWN, saves_first=True),
     Case("GET", "/api/workshop-data/status/ia", OWN),
     Case("POST", "/api/workshop-data/complete/ast", OWN),
     Case("GET", "/healthz", PUBLIC),
@@ -153,6 +157,12 @@ async def test_status_for_every_caller(
     # Signing in replaces the caller's session, which other tests share: use a fresh client.
     signs_in = case.path == "/api/auth/login"
     client = anon if persona == "anonymous" or signs_in else await client_for(accounts[persona])
+    if case.saves_first and persona != "anonymous":
+        saved = await client.post(
+            "/api/workshop-data/step",
+            json={"workshopType": "ia", "stepId": "ia-4-2", "data": {"mine": persona}},
+        )
+        assert saved.status_code == 200
     if case.content is not None:
         response = await client.request(
             case.method, path, content=case.content, headers={"Content-Type": case.content_type}

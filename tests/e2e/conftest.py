@@ -117,3 +117,26 @@ async def screenshot(page: Page, name: str) -> None:
     folder = ARTIFACTS / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+DOC_IMAGES = REPO / "docs" / "images"
+
+
+async def doc_screenshot(page: Page, name: str) -> None:
+    """A screenshot for the documentation (docs/app.md shows docs/images/*.png)."""
+    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(DOC_IMAGES / f"{name}.png"))
+    await screenshot(page, name)
+
+
+@pytest.fixture
+async def browser_context_phone(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """A 375 px wide phone screen."""
+    ctx = await browser.new_context(
+        viewport={"width": 375, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    yield ctx
+    await ctx.close()

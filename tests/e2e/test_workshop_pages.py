@@ -3,6 +3,8 @@
 import asyncio
 import base64
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from playwright.async_api import BrowserContext, Page, Route, expect
@@ -24,12 +26,57 @@ async def sign_in(page: Page, server: ServerProcess, account: Account, step: str
     await page.get_by_label("Username or email").fill(account.username)
     await page.get_by_label("Password").fill(account.password)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", level=2)).to_be_visible()
+    await expect(page.get_by_label("Password")).to_have_count(0)
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 async def open_step(page: Page, server: ServerProcess, step: str) -> None:
+    """Open a step (`ia/ia-3-4`) or a workshop's overview (`ia`)."""
     await page.goto(f"{server.url}/#/{step}")
-    await expect(page.get_by_test_id("save-state")).not_to_have_text("Loading…")
+    if "/" in step:
+        await expect(page.get_by_test_id("save-state")).not_to_have_text("Loading…")
+    else:
+        await expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+@asynccontextmanager
+async def signed_in_client(
+    server: ServerProcess, account: Account
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, headers={"Origin": server.url}) as client:
+        login = await client.post(
+            "/api/auth/login", json={"username": account.username, "password": account.password}
+        )
+        assert login.status_code == 200
+        yield client
+
+
+async def complete_every_required_step(
+    server: ServerProcess, account: Account, workshop: str, *, except_steps: tuple[str, ...] = ()
+) -> None:
+    """Report every required step of `workshop` completed (as the app does step by step)."""
+    async with signed_in_client(server, account) as client:
+        catalog = (await client.get("/api/catalog")).json()["workshops"]
+        steps = [
+            step["id"]
+            for w in catalog
+            if w["type"] == workshop
+            for section in w["sections"]
+            for step in section["steps"]
+            if step["required"] and step["id"] not in except_steps
+        ]
+        response = await client.put(
+            f"/api/navigation-progress/{workshop}", json={"completedSteps": steps}
+        )
+        assert response.status_code == 200, response.text
+
+
+async def navigation_progress(
+    server: ServerProcess, account: Account, workshop: str
+) -> dict[str, object]:
+    async with signed_in_client(server, account) as client:
+        body: dict[str, object] = (await client.get(f"/api/navigation-progress/{workshop}")).json()
+        return body
 
 
 def save_state(page: Page):  # type: ignore[no-untyped-def]
@@ -224,8 +271,12 @@ async def test_completed_workshop_is_read_only(
     await sign_in(page, e2e_server, account, "ia/ia-3-4")
     await page.get_by_label("Why is this important to you?").fill("Final answer")
     await expect(save_state(page)).to_have_text(SAVED, timeout=10_000)
+    await complete_every_required_step(e2e_server, account, "ia")
+    await open_step(page, e2e_server, "ia")
     await page.get_by_role("button", name="Complete workshop").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Complete and lock").click()
     await expect(page.get_by_test_id("workshop-completed")).to_be_visible()
+    await open_step(page, e2e_server, "ia/ia-3-4")
     why = page.get_by_label("Why is this important to you?")
     await expect(why).to_have_attribute("readonly", "")
     await page.reload()
@@ -292,8 +343,12 @@ async def test_every_example_step_page_renders(
     await screenshot(page, "ia-4-2-generic-phone")
 
     moments = await server_copy(e2e_server, account, "ia/ia-3-2")
-    assert moments["data"] == {"savedMoments": [{"text": "A childhood memory", "tag": "Memory"}]}
+    assert moments["data"] == {
+        "savedMoments": [{"text": "A childhood memory", "tag": "Memory"}],
+        "currentMomentText": "",
+        "currentSelectedTag": "",
+    }
     goals = await server_copy(e2e_server, account, "ast/3-2")
-    assert goals["data"] == {"goals": ["Ship the pilot"], "timeline": "Q3 2026"}
+    assert goals["data"] == {"goals": ["Ship the pilot"], "timeline": "Q3 2026", "currentGoal": ""}
     star = await server_copy(e2e_server, account, "ast/2-1")
     assert star["data"] == {"starPower": "Feeling", "reflection": ""}

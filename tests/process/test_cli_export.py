@@ -21,6 +21,7 @@ from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.navigation import service as navigation
 from workshop_data.navigation.schemas import ProgressUpdate
 from workshop_data.settings import Settings
+from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.step_data.service import save_step
 from workshop_data.uploads.service import store_upload
 from workshop_data.uploads.storage import DatabaseUploadStore
@@ -202,3 +203,40 @@ def test_progress_bar_on_a_terminal(database_url: str, tmp_path: Path) -> None:
     assert result.returncode == 0
     assert b"exporting" in shown
     assert b"100%" in shown
+
+
+def test_export_includes_history_only_with_the_flag(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+
+    async def seed() -> None:
+        engine = create_engine(Settings(database_url=url))
+        await upgrade_to_head(engine)
+        async with engine.connect() as conn:
+            user = await create_user(conn, username="hana", password="hana-password-long")
+            for text in ("first", "second"):
+                await save_step(
+                    conn,
+                    user_id=user.id,
+                    step=CATALOG.step("ia", "ia-3-4"),
+                    data={"whyReflection": text},
+                    base_version=None,
+                    request_id=None,
+                    history=HistoryPolicy(20, 30),
+                )
+        await engine.dispose()
+
+    asyncio.run(seed())
+    plain = cli("export", "--user", "hana", database_url=url)
+    assert plain.returncode == 0, plain.stderr
+    assert "workshopStepHistory" not in json.loads(plain.stdout)
+    with_history = cli("export", "--user", "hana", "--history", database_url=url)
+    assert with_history.returncode == 0, with_history.stderr
+    versions = json.loads(with_history.stdout)["workshopStepHistory"]["ia"]["ia-3-4"]
+    assert [(v["version"], v["data"]["whyReflection"]) for v in versions] == [
+        (2, "second"),
+        (1, "first"),
+    ]
+    every = cli("export", "--all", "--history", database_url=url)
+    assert every.returncode == 0, every.stderr
+    (line,) = every.stdout.splitlines()
+    assert len(json.loads(line)["workshopStepHistory"]["ia"]["ia-3-4"]) == 2

@@ -83,6 +83,25 @@ workshop_step_data = Table(
     Index("idx_workshop_step_data_step", "step_id"),
 )
 
+# Every version of a step a save wrote (the current one included), pruned on each save to the
+# last N versions plus the newest version of each hour for M days.
+workshop_step_history = Table(
+    "workshop_step_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    _user_fk(),
+    Column("workshop_type", String(10), nullable=False),
+    Column("step_id", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JsonDocument, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("preview", String(200), nullable=False),
+    Column("saved_at", Timestamp, nullable=False),
+    UniqueConstraint(
+        "user_id", "workshop_type", "step_id", "version", name="uq_workshop_step_history_version"
+    ),
+)
+
 workshop_participation = Table(
     "workshop_participation",
     metadata,
@@ -147,6 +166,7 @@ uploads = Table(
 USER_OWNED_TABLES = (
     sessions,
     workshop_step_data,
+    workshop_step_history,
     workshop_participation,
     navigation_progress,
     assessments,

@@ -1,5 +1,7 @@
+from typing import Annotated
+
 import orjson
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from workshop_data.api_schema import ErrorResponse
 from workshop_data.deps import (
@@ -34,11 +36,16 @@ async def export_user(
     db: AutocommitDbDep,
     catalog: CatalogDep,
     store: UploadStoreDep,
+    history: Annotated[
+        bool, Query(description="Also every kept version of every step (workshopStepHistory).")
+    ] = False,
 ) -> Response:
     """Everything the user entered. For the user, their facilitator and administrators."""
     owner = await readable_user(db, user, user_id)
     now = utc_now()
-    document = await service.export_user(db, catalog, owner.id, user.username, now, store)
+    document = await service.export_user(
+        db, catalog, owner.id, user.username, now, store, history=history
+    )
     return Response(
         orjson.dumps(document),
         media_type="application/json",

@@ -3,6 +3,8 @@ JSON by the service (see docs/api-admin-export.md for an example)."""
 
 from typing import Any
 
+from pydantic import Field
+
 from workshop_data.api_schema import CamelModel
 
 
@@ -40,3 +42,6 @@ class ExportData(CamelModel):
     workshop_participation: list[dict[str, Any]]
     uploads: list[UploadExport]
     export_metadata: ExportMetadata
+    workshop_step_history: dict[str, dict[str, list[dict[str, Any]]]] | None = Field(
+        default=None, description="Only with ?history=true: kept versions, newest first."
+    )

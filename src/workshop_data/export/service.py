@@ -26,6 +26,7 @@ from workshop_data.db.tables import (
     workshop_step_data,
 )
 from workshop_data.errors import NotFound
+from workshop_data.step_data import history as step_history
 from workshop_data.timeutil import iso, utc_now
 from workshop_data.uploads.storage import DatabaseUploadStore, UploadInfo, UploadStore
 
@@ -200,13 +201,20 @@ async def _export_rows(
     user_rows: Sequence[Any],
     exported_by: str,
     exported_at: datetime,
+    history: bool = False,
 ) -> AsyncIterator[dict[str, Any]]:
-    loaded = await _load(conn, catalog, store, [row.id for row in user_rows])
+    ids = [row.id for row in user_rows]
+    loaded = await _load(conn, catalog, store, ids)
+    histories = await step_history.history_of_users(conn, ids) if history else {}
     summary = workshop_steps_summary(catalog)
     for row in user_rows:
         data = loaded[row.id]
         contents = await store.contents_of_user(conn, row.id) if data.uploads else {}
-        yield _document(row, data, contents, exported_by, exported_at, summary)
+        document = _document(row, data, contents, exported_by, exported_at, summary)
+        if history:
+            # Only when asked: every kept version of every step, newest first.
+            document["workshopStepHistory"] = histories.get(row.id, {})
+        yield document
 
 
 async def export_user(
@@ -216,12 +224,19 @@ async def export_user(
     exported_by: str,
     exported_at: datetime | None = None,
     store: UploadStore | None = None,
+    history: bool = False,
 ) -> dict[str, Any]:
     row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
     if row is None:
         raise NotFound(f"There is no user with id {user_id}.")
     documents = _export_rows(
-        conn, catalog, store or DatabaseUploadStore(), [row], exported_by, exported_at or utc_now()
+        conn,
+        catalog,
+        store or DatabaseUploadStore(),
+        [row],
+        exported_by,
+        exported_at or utc_now(),
+        history,
     )
     (document,) = [document async for document in documents]
     return document
@@ -237,6 +252,7 @@ async def iter_exports(
     exported_by: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
     store: UploadStore | None = None,
+    history: bool = False,
 ) -> AsyncIterator[dict[str, Any]]:
     """Every user's export, in id order, reading `batch_size` users at a time."""
     store = store or DatabaseUploadStore()
@@ -249,7 +265,8 @@ async def iter_exports(
         batch = (await conn.execute(query)).all()
         if not batch:
             return
-        async for document in _export_rows(conn, catalog, store, batch, exported_by, exported_at):
+        documents = _export_rows(conn, catalog, store, batch, exported_by, exported_at, history)
+        async for document in documents:
             yield document
         after = batch[-1].id
 
@@ -269,12 +286,16 @@ def content_disposition(username: str, exported_at: datetime) -> str:
 
 
 async def export_username(
-    conn: AsyncConnection, catalog: Catalog, username: str, exported_by: str
+    conn: AsyncConnection,
+    catalog: Catalog,
+    username: str,
+    exported_by: str,
+    history: bool = False,
 ) -> dict[str, Any]:
     user_id = (await conn.execute(select(users.c.id).where(users.c.username == username))).scalar()
     if user_id is None:
         raise NotFound(f"There is no user '{username}'.")
-    return await export_user(conn, catalog, user_id, exported_by)
+    return await export_user(conn, catalog, user_id, exported_by, history=history)
 
 
 async def use_one_snapshot(conn: AsyncConnection) -> None:
@@ -291,10 +312,11 @@ async def write_all(
     exported_by: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
+    history: bool = False,
 ) -> int:
     """Write every user's export to `sink` as NDJSON (one document per line); return how many."""
     written = 0
-    async for document in iter_exports(conn, catalog, exported_by, batch_size):
+    async for document in iter_exports(conn, catalog, exported_by, batch_size, history=history):
         sink.write(orjson.dumps(document))
         sink.write(b"\n")
         written += 1

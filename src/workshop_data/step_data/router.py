@@ -2,27 +2,36 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import Path as FastApiPath
+from pydantic import ValidationError
 
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.deps import (
     AutocommitDbDep,
     CatalogDep,
     CurrentUser,
+    HistoryDep,
     JsonLimitsDep,
+    StepDbDep,
     UploadStoreDep,
     json_body,
     openapi_body,
+    validation_message,
 )
 from workshop_data.errors import Conflict, InvalidInput, WorkshopLocked
 from workshop_data.json_input import parse_json
 from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
+from workshop_data.step_data import history as step_history
 from workshop_data.step_data import service
 from workshop_data.step_data.schemas import (
     MAX_REQUEST_ID_LENGTH,
     MAX_VERSION,
+    HistoryVersionOut,
+    RestoreRequest,
     SaveStepRequest,
     SaveStepResponse,
     StepDataResponse,
+    StepHistoryResponse,
     StepRecordOut,
     VersionConflictResponse,
     WorkshopLockedResponse,
@@ -120,10 +129,11 @@ def _saved(record: service.StepRecord) -> Response:
 async def save_step(
     user: CurrentUser,
     body: Annotated[SaveStepRequest, Depends(json_body(SaveStepRequest))],
-    db: AutocommitDbDep,
+    db: StepDbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
     store: UploadStoreDep,
+    history: HistoryDep,
     idempotency_key: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -137,6 +147,7 @@ async def save_step(
             data=body.data,
             base_version=_base_version(body.base_version, if_match),
             request_id=_request_id(idempotency_key, body.request_id),
+            history=history,
         )
     except Conflict:
         CONFLICTS.inc()
@@ -182,10 +193,11 @@ async def patch_step(
     step_id: str,
     request: Request,
     user: CurrentUser,
-    db: AutocommitDbDep,
+    db: StepDbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
     store: UploadStoreDep,
+    history: HistoryDep,
     idempotency_key: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
     x_base_version: Annotated[str | None, Header()] = None,
@@ -208,6 +220,7 @@ async def patch_step(
             base_version=_patch_base_version(if_match, x_base_version),
             request_id=_request_id(idempotency_key, None),
             limits=limits,
+            history=history,
         )
     except Conflict:
         CONFLICTS.inc()
@@ -258,3 +271,119 @@ async def list_steps(
     workshop = catalog.check_workshop_type(workshop_type)
     records = await service.list_steps(db, user.id, workshop)
     return api_response(WorkshopStepsResponse.of(workshop, records))
+
+
+def _retention(policy: step_history.HistoryPolicy) -> str:
+    if not policy.enabled:
+        return "Step history is turned off on this server."
+    parts = [f"the last {policy.keep_versions} versions"] if policy.keep_versions else []
+    if policy.hourly_days:
+        parts.append(f"the newest version of each hour for {policy.hourly_days} days")
+    return "Kept: " + " and ".join(parts) + "."
+
+
+@router.get(
+    "/step/{workshop_type}/{step_id}/history",
+    response_model=StepHistoryResponse,
+    responses=_ERRORS,
+)
+async def step_history_list(
+    workshop_type: str,
+    step_id: str,
+    user: CurrentUser,
+    db: AutocommitDbDep,
+    catalog: CatalogDep,
+    history: HistoryDep,
+) -> Response:
+    """The kept versions of one of the caller's steps, newest first (the current one too)."""
+    step = catalog.step(workshop_type, step_id)
+    record = await service.get_step(db, user.id, step.workshop_type, step.step_id)
+    entries = await step_history.list_versions(db, user.id, step.workshop_type, step.step_id)
+    current = None if record is None else record.version
+    return api_response(
+        StepHistoryResponse(
+            workshop_type=step.workshop_type,
+            step_id=step.step_id,
+            current_version=current,
+            versions=[
+                HistoryVersionOut(
+                    version=e.version,
+                    saved_at=iso(e.saved_at),
+                    size=e.size,
+                    preview=e.preview,
+                    current=e.version == current,
+                )
+                for e in entries
+            ],
+            retention=_retention(history),
+        )
+    )
+
+
+@router.post(
+    "/step/{workshop_type}/{step_id}/restore/{version}",
+    response_model=SaveStepResponse,
+    responses={
+        **_ERRORS,
+        404: {"model": ErrorResponse},
+        409: {"model": VersionConflictResponse},
+        423: {"model": WorkshopLockedResponse},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {"schema": RestoreRequest.model_json_schema(by_alias=True)}
+            },
+        }
+    },
+)
+async def restore_step(
+    workshop_type: str,
+    step_id: str,
+    version: Annotated[int, FastApiPath(ge=1, le=2**31 - 1)],
+    request: Request,
+    user: CurrentUser,
+    db: StepDbDep,
+    catalog: CatalogDep,
+    store: UploadStoreDep,
+    history: HistoryDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header()] = None,
+    x_base_version: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Make a kept version the step's new version. The base version (the current one this
+    restore is based on) comes in the body (`baseVersion`), If-Match or X-Base-Version;
+    `Idempotency-Key` makes a retried restore answer 200 instead of 409."""
+    step = catalog.step(workshop_type, step_id)
+    raw = await request.body()
+    body = RestoreRequest()
+    if raw.strip():
+        payload = parse_json(raw)
+        if not isinstance(payload, dict):
+            raise InvalidInput("The request body must be a JSON object.", code="invalid_body")
+        try:
+            body = RestoreRequest.model_validate(payload)
+        except ValidationError as error:
+            raise InvalidInput(validation_message(error), code="invalid_body") from None
+    base_version = body.base_version
+    if base_version is None:
+        base_version = _patch_base_version(if_match, x_base_version)
+    try:
+        record = await service.restore_step(
+            db,
+            user_id=user.id,
+            step=step,
+            version=version,
+            base_version=base_version,
+            request_id=_request_id(idempotency_key, None),
+            history=history,
+        )
+    except Conflict:
+        CONFLICTS.inc()
+        raise
+    except WorkshopLocked:
+        LOCKED.inc()
+        raise
+    await uploads_service.note_references(db, store, user.id, record.data)
+    return _saved(record)

@@ -116,3 +116,31 @@ class WorkshopLockedResponse(CamelModel):
     workshop_type: str
     step_id: str
     locked_since: str | None
+
+
+class HistoryVersionOut(CamelModel):
+    version: int
+    saved_at: str
+    size: int = Field(description="The document's size in bytes (compact JSON).")
+    preview: str = Field(description="The start of its text, on one line.")
+    current: bool
+
+
+class StepHistoryResponse(CamelModel):
+    success: bool = True
+    workshop_type: str
+    step_id: str
+    current_version: int | None
+    versions: list[HistoryVersionOut] = Field(description="Newest first; the current one too.")
+    retention: str
+
+
+class RestoreRequest(CamelModel):
+    model_config = ConfigDict(strict=True)
+
+    base_version: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**31 - 1,
+        description="The current version the restore is based on; absent: last write wins.",
+    )

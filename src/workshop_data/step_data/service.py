@@ -26,8 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from workshop_data.catalog.service import StepInfo
 from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.tables import workshop_participation, workshop_step_data
-from workshop_data.errors import Conflict, PayloadTooLarge, ServiceBusy, WorkshopLocked
+from workshop_data.errors import (
+    Conflict,
+    PayloadTooLarge,
+    ServiceBusy,
+    VersionNotFound,
+    WorkshopLocked,
+)
 from workshop_data.json_input import JsonLimits, check_document, encoded_size
+from workshop_data.step_data import history as step_history
+from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.timeutil import iso, utc_now
 
 t = workshop_step_data
@@ -164,12 +172,17 @@ async def save_step(
     data: dict[str, Any],
     base_version: int | None,
     request_id: str | None,
+    history: HistoryPolicy | None = None,
 ) -> StepRecord:
     """Store `data` for the user's step and return the stored record.
 
     base_version None: last write wins; 0: the step must not exist yet; n: it must be at n.
     Saving what is already stored changes nothing. A retry of a committed save (same
-    request_id) returns the stored record instead of a conflict."""
+    request_id) returns the stored record instead of a conflict.
+
+    With an enabled `history` policy the new version is also kept in the step's history, and
+    the history pruned, in the same transaction: pass a transactional connection (`DbDep`),
+    not an autocommit one, so that the save and its history commit together."""
     guarded = step.locks_on_completion
     if base_version is None or base_version == 0:
         statement = _insert_statement(conn.dialect.name, base_version is None, guarded)
@@ -186,12 +199,56 @@ async def save_step(
     }
     row = (await conn.execute(statement, values)).first()
     if row is not None:
+        record = _record(row)
+        if history is not None and history.enabled:
+            await step_history.record_version(
+                conn,
+                history,
+                user_id=user_id,
+                workshop_type=record.workshop_type,
+                step_id=record.step_id,
+                version=record.version,
+                data=data,  # as sent: its preview keeps the participant's order of fields
+                saved_at=record.updated_at,
+            )
         await conn.commit()
-        return _record(row)
+        return record
     try:
         return await _explain_refusal(conn, user_id, step, base_version, request_id)
     finally:
         await conn.rollback()
+
+
+async def restore_step(
+    conn: AsyncConnection,
+    *,
+    user_id: int,
+    step: StepInfo,
+    version: int,
+    base_version: int | None,
+    request_id: str | None,
+    history: HistoryPolicy,
+) -> StepRecord:
+    """Save the content of a kept `version` of the step as its new version, under the rules of
+    any save (base_version, the lock, request_id for retries). Restoring what is already
+    current changes nothing."""
+    stored = await step_history.get_version(
+        conn, user_id, step.workshop_type, step.step_id, version
+    )
+    if stored is None:
+        await conn.rollback()
+        raise VersionNotFound(
+            f"Step '{step.step_id}' has no kept version {version}; list them at .../history."
+        )
+    return await save_step(
+        conn,
+        user_id=user_id,
+        step=step,
+        data=stored.data,
+        base_version=base_version,
+        request_id=request_id,
+        history=history,
+    )
 
 
 def apply_merge_patch(target: Any, patch: Any) -> Any:
@@ -221,6 +278,7 @@ async def patch_step(
     base_version: int | None,
     request_id: str | None,
     limits: JsonLimits,
+    history: HistoryPolicy | None = None,
 ) -> StepRecord:
     """Apply a merge patch to the user's step document and store the result.
 
@@ -252,6 +310,7 @@ async def patch_step(
                 data=merged,
                 base_version=read_version,
                 request_id=request_id,
+                history=history,
             )
         except Conflict:
             if base_version is not None:

@@ -12,6 +12,10 @@ export interface CatalogStep {
   id: string;
   title: string;
   required: boolean;
+  /** 'visited': completed once opened; 'answered': once a saved answer is non-empty. */
+  completedWhen: 'visited' | 'answered';
+  /** For 'answered': the fields that must all be non-empty (null: any field). */
+  answerFields: string[] | null;
 }
 
 export interface CatalogSection {
@@ -35,6 +39,34 @@ export interface WorkshopStatus {
   locked: boolean;
 }
 
+export interface NavigationProgress {
+  workshopType: WorkshopType;
+  currentStepId: string | null;
+  completedSteps: string[];
+  unlockedSteps: string[];
+  version: number | null;
+}
+
+export interface ProgressReport {
+  currentStepId?: string;
+  completedSteps?: string[];
+  unlockedSteps?: string[];
+}
+
+export interface HistoryVersion {
+  version: number;
+  savedAt: string;
+  size: number;
+  preview: string;
+  current: boolean;
+}
+
+export interface StepHistory {
+  currentVersion: number | null;
+  versions: HistoryVersion[];
+  retention: string;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -45,11 +77,11 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
   const response = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' },
+    headers: { ...(body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' }), ...extraHeaders },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const payload = (await response.json().catch(() => ({}))) as Record<string, unknown>;
@@ -68,4 +100,16 @@ export const api = {
   catalog: () => call<{ workshops: CatalogWorkshop[] }>('GET', '/api/catalog').then((r) => r.workshops),
   status: (type: WorkshopType) => call<WorkshopStatus>('GET', `/api/workshop-data/status/${type}`),
   complete: (type: WorkshopType) => call<WorkshopStatus>('POST', `/api/workshop-data/complete/${type}`),
+  history: (type: WorkshopType, stepId: string) =>
+    call<StepHistory>('GET', `/api/workshop-data/step/${type}/${encodeURIComponent(stepId)}/history`),
+  restore: (type: WorkshopType, stepId: string, version: number, baseVersion: number | null, key: string) =>
+    call<{ data: { version: number } }>(
+      'POST',
+      `/api/workshop-data/step/${type}/${encodeURIComponent(stepId)}/restore/${version}`,
+      baseVersion === null ? {} : { baseVersion },
+      { 'Idempotency-Key': key },
+    ),
+  progress: (type: WorkshopType) => call<NavigationProgress>('GET', `/api/navigation-progress/${type}`),
+  reportProgress: (type: WorkshopType, report: ProgressReport) =>
+    call<NavigationProgress>('PUT', `/api/navigation-progress/${type}`, report),
 };

@@ -1,24 +1,24 @@
-import { useState } from 'react';
-
 import { StepFrame, TextInput, useStep, type StepProps } from './common';
 
 interface GoalsData {
   goals: string[];
   timeline: string;
+  /** The goal being written, saved as typed until "Add goal". */
+  currentGoal: string;
 }
 
-const initialData: GoalsData = { goals: [], timeline: '' };
+const initialData: GoalsData = { goals: [], timeline: '', currentGoal: '' };
 
-/** AST 3-2: a list of goals and a timeline. */
+/** AST 3-2: a list of goals and a timeline. "Add goal" moves the draft into the list and
+ * clears it in one update. */
 export function Goals(props: StepProps) {
   const step = useStep(props, initialData);
   const { data, updateData, locked } = step;
-  const [newGoal, setNewGoal] = useState('');
+  const canAdd = !locked && data.currentGoal.trim() !== '';
 
   const addGoal = () => {
-    if (!newGoal.trim()) return;
-    updateData({ goals: [...data.goals, newGoal] });
-    setNewGoal('');
+    if (!canAdd) return;
+    updateData((current) => ({ goals: [...current.goals, current.currentGoal], currentGoal: '' }));
   };
 
   return (
@@ -26,25 +26,25 @@ export function Goals(props: StepProps) {
       <div className="field">
         <label htmlFor="newGoal">A goal</label>
         <div className="inline">
-          <input id="newGoal" name="newGoal" type="text" value={newGoal} readOnly={locked}
-            onChange={(e) => setNewGoal(e.target.value)}
+          <input id="newGoal" name="newGoal" type="text" value={data.currentGoal} readOnly={locked}
+            onChange={(e) => updateData({ currentGoal: e.target.value })}
             onKeyDown={(e) => {
               if (e.key === 'Enter') {
                 e.preventDefault();
                 addGoal();
               }
             }} />
-          <button type="button" onClick={addGoal} disabled={locked || !newGoal.trim()}>Add goal</button>
+          <button type="button" onClick={addGoal} disabled={!canAdd}>Add goal</button>
         </div>
       </div>
-      <h3>Your goals ({data.goals.length})</h3>
+      <h2>Your goals ({data.goals.length})</h2>
       <ol className="goals" data-testid="goals">
         {data.goals.map((goal, index) => (
           <li key={index}>
             <span className="goal__text">{goal}</span>
             {locked ? null : (
               <button type="button" className="link" aria-label={`Remove goal ${index + 1}`}
-                onClick={() => updateData({ goals: data.goals.filter((_, i) => i !== index) })}>
+                onClick={() => updateData((current) => ({ goals: current.goals.filter((_, i) => i !== index) }))}>
                 Remove
               </button>
             )}

@@ -1,5 +1,3 @@
-import { useState } from 'react';
-
 import { StepFrame, useStep, type StepProps } from './common';
 
 interface Moment {
@@ -7,57 +5,62 @@ interface Moment {
   tag: string;
 }
 
+/** The spec's interface for IA 3-2: the moment being written is data too. */
 interface IA32StepData {
   savedMoments: Moment[];
+  currentMomentText: string;
+  currentSelectedTag: string;
 }
 
 const TAGS = ['Surprise', 'Memory', 'Curiosity'];
-const initialData: IA32StepData = { savedMoments: [] };
+const initialData: IA32StepData = { savedMoments: [], currentMomentText: '', currentSelectedTag: '' };
 
-/** IA 3-2: collect moments, each with a tag. As in the spec, the moment being written is the
- * page's own state until "Save Moment" adds it to the saved list. */
+/** IA 3-2: collect moments, each with a tag. The moment being written (text and tag) is saved
+ * as typed, so a reload keeps it; "Save Moment" moves it into the list and clears it in one
+ * update, so no save can hold the moment twice or lose it. */
 export function Moments(props: StepProps) {
   const step = useStep(props, initialData);
   const { data, updateData, locked } = step;
-  const [momentText, setMomentText] = useState('');
-  const [selectedTag, setSelectedTag] = useState('');
+  const canSave = !locked && data.currentMomentText.trim() !== '' && data.currentSelectedTag !== '';
 
   const saveMoment = () => {
-    if (!momentText.trim() || !selectedTag) return;
+    if (!canSave) return;
     // Stored as typed: user text is never rewritten.
-    updateData({ savedMoments: [...data.savedMoments, { text: momentText, tag: selectedTag }] });
-    setMomentText('');
-    setSelectedTag('');
+    updateData((current) => ({
+      savedMoments: [...current.savedMoments, { text: current.currentMomentText, tag: current.currentSelectedTag }],
+      currentMomentText: '',
+      currentSelectedTag: '',
+    }));
   };
 
   return (
     <StepFrame title={props.title} step={step} intro="Capture your moments: describe moments that caught your attention.">
       <div className="field">
         <label htmlFor="momentText">A moment</label>
-        <textarea id="momentText" name="momentText" value={momentText} readOnly={locked} rows={3}
-          placeholder="Describe a moment…" onChange={(e) => setMomentText(e.target.value)} />
+        <textarea id="momentText" name="momentText" value={data.currentMomentText} readOnly={locked} rows={3}
+          placeholder="Describe a moment…" onChange={(e) => updateData({ currentMomentText: e.target.value })} />
       </div>
       <div className="field">
         <label htmlFor="momentTag">Tag</label>
-        <select id="momentTag" name="momentTag" value={selectedTag} disabled={locked}
-          onChange={(e) => setSelectedTag(e.target.value)}>
+        <select id="momentTag" name="momentTag" value={data.currentSelectedTag} disabled={locked}
+          onChange={(e) => updateData({ currentSelectedTag: e.target.value })}>
           <option value="">Select a tag…</option>
           {TAGS.map((tag) => (
             <option key={tag} value={tag}>{tag}</option>
           ))}
         </select>
       </div>
-      <button type="button" onClick={saveMoment} disabled={locked || !momentText.trim() || !selectedTag}>
+      <button type="button" onClick={saveMoment} disabled={!canSave}>
         Save Moment
       </button>
-      <h3>Your Saved Moments ({data.savedMoments.length})</h3>
+      <h2>Your Saved Moments ({data.savedMoments.length})</h2>
       <ul className="moments" data-testid="saved-moments">
         {data.savedMoments.map((moment, index) => (
           <li key={index} className="moment">
             <span className="tag">{moment.tag}</span> <span className="moment__text">{moment.text}</span>
             {locked ? null : (
               <button type="button" className="link" aria-label={`Remove moment ${index + 1}`}
-                onClick={() => updateData({ savedMoments: data.savedMoments.filter((_, i) => i !== index) })}>
+                onClick={() => updateData((current) => ({ savedMoments: current.savedMoments.filter((_, i) => i !== index) }))}>
                 Remove
               </button>
             )}

@@ -1,14 +1,24 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 
 import { useWorkshopStepData, type UseWorkshopStepData, type WorkshopType } from '../../lib';
+import type { CatalogStep } from '../api';
+import { HistoryPanel } from '../History';
+import { isAnswered } from '../progress';
 import { SaveState, type StatusOverride } from '../SaveState';
 
 export interface StepProps {
   workshopType: WorkshopType;
   stepId: string;
+  /** The step's title, as the page heading. */
   title: string;
   /** The workshop is completed and this step's section locks on completion. */
   readOnly: boolean;
+  /** Where the step sits, shown above the title ("AllStarTeams · Step 3.2"). */
+  eyebrow?: string;
+  /** The step's catalogue entry: its completion rule. */
+  rule?: CatalogStep;
+  /** Called when a confirmed save satisfies the step's completion rule. */
+  onAnswered?: () => void;
 }
 
 export interface Step<T extends object> extends UseWorkshopStepData<T> {
@@ -17,6 +27,8 @@ export interface Step<T extends object> extends UseWorkshopStepData<T> {
   /** Fields also changed elsewhere when a concurrent edit was merged (this page's values kept). */
   conflictFields: string[] | null;
   dismissConflict: () => void;
+  /** The page's props, for the frame around it. */
+  props: StepProps;
 }
 
 /** The hook, with what every step page needs around it. */
@@ -25,11 +37,18 @@ export function useStep<T extends object>(props: StepProps, initialData: T): Ste
   const hook = useWorkshopStepData(props.workshopType, props.stepId, initialData, {
     onConflict: (info) => setConflictFields(info.fields),
   });
+  const { rule, onAnswered } = props;
+  const confirmed = hook.loaded && !hook.hasPendingChanges && (hook.status === 'saved' || hook.status === 'idle');
+  const answered = confirmed && hook.version !== null && rule?.completedWhen === 'answered' && isAnswered(rule, hook.data);
+  useEffect(() => {
+    if (answered) onAnswered?.();
+  }, [answered, onAnswered]);
   return {
     ...hook,
     locked: props.readOnly || hook.status === 'locked',
     conflictFields,
     dismissConflict: () => setConflictFields(null),
+    props,
   };
 }
 
@@ -43,9 +62,10 @@ export function StepFrame<T extends object>(props: {
 }) {
   const { step } = props;
   return (
-    <section className="step" aria-labelledby="step-title">
+    <section className="step" aria-labelledby="page-title">
+      {step.props.eyebrow ? <p className="eyebrow">{step.props.eyebrow}</p> : null}
       <header className="step__header">
-        <h2 id="step-title">{props.title}</h2>
+        <h1 id="page-title" tabIndex={-1}>{props.title}</h1>
         <SaveState status={step.status} error={step.error} loaded={step.loaded} locked={step.locked} also={props.statusOverride} />
       </header>
       {step.conflictFields ? (
@@ -61,6 +81,7 @@ export function StepFrame<T extends object>(props: {
       ) : null}
       {props.intro ? <p className="step__intro">{props.intro}</p> : null}
       {step.status === 'loading' ? <p>Loading your saved work…</p> : props.children}
+      {step.loaded ? <HistoryPanel step={step} /> : null}
     </section>
   );
 }

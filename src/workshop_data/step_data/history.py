@@ -1,0 +1,185 @@
+"""Step history: every version of a step that a save wrote, so a participant can see and
+restore what they had.
+
+Each save that changes a step writes the new version here too, in the same transaction as the
+save, and prunes the step's history in that transaction: what stays is the last
+`keep_versions` versions plus, for `hourly_days` days, the newest version of each hour. So a
+step holds at most `keep_versions + 24 * hourly_days + 1` history rows, however often it is
+saved. The current version is in the history as well: restoring any listed version needs
+nothing but this table."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from workshop_data.db.dialect import upsertable_insert
+from workshop_data.db.tables import workshop_step_history
+from workshop_data.json_input import encoded_size
+from workshop_data.timeutil import iso
+
+h = workshop_step_history
+PREVIEW_LENGTH = 120
+
+
+@dataclass(frozen=True)
+class HistoryPolicy:
+    keep_versions: int
+    hourly_days: int
+
+    @property
+    def enabled(self) -> bool:
+        return self.keep_versions > 0 or self.hourly_days > 0
+
+    @property
+    def max_rows(self) -> int:
+        """The most history rows one step can have."""
+        return self.keep_versions + (24 * self.hourly_days + 1 if self.hourly_days else 0)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    saved_at: datetime
+    size: int
+    preview: str
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    version: int
+    saved_at: datetime
+    data: dict[str, Any]
+
+
+def preview(data: Any, limit: int = PREVIEW_LENGTH) -> str:
+    """The document's text, in order, on one line: what a participant recognises a version by.
+    Images (data URLs, upload URLs) are named, not shown."""
+    parts: list[str] = []
+
+    def walk(value: Any) -> None:
+        if sum(len(p) + 1 for p in parts) > limit:
+            return
+        if isinstance(value, str):
+            if value.startswith("data:image/") or value.startswith("/api/uploads/"):
+                parts.append("[image]")
+            elif value.strip():
+                parts.append(" ".join(value.split()))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, bool | int | float):
+            parts.append(str(value).lower() if isinstance(value, bool) else str(value))
+
+    walk(data)
+    text = " · ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def versions_to_prune(
+    rows: Sequence[tuple[int, int, datetime]], policy: HistoryPolicy, now: datetime
+) -> list[int]:
+    """Ids of the history rows `policy` does not keep. `rows` are (id, version, saved_at)."""
+    by_version = sorted(rows, key=lambda row: row[1], reverse=True)
+    keep = {row_id for row_id, _, _ in by_version[: policy.keep_versions]}
+    if policy.hourly_days:
+        since = now - timedelta(days=policy.hourly_days)
+        hours_seen: set[datetime] = set()
+        for row_id, _, saved_at in by_version:  # newest first: the first of each hour stays
+            if saved_at < since:
+                continue
+            hour = saved_at.replace(minute=0, second=0, microsecond=0)
+            if hour not in hours_seen:
+                hours_seen.add(hour)
+                keep.add(row_id)
+    return [row_id for row_id, _, _ in rows if row_id not in keep]
+
+
+async def record_version(
+    conn: AsyncConnection,
+    policy: HistoryPolicy,
+    *,
+    user_id: int,
+    workshop_type: str,
+    step_id: str,
+    version: int,
+    data: dict[str, Any],
+    saved_at: datetime,
+) -> None:
+    """Keep this new version and prune the step's history; the caller commits both with the
+    save that wrote the version."""
+    values = {
+        "data": data,
+        "size": encoded_size(data),
+        "preview": preview(data),
+        "saved_at": saved_at,
+    }
+    statement = upsertable_insert(conn.dialect.name, h).values(
+        user_id=user_id, workshop_type=workshop_type, step_id=step_id, version=version, **values
+    )
+    # A row left from a step that was deleted and started again is replaced, not a failure.
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[h.c.user_id, h.c.workshop_type, h.c.step_id, h.c.version],
+            set_=values,
+        )
+    )
+    rows = await conn.execute(
+        select(h.c.id, h.c.version, h.c.saved_at).where(
+            h.c.user_id == user_id, h.c.workshop_type == workshop_type, h.c.step_id == step_id
+        )
+    )
+    pruned = versions_to_prune([(r.id, r.version, r.saved_at) for r in rows], policy, saved_at)
+    if pruned:
+        await conn.execute(delete(h).where(h.c.id.in_(pruned)))
+
+
+async def list_versions(
+    conn: AsyncConnection, user_id: int, workshop_type: str, step_id: str
+) -> list[HistoryEntry]:
+    rows = await conn.execute(
+        select(h.c.version, h.c.saved_at, h.c.size, h.c.preview)
+        .where(h.c.user_id == user_id, h.c.workshop_type == workshop_type, h.c.step_id == step_id)
+        .order_by(h.c.version.desc())
+    )
+    return [HistoryEntry(r.version, r.saved_at, r.size, r.preview) for r in rows]
+
+
+async def get_version(
+    conn: AsyncConnection, user_id: int, workshop_type: str, step_id: str, version: int
+) -> StoredVersion | None:
+    row = (
+        await conn.execute(
+            select(h.c.version, h.c.saved_at, h.c.data).where(
+                h.c.user_id == user_id,
+                h.c.workshop_type == workshop_type,
+                h.c.step_id == step_id,
+                h.c.version == version,
+            )
+        )
+    ).first()
+    return None if row is None else StoredVersion(row.version, row.saved_at, row.data)
+
+
+async def history_of_users(
+    conn: AsyncConnection, user_ids: Sequence[int]
+) -> dict[int, dict[str, dict[str, list[dict[str, Any]]]]]:
+    """For the export: every kept version of every step of these users, newest first."""
+    found: dict[int, dict[str, dict[str, list[dict[str, Any]]]]] = {u: {} for u in user_ids}
+    rows = await conn.execute(
+        select(h.c.user_id, h.c.workshop_type, h.c.step_id, h.c.version, h.c.saved_at, h.c.data)
+        .where(h.c.user_id.in_(user_ids))
+        .order_by(h.c.user_id, h.c.workshop_type, h.c.step_id, h.c.version.desc())
+    )
+    for row in rows:
+        steps = found[row.user_id].setdefault(row.workshop_type, {})
+        steps.setdefault(row.step_id, []).append(
+            {"version": row.version, "savedAt": iso(row.saved_at), "data": row.data}
+        )
+    return found

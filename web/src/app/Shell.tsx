@@ -1,0 +1,224 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+
+import { HttpError, saveAllNow, WorkshopDataProvider } from '../lib';
+import { api, ApiError, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
+import { MyData } from './MyData';
+import { Overview } from './Overview';
+import { useNavigationProgress } from './progress';
+import { findStep, orderedSteps, parseRoute, stepHref, stepLabel, type Route } from './routes';
+import { StepList } from './StepList';
+import { stepPage } from './steps';
+import { CATALOG_KEY, recall, remember } from './storage';
+
+function pageTitle(route: Route, workshop: CatalogWorkshop | null): string {
+  if (route.kind === 'my-data') return 'My data — Workshop';
+  if (route.kind === 'missing' || !workshop) return 'Step not found — Workshop';
+  if (route.kind === 'overview') return `${workshop.name}: overview — Workshop`;
+  const found = findStep(workshop, route.stepId);
+  return `${found?.step.title ?? route.stepId} — ${workshop.name}`;
+}
+
+function useCatalog(failed: (err: unknown, fallback: string) => string) {
+  const [catalog, setCatalog] = useState<CatalogWorkshop[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  useEffect(() => {
+    api.catalog().then(
+      (workshops) => {
+        remember(CATALOG_KEY, workshops);
+        setCatalog(workshops);
+      },
+      (err: unknown) => {
+        const cached = recall<CatalogWorkshop[]>(CATALOG_KEY);
+        if (cached && !(err instanceof ApiError)) setCatalog(cached);
+        else setLoadError(failed(err, 'The workshops could not be loaded. Check your connection and reload.'));
+      },
+    );
+  }, [failed]);
+  return { catalog, loadError };
+}
+
+function useHashRoute(catalog: CatalogWorkshop[] | null): Route | null {
+  const [hash, setHash] = useState(window.location.hash);
+  useEffect(() => {
+    const follow = () => setHash(window.location.hash);
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, []);
+  return useMemo(() => (catalog ? parseRoute(hash, catalog) : null), [hash, catalog]);
+}
+
+export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSignedOut: () => void; onSessionEnded: () => void }) {
+  const failed = useCallback(
+    (err: unknown, fallback: string): string => {
+      if (err instanceof ApiError && err.status === 401) onSessionEnded();
+      return err instanceof ApiError ? err.message : fallback;
+    },
+    [onSessionEnded],
+  );
+  const { catalog, loadError } = useCatalog(failed);
+  const route = useHashRoute(catalog);
+  const [lastType, setLastType] = useState<string | null>(null);
+  const [status, setStatus] = useState<WorkshopStatus | null>(null);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const routeType = route && 'workshopType' in route ? route.workshopType : null;
+  useEffect(() => {
+    if (routeType) setLastType(routeType);
+  }, [routeType]);
+  const workshop = catalog?.find((w) => w.type === (routeType ?? (route?.kind === 'missing' ? null : lastType))) ?? null;
+  const workshopType = workshop?.type ?? null;
+
+  const refreshStatus = useCallback(() => {
+    if (!workshopType) return;
+    api.status(workshopType).then(setStatus, (err: unknown) => {
+      failed(err, '');
+      setStatus(null);
+    });
+  }, [workshopType, failed]);
+  useEffect(() => {
+    setStatus(null);
+    refreshStatus();
+  }, [refreshStatus]);
+
+  const reportFailed = useCallback((err: unknown) => void failed(err, ''), [failed]);
+  const { progress, visit, answered, refresh } = useNavigationProgress(workshop, reportFailed);
+  const onOverview = route?.kind === 'overview';
+  useEffect(() => {
+    if (onOverview) refresh();
+  }, [onOverview, refresh, workshopType]);
+  const stepId = route?.kind === 'step' ? route.stepId : null;
+  useEffect(() => {
+    if (stepId && workshopType) visit(stepId);
+  }, [stepId, workshopType, visit]);
+  const onAnswered = useCallback(() => {
+    if (stepId) answered(stepId);
+  }, [stepId, answered]);
+
+  // Each page's title in the tab, and focus on its heading (so a screen reader announces the
+  // new page and the keyboard starts there).
+  const routeKey = route ? `${route.kind}:${'workshopType' in route ? route.workshopType : ''}:${stepId ?? ''}` : '';
+  useEffect(() => {
+    if (!route) return;
+    document.title = pageTitle(route, workshop);
+    setMenuOpen(false);
+    document.getElementById('page-title')?.focus({ preventScroll: true });
+  }, [routeKey, workshop]);
+
+  const onSaveError = useCallback(
+    (error: Error) => {
+      if (error instanceof HttpError && error.status === 401) onSessionEnded();
+      if (error instanceof HttpError && error.status === 423) refreshStatus();
+    },
+    [onSessionEnded, refreshStatus],
+  );
+
+  const signOut = async () => {
+    setBusy(true);
+    const allSaved = await saveAllNow();
+    if (
+      !allSaved &&
+      !window.confirm('Some changes could not be saved yet. Signing out removes them from this device. Sign out anyway?')
+    ) {
+      setBusy(false);
+      return;
+    }
+    await api.logout().catch(() => undefined);
+    onSignedOut();
+  };
+
+  const complete = async (): Promise<string | null> => {
+    if (!workshop) return null;
+    try {
+      await saveAllNow(); // the answers on screen count
+      setStatus(await api.complete(workshop.type));
+      return null;
+    } catch (err) {
+      const missing = err instanceof ApiError ? (err.body.missingSteps as string[] | undefined) : undefined;
+      if (missing?.length) {
+        const names = missing.map((id) => findStep(workshop, id)?.step.title ?? id);
+        return `The server says these steps are not done yet: ${names.join(', ')}.`;
+      }
+      return failed(err, 'The workshop could not be completed. Check your connection and try again.');
+    }
+  };
+
+  if (loadError) return <p className="error-text loading" role="alert">{loadError}</p>;
+  if (!catalog || !route) return <p className="loading">Loading…</p>;
+
+  let content;
+  if (route.kind === 'my-data') {
+    content = <MyData user={user} catalog={catalog} />;
+  } else if (route.kind === 'overview' && workshop) {
+    content = <Overview workshop={workshop} progress={progress} status={status} onComplete={complete} />;
+  } else if (route.kind === 'step' && workshop) {
+    const found = findStep(workshop, route.stepId)!;
+    const ordered = orderedSteps(workshop);
+    const index = ordered.indexOf(found.step);
+    const previous = ordered[index - 1];
+    const next = ordered[index + 1];
+    const Page = stepPage(route.workshopType, route.stepId);
+    content = (
+      <>
+        <Page key={`${route.workshopType}:${route.stepId}`} workshopType={route.workshopType} stepId={route.stepId}
+          title={found.step.title} eyebrow={`${workshop.name} · ${stepLabel(workshop, route.stepId)} · ${found.section.title}`}
+          readOnly={Boolean(status?.locked && found.section.locksOnCompletion)} rule={found.step} onAnswered={onAnswered} />
+        <nav className="pager" aria-label="Previous and next step">
+          {previous ? <a href={stepHref(workshop.type, previous.id)} rel="prev">← {previous.title}</a> : <span />}
+          {next ? <a href={stepHref(workshop.type, next.id)} rel="next">{next.title} →</a> : null}
+        </nav>
+      </>
+    );
+  } else {
+    content = (
+      <div className="not-found">
+        <h1 id="page-title" tabIndex={-1}>This step does not exist</h1>
+        <p>
+          There is no page at <code>#/{route.kind === 'missing' ? route.path : ''}</code>. It may have been renamed, or the
+          link is mistyped.
+        </p>
+        <p>
+          {workshop ? <a href={`#/${workshop.type}`}>Go to the {workshop.name} overview</a> : null}
+          {workshop ? ' or ' : ''}
+          {catalog.map((w, i) => (
+            <span key={w.type}>{i > 0 ? ', ' : ''}<a href={`#/${w.type}`}>{w.name}</a></span>
+          ))}
+        </p>
+      </div>
+    );
+  }
+
+  return (
+    <WorkshopDataProvider userId={user.id} onSaveError={onSaveError}>
+      <a className="skip" href="#content">Skip to the content</a>
+      <div className={menuOpen ? 'shell shell--menu-open' : 'shell'}>
+        <header className="topbar">
+          <a className="brand" href="#/">Workshop</a>
+          {workshop ? <span className="topbar__workshop">{workshop.name}</span> : null}
+          <button type="button" className="menu-toggle secondary" aria-expanded={menuOpen} aria-controls="app-menu step-list"
+            onClick={() => setMenuOpen((open) => !open)}>
+            {menuOpen ? 'Close menu' : 'Menu'}
+          </button>
+          <div className="topbar__menu" id="app-menu">
+            <nav aria-label="Workshops" className="tabs">
+              {catalog.map((w) => (
+                <a key={w.type} href={`#/${w.type}`} aria-current={w.type === workshopType && route.kind !== 'my-data' ? 'true' : undefined}>
+                  {w.name}
+                </a>
+              ))}
+            </nav>
+            <span className="topbar__user">{user.name || user.username}</span>
+            <a href="#/my-data" aria-current={route.kind === 'my-data' ? 'page' : undefined}>Download my data</a>
+            <button type="button" className="secondary" onClick={signOut} disabled={busy}>Sign out</button>
+          </div>
+        </header>
+        <div className={workshop && route.kind !== 'my-data' ? 'layout' : 'layout layout--single'}>
+          {workshop && route.kind !== 'my-data' ? (
+            <StepList workshop={workshop} progress={progress} currentStepId={stepId} overviewCurrent={route.kind === 'overview'} />
+          ) : null}
+          <main className="content" id="content" tabIndex={-1}>{content}</main>
+        </div>
+      </div>
+    </WorkshopDataProvider>
+  );
+}
