@@ -8,6 +8,7 @@ common error shape, and no table may change. Last, the valid sample itself must 
 refusal cannot come from a broken sample. A route the schema lists without a sample here
 fails `test_every_route_has_a_sample`."""
 
+import io
 import json
 import urllib.parse
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import orjson
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy import select
 
 from tests.api.conftest import new_client
@@ -45,6 +47,19 @@ class Sample:
     # The owner completes the IA workshop first (reopening needs a completed one).
     owner_completes: bool = False
     status: int = 200
+    # Sent by the owner rather than by an administrator (routes on the caller's own steps).
+    by_owner: bool = False
+    # A raw body and its content type instead of JSON (an upload).
+    raw: tuple[bytes, str] | None = None
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 OWN_STEP = {"workshopType": "ia", "stepId": "ia-3-4", "data": {"note": "kept", "n": 1}}
@@ -110,6 +125,17 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/admin/users/{user_id}/workshops/{workshop_type}/reopen"): Sample(
         "/api/admin/users/{owner}/workshops/ia/reopen", owner_completes=True
     ),
+    ("PATCH", "/api/workshop-data/step/{workshop_type}/{step_id}"): Sample(
+        "/api/workshop-data/step/ia/ia-3-4", {"note": "patched"}, by_owner=True
+    ),
+    ("GET", "/api/workshop-data/step/{workshop_type}/{step_id}/history"): Sample(
+        "/api/workshop-data/step/ia/ia-3-4/history", by_owner=True
+    ),
+    ("POST", "/api/workshop-data/step/{workshop_type}/{step_id}/restore/{version}"): Sample(
+        "/api/workshop-data/step/ia/ia-3-4/restore/1", {}, by_owner=True
+    ),
+    ("POST", "/api/uploads"): Sample("/api/uploads", raw=(PNG, "image/png"), by_owner=True),
+    ("GET", "/api/uploads/{upload_id}"): Sample("/api/uploads/{upload}"),
     ("GET", "/api/facilitator/participants"): Sample("/api/facilitator/participants?q=tmp"),
     ("GET", "/api/facilitator/participants/{user_id}/step-data/{workshop_type}"): Sample(
         "/api/facilitator/participants/{owner}/step-data/ia"
@@ -309,7 +335,12 @@ async def _send(
     url: str,
     body: Any,
     headers: dict[str, str],
+    raw: tuple[bytes, str] | None = None,
 ) -> httpx.Response:
+    if body is None and raw is not None:
+        return await client.request(
+            method, url, content=raw[0], headers={"Content-Type": raw[1], **headers}
+        )
     if body is None:
         return await client.request(method, url, headers=headers)
     # Plain JSON (escapes for NUL and surrogates, integers of any size), as a client sends it.
@@ -371,9 +402,14 @@ async def test_hostile_values_are_refused_and_change_nothing(
                 "/api/workshop-data/step",
                 json={"workshopType": step[0], "stepId": step[1], "data": {"mine": True}},
             )
+        uploaded = await as_owner.post(
+            "/api/uploads", content=PNG, headers={"Content-Type": "image/png"}
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        names["upload"] = uploaded.json()["upload"]["id"]
         if sample.owner_completes:
             assert (await as_owner.post("/api/workshop-data/complete/ia")).status_code == 200
-        client = anonymous if sample.anonymous else signed_in
+        client = anonymous if sample.anonymous else as_owner if sample.by_owner else signed_in
         path = _fill(sample.path, names)
         body = _fill(sample.body, names)
 
@@ -389,7 +425,7 @@ async def test_hostile_values_are_refused_and_change_nothing(
                 _set(body, injection.steps, injection.value) if injection.where == "body" else body
             )
             before = await snapshot(app)
-            response = await _send(client, method, url, sent_body, headers)
+            response = await _send(client, method, url, sent_body, headers, sample.raw)
             label = f"{injection.where} {injection.name} = {injection.value!r}"
             if not 400 <= response.status_code < 500:
                 problems.append(f"{label}: {response.status_code} {response.text[:200]}")
@@ -403,5 +439,5 @@ async def test_hostile_values_are_refused_and_change_nothing(
                 problems.append(f"{label}: the database changed")
         assert not problems, "\n".join(problems)
 
-        valid = await _send(client, method, path, body, {})
+        valid = await _send(client, method, path, body, {}, sample.raw)
         assert valid.status_code == sample.status, f"the sample itself: {valid.text[:300]}"
