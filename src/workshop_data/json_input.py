@@ -40,12 +40,13 @@ class JsonLimits:
         )
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes, root: tuple[str | int, ...] = ()) -> Any:
     """The body's value; text that no backend can store (NUL, lone surrogates) is refused
-    wherever it is, in keys as in values, naming its path."""
+    wherever it is, in keys as in values, naming its path (below `root`: a body that is
+    itself a step's data names `data.<path>`)."""
     value = _parse(raw)
     if _UNSTORABLE_ESCAPE.search(raw):
-        check_text(value, ())
+        check_text(value, root)
     return value
 
 

@@ -25,7 +25,13 @@ READINESS = ("GET", "/readyz")
 
 async def _every_route_is_unavailable(app: FastAPI) -> list[str]:
     problems: list[str] = []
-    names = {"owner": "1", "admin": "root", "admin_password": "x", "token": "t"}
+    names = {
+        "owner": "1",
+        "admin": "root",
+        "admin_password": "x",
+        "token": "t",
+        "upload": "0" * 32,
+    }
     async with new_client(app) as client:
         client.cookies.set("wd_session", "a-session-token-the-database-would-know")
         for route in sorted(operations(app)):
@@ -33,11 +39,11 @@ async def _every_route_is_unavailable(app: FastAPI) -> list[str]:
             sample = SAMPLES[route]
             body = _fill(sample.body, names)
             content = None if body is None else json.dumps(body).encode()
+            headers = {"Content-Type": "application/json"} if content else {}
+            if sample.raw is not None:
+                content, headers = sample.raw[0], {"Content-Type": sample.raw[1]}
             response = await client.request(
-                method,
-                _fill(sample.path, names),
-                content=content,
-                headers={"Content-Type": "application/json"} if content else {},
+                method, _fill(sample.path, names), content=content, headers=headers
             )
             label = f"{method} {sample.path}"
             if route in NO_DATABASE:

@@ -205,7 +205,7 @@ async def patch_step(
     """Change part of a step: the body is a merge patch (RFC 7396) of its `data`; the base
     version comes in If-Match or X-Base-Version. Answers as POST /api/workshop-data/step."""
     step = catalog.step(workshop_type, step_id)
-    patch = parse_json(await request.body())
+    patch = parse_json(await request.body(), ("data",))
     if not isinstance(patch, dict):
         raise InvalidInput(
             "The request body must be a JSON object (a merge patch of the step's data).",
