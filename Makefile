@@ -55,6 +55,7 @@ test-python: $(DEV_STAMP) $(WEB_DIST)
 test: lint test-web test-python
 
 bench: $(DEV_STAMP) $(WEB_DIST)
+	bench/install-tools
 	$(BIN)/python -m bench
 
 # Mutation testing (not part of `make test`; scope and last score in docs/benchmarks.md):

@@ -4,6 +4,7 @@ from bench import (
     export_bench,
     history_bench,
     login_flood,
+    peer_compare,
     save_bytes_bench,
     save_throughput,
     typing_bench,
@@ -18,6 +19,7 @@ def run() -> None:
         ("save throughput", save_throughput.main),
         ("sign-in flood: worker memory and save latency", login_flood.main),
         ("the cost of step history on a save", history_bench.main),
+        ("save throughput beside the original stack", peer_compare.main),
     ):
         print(f"\n## {name}\n", flush=True)
         benchmark()

@@ -1,6 +1,6 @@
--- wrk script: POST /api/workshop-data/step as one of many logged-in users.
--- Arguments (after --): <sessions file: one "token" per line> <delay ms per request, 0 = none>
-local tokens = {}
+-- wrk script: POST /api/workshop-data/step as one of many logged-in users (ours or the peer's).
+-- Arguments (after --): <sessions file: one Cookie header value per line> <delay ms per request, 0 = none>
+local cookies = {}
 local steps = {}
 local filler = string.rep("I reflect on what matters to my team and why. ", 19)
 local counter = 0
@@ -8,7 +8,7 @@ local delay_ms = 0
 
 function init(args)
   for line in io.lines(args[1]) do
-    tokens[#tokens + 1] = line
+    cookies[#cookies + 1] = line
   end
   delay_ms = tonumber(args[2] or "0")
   for section, count in pairs({[2] = 3, [3] = 6, [4] = 6}) do
@@ -24,7 +24,7 @@ end
 
 function request()
   counter = counter + 1
-  local token = tokens[math.random(#tokens)]
+  local cookie = cookies[math.random(#cookies)]
   local step = steps[math.random(#steps)]
   local workshop = string.sub(step, 1, 3) == "ia-" and "ia" or "ast"
   local body = string.format(
@@ -32,6 +32,6 @@ function request()
     workshop, step, filler, counter, math.random(1000000000))
   return wrk.format("POST", "/api/workshop-data/step", {
     ["Content-Type"] = "application/json",
-    ["Cookie"] = "wd_session=" .. token,
+    ["Cookie"] = cookie,
   }, body)
 end

@@ -1,0 +1,110 @@
+"""Our save endpoint beside the original platform's stack (the peer, `bench/original_stack.py`):
+the same wrk script, the same 1 KB documents and 1,000 signed-in users, each on its own
+PostgreSQL database, at the same concurrency, in interleaved rounds; medians and ratios."""
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tests.server_process import ServerProcess
+
+from bench import original_stack
+from bench.common import RESULTS, LoadResult, median, require, run_wrk, scratch_postgres, seed_users
+
+USERS = 1000
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CONCURRENCY = [int(c) for c in os.environ.get("BENCH_PEER_CONCURRENCY", "16,64").split(",")]
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+SCRIPT = Path(__file__).with_name("wrk_save.lua")
+PATH = "/api/workshop-data/step"
+
+
+def _load(url: str, cookies: Path, connections: int) -> LoadResult:
+    return run_wrk(url, PATH, connections, SECONDS, SCRIPT, [str(cookies), "0"])
+
+
+def _median(values: list[LoadResult]) -> LoadResult:
+    p99s = [v.p99_ms for v in values if v.p99_ms is not None]
+    p50s = [v.p50_ms for v in values if v.p50_ms is not None]
+    return LoadResult(
+        rate=round(median([v.rate for v in values]), 1),
+        p50_ms=round(median(p50s), 2) if p50s else None,
+        p99_ms=round(median(p99s), 2) if p99s else None,
+        errors=sum(v.errors for v in values),
+    )
+
+
+def compare(ours_url: str, ours_cookies: Path, peer_url: str, peer_cookies: Path) -> dict[str, Any]:
+    rounds: dict[str, list[LoadResult]] = {}
+    for round_number in range(ROUNDS):
+        print(f"peer comparison round {round_number + 1}/{ROUNDS}", file=sys.stderr)
+        for connections in CONCURRENCY:
+            # Alternate who goes first, so neither always meets a warmer machine.
+            order = [("peer", peer_url, peer_cookies), ("ours", ours_url, ours_cookies)]
+            if round_number % 2:
+                order.reverse()
+            for name, url, cookies in order:
+                rounds.setdefault(f"{name} c={connections}", []).append(
+                    _load(url, cookies, connections)
+                )
+    return {name: _median(values) for name, values in rounds.items()}
+
+
+def report(summary: dict[str, LoadResult]) -> str:
+    lines = [
+        f"Ours: `workshop-data serve --workers {WORKERS}`; peer: Node, Express 5, express-session "
+        f"in PostgreSQL (connect-pg-simple, rolling), pg. {ROUNDS} interleaved rounds of "
+        f"{SECONDS} s, medians.",
+        "",
+        "| concurrency | ours saves/s | ours p99 ms | peer saves/s | peer p99 ms | ours ÷ peer |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for connections in CONCURRENCY:
+        ours, peer = summary[f"ours c={connections}"], summary[f"peer c={connections}"]
+        lines.append(
+            f"| {connections} | {ours.rate} | {ours.p99_ms} | {peer.rate} | {peer.p99_ms} "
+            f"| **{ours.rate / peer.rate:.2f}** |"
+        )
+    best_peer = max(CONCURRENCY, key=lambda c: summary[f"peer c={c}"].rate)
+    best_ours = max(summary[f"ours c={c}"].rate for c in CONCURRENCY)
+    errors = sum(r.errors for r in summary.values())
+    lines += [
+        "",
+        f"- our best ÷ the peer at its best concurrency (c={best_peer}): "
+        f"**{best_ours / summary[f'peer c={best_peer}'].rate:.2f}** (target ≥ 3)",
+        f"- non-2xx responses and socket errors over all runs: {errors}",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    require("wrk")
+    RESULTS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        ours_cookies = Path(scratch) / "ours.txt"
+        peer_cookies = Path(scratch) / "peer.txt"
+        with scratch_postgres() as ours_db, scratch_postgres() as peer_db:
+            tokens = asyncio.run(seed_users(ours_db, USERS))
+            ours_cookies.write_text("".join(f"wd_session={t}\n" for t in tokens))
+            peer, cookies = original_stack.prepare(peer_db, USERS)
+            peer_cookies.write_text("\n".join(cookies) + "\n")
+            ours = ServerProcess(ours_db, workers=WORKERS).start()
+            try:
+                peer.start()
+                try:
+                    summary = compare(ours.url, ours_cookies, peer.url, peer_cookies)
+                finally:
+                    peer.stop()
+            finally:
+                ours.stop()
+    text = report(summary)
+    (RESULTS / "peer_compare.md").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
