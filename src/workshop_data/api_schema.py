@@ -25,3 +25,13 @@ def api_response(
         media_type="application/json",
         headers=headers,
     )
+
+
+def unavailable_or_busy(why_busy: str) -> dict[str, object]:
+    """A route's 503 in `responses=` where, besides the database being unreachable, the route
+    may be too busy: `why_busy` completes "or ..." in the description."""
+    return {
+        "model": ErrorResponse,
+        "description": "The database is not reachable (`database_unavailable`), or "
+        f"{why_busy} (`busy`). `Retry-After` says when to try again.",
+    }

@@ -2,15 +2,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workshop_data.admin.router import router as admin_router
+from workshop_data.apidocs.router import redirects as apidocs_redirects
 from workshop_data.apidocs.router import router as apidocs_router
 from workshop_data.assessments.router import router as assessments_router
 from workshop_data.auth.router import router as auth_router
@@ -25,6 +25,7 @@ from workshop_data.facilitator.router import router as facilitator_router
 from workshop_data.json_input import JsonLimits
 from workshop_data.middleware import SECURITY_HEADERS, BodyRule, RequestGuard
 from workshop_data.navigation.router import router as navigation_router
+from workshop_data.openapi import install_openapi
 from workshop_data.ops.logging import configure_logging
 from workshop_data.ops.observer import RequestObserver
 from workshop_data.ops.router import router as ops_router
@@ -105,44 +106,33 @@ def _camel(details: dict[str, object]) -> dict[str, object]:
     return {camel(key): value for key, value in details.items()}
 
 
-def _document_validation_errors_as_400(app: FastAPI) -> None:
-    """FastAPI documents a 422 for invalid parameters; this API answers those with a 400 in
-    the common error shape (see `validation_error`), so the schema says that instead."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = generate()
-        error = {
-            "description": "The request is not valid",
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
-            },
-        }
-        for operations in schema["paths"].values():
-            for operation in operations.values():
-                responses = operation.get("responses", {})
-                if responses.pop("422", None) is not None:
-                    responses.setdefault("400", error)
-        for unused in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(unused, None)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 class SinglePageApp(StaticFiles):
-    """Static files; any other non-API path gets index.html so client routes survive reload."""
+    """Static files; any other path gets index.html so client routes survive reload."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         try:
             return await super().get_response(path, scope)
         except StarletteHTTPException as exc:
-            if exc.status_code != 404 or scope["path"].startswith("/api/"):
+            if exc.status_code != 404:
                 raise
             return await super().get_response("index.html", scope)
+
+
+def _is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def _fallback(web_app: ASGIApp | None) -> ASGIApp:
+    """What the router runs when no route matches the path (a path some route matches with
+    another method is a 405 before this): under /api/, a 404 in the API's error shape;
+    elsewhere, the web app, which answers its own client routes with index.html."""
+
+    async def not_routed(scope: Scope, receive: Receive, send: Send) -> None:
+        if web_app is None or scope["type"] != "http" or _is_api_path(scope["path"]):
+            raise StarletteHTTPException(404)
+        await web_app(scope, receive, send)
+
+    return not_routed
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -193,7 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_wait_seconds=settings.password_hash_max_wait_seconds,
     )
     _install_error_handlers(app)
-    _document_validation_errors_as_400(app)
+    install_openapi(app, app.state.catalog, settings.session_cookie_name)
     for router in (
         auth_router,
         catalog_router,
@@ -201,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         progress_router,
         ops_router,
         apidocs_router,
+        apidocs_redirects,
     ):
         app.include_router(router)
     for router in (
@@ -229,8 +220,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Added last, so outermost: requests the guard refuses are timed and logged too.
     app.add_middleware(RequestObserver, response_headers=SECURITY_HEADERS)
-    if (static_dir / "index.html").is_file():
-        app.mount("/", SinglePageApp(directory=static_dir, html=True), name="web")
+    web_app = (
+        SinglePageApp(directory=static_dir, html=True)
+        if (static_dir / "index.html").is_file()
+        else None
+    )
+    app.router.default = _fallback(web_app)
     return app
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop_data.auth import service as auth_service
 from workshop_data.auth.throttle import LoginThrottle
-from workshop_data.catalog.service import Catalog
+from workshop_data.catalog.service import MAX_STEP_ID_LENGTH, Catalog
 from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
 from workshop_data.json_input import JsonLimits, parse_json
 from workshop_data.settings import Settings
@@ -110,7 +110,20 @@ async def get_current_user(request: Request, settings: SettingsDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
-UserIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="a user's id")]
+# Path parameters are named in camelCase, as every field of the JSON API is.
+UserIdPath = Annotated[int, Path(alias="userId", ge=1, le=2**63 - 1, description="a user's id")]
+WorkshopTypePath = Annotated[
+    str, Path(alias="workshopType", description="a workshop of the catalogue (`GET /api/catalog`)")
+]
+StepIdPath = Annotated[
+    str,
+    Path(
+        alias="stepId",
+        min_length=1,
+        max_length=MAX_STEP_ID_LENGTH,
+        description="a step of that workshop in the catalogue",
+    ),
+]
 
 
 async def get_admin(user: CurrentUser) -> User:

@@ -71,18 +71,18 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/auth/me"): Sample("/api/auth/me"),
     ("GET", "/api/catalog"): Sample("/api/catalog"),
     ("POST", "/api/workshop-data/step"): Sample("/api/workshop-data/step", OWN_STEP),
-    ("GET", "/api/workshop-data/step/{workshop_type}/{step_id}"): Sample(
+    ("GET", "/api/workshop-data/step/{workshopType}/{stepId}"): Sample(
         "/api/workshop-data/step/ia/ia-3-4"
     ),
-    ("GET", "/api/workshop-data/steps/{workshop_type}"): Sample("/api/workshop-data/steps/ia"),
-    ("GET", "/api/workshop-data/status/{workshop_type}"): Sample("/api/workshop-data/status/ia"),
-    ("POST", "/api/workshop-data/complete/{workshop_type}"): Sample(
+    ("GET", "/api/workshop-data/steps/{workshopType}"): Sample("/api/workshop-data/steps/ia"),
+    ("GET", "/api/workshop-data/status/{workshopType}"): Sample("/api/workshop-data/status/ia"),
+    ("POST", "/api/workshop-data/complete/{workshopType}"): Sample(
         "/api/workshop-data/complete/ast"
     ),
     ("GET", "/healthz"): Sample("/healthz", anonymous=True),
     ("GET", "/readyz"): Sample("/readyz", anonymous=True),
-    ("GET", "/api/navigation-progress/{workshop_type}"): Sample("/api/navigation-progress/ast"),
-    ("PUT", "/api/navigation-progress/{workshop_type}"): Sample(
+    ("GET", "/api/navigation-progress/{workshopType}"): Sample("/api/navigation-progress/ast"),
+    ("PUT", "/api/navigation-progress/{workshopType}"): Sample(
         "/api/navigation-progress/ast",
         {
             "currentStepId": "2-1",
@@ -92,15 +92,15 @@ SAMPLES: dict[tuple[str, str], Sample] = {
             "lastVisitedAt": "2026-01-02T03:04:05+01:00",
         },
     ),
-    ("POST", "/api/navigation-progress/{workshop_type}/reset"): Sample(
+    ("POST", "/api/navigation-progress/{workshopType}/reset"): Sample(
         "/api/navigation-progress/ast/reset"
     ),
     ("GET", "/api/assessments"): Sample("/api/assessments"),
-    ("GET", "/api/assessments/{assessment_type}"): Sample("/api/assessments/flowAttributes"),
-    ("PUT", "/api/assessments/{assessment_type}"): Sample(
+    ("GET", "/api/assessments/{assessmentType}"): Sample("/api/assessments/flowAttributes"),
+    ("PUT", "/api/assessments/{assessmentType}"): Sample(
         "/api/assessments/flowAttributes", {"results": {"attributes": ["Calm"], "flowScore": 3}}
     ),
-    ("GET", "/api/export/users/{user_id}"): Sample("/api/export/users/{owner}"),
+    ("GET", "/api/export/users/{userId}"): Sample("/api/export/users/{owner}"),
     ("GET", "/api/admin/users"): Sample("/api/admin/users?q=tmp&page=1&pageSize=10"),
     ("POST", "/api/admin/users"): Sample(
         "/api/admin/users",
@@ -113,34 +113,34 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         },
         status=201,
     ),
-    ("GET", "/api/admin/users/{user_id}"): Sample("/api/admin/users/{owner}"),
-    ("PATCH", "/api/admin/users/{user_id}"): Sample(
+    ("GET", "/api/admin/users/{userId}"): Sample("/api/admin/users/{owner}"),
+    ("PATCH", "/api/admin/users/{userId}"): Sample(
         "/api/admin/users/{owner}",
         {"name": "Renamed", "email": "{token}@example.org", "role": "participant"},
     ),
-    ("DELETE", "/api/admin/users/{user_id}"): Sample("/api/admin/users/{owner}"),
-    ("GET", "/api/admin/users/{user_id}/step-data/{workshop_type}"): Sample(
+    ("DELETE", "/api/admin/users/{userId}"): Sample("/api/admin/users/{owner}"),
+    ("GET", "/api/admin/users/{userId}/step-data/{workshopType}"): Sample(
         "/api/admin/users/{owner}/step-data/ia"
     ),
-    ("POST", "/api/admin/users/{user_id}/workshops/{workshop_type}/reopen"): Sample(
+    ("POST", "/api/admin/users/{userId}/workshops/{workshopType}/reopen"): Sample(
         "/api/admin/users/{owner}/workshops/ia/reopen", owner_completes=True
     ),
-    ("PATCH", "/api/workshop-data/step/{workshop_type}/{step_id}"): Sample(
+    ("PATCH", "/api/workshop-data/step/{workshopType}/{stepId}"): Sample(
         "/api/workshop-data/step/ia/ia-3-4", {"note": "patched"}, by_owner=True
     ),
-    ("GET", "/api/workshop-data/step/{workshop_type}/{step_id}/history"): Sample(
+    ("GET", "/api/workshop-data/step/{workshopType}/{stepId}/history"): Sample(
         "/api/workshop-data/step/ia/ia-3-4/history", by_owner=True
     ),
-    ("POST", "/api/workshop-data/step/{workshop_type}/{step_id}/restore/{version}"): Sample(
+    ("POST", "/api/workshop-data/step/{workshopType}/{stepId}/restore/{version}"): Sample(
         "/api/workshop-data/step/ia/ia-3-4/restore/1", {}, by_owner=True
     ),
     ("POST", "/api/uploads"): Sample("/api/uploads", raw=(PNG, "image/png"), by_owner=True),
-    ("GET", "/api/uploads/{upload_id}"): Sample("/api/uploads/{upload}"),
+    ("GET", "/api/uploads/{uploadId}"): Sample("/api/uploads/{upload}"),
     ("GET", "/api/facilitator/participants"): Sample("/api/facilitator/participants?q=tmp"),
-    ("GET", "/api/facilitator/participants/{user_id}/step-data/{workshop_type}"): Sample(
+    ("GET", "/api/facilitator/participants/{userId}/step-data/{workshopType}"): Sample(
         "/api/facilitator/participants/{owner}/step-data/ia"
     ),
-    ("GET", "/api/facilitator/participants/{user_id}/navigation-progress/{workshop_type}"): Sample(
+    ("GET", "/api/facilitator/participants/{userId}/navigation-progress/{workshopType}"): Sample(
         "/api/facilitator/participants/{owner}/navigation-progress/ast"
     ),
 }

@@ -95,7 +95,7 @@ async def test_a_request_is_one_json_line_on_stderr(
     }
     assert entry["method"] == "GET"
     assert entry["path"] == "/api/workshop-data/step/ia/ia-3-4"
-    assert entry["route"] == "/api/workshop-data/step/{workshop_type}/{step_id}"
+    assert entry["route"] == "/api/workshop-data/step/{workshopType}/{stepId}"
     assert entry["status"] == 200
     assert entry["user_id"] == accounts["alice"].id
     assert isinstance(entry["latency_ms"], float)

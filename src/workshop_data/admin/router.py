@@ -22,6 +22,7 @@ from workshop_data.deps import (
     DbDep,
     PasswordHashingDep,
     UserIdPath,
+    WorkshopTypePath,
     json_body,
     openapi_body,
 )
@@ -35,9 +36,22 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse},
     401: {"model": ErrorResponse},
-    403: {"model": ErrorResponse},
+    403: {
+        "model": ErrorResponse,
+        "description": "The caller is not an administrator (`forbidden`).",
+    },
 }
-_ERRORS_404: dict[int | str, dict[str, object]] = {**_ERRORS, 404: {"model": ErrorResponse}}
+_ERRORS_404: dict[int | str, dict[str, object]] = {
+    **_ERRORS,
+    404: {"model": ErrorResponse, "description": "There is no user with that id (`not_found`)."},
+}
+
+
+def _conflict(description: str) -> dict[int | str, dict[str, object]]:
+    return {409: {"model": ErrorResponse, "description": description}}
+
+
+_USER_EXISTS = "Another user has that username or e-mail address (`user_exists`)."
 
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
 PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=MAX_PAGE_SIZE)]
@@ -79,7 +93,9 @@ async def list_users(
     page: Page = 1,
     page_size: PageSize = 50,
 ) -> Response:
-    """Users in id order, a page at a time; `q` searches username, name and email."""
+    """List users.
+
+    In id order, a page at a time; `q` searches username, name and email."""
     accounts, total = await service.list_accounts(db, q=q, page=page, page_size=page_size)
     return api_response(account_list(accounts, total, page, page_size))
 
@@ -88,7 +104,7 @@ async def list_users(
     "/users",
     response_model=AccountResponse,
     status_code=201,
-    responses={**_ERRORS, 409: {"model": ErrorResponse}},
+    responses={**_ERRORS, **_conflict(_USER_EXISTS)},
     openapi_extra=openapi_body(CreateAccountRequest),
 )
 async def create_user(
@@ -97,6 +113,7 @@ async def create_user(
     db: AutocommitDbDep,
     hashing: PasswordHashingDep,
 ) -> Response:
+    """Create a user (participant, facilitator or administrator)."""
     account = await service.create_account(
         db,
         username=body.username,
@@ -110,15 +127,22 @@ async def create_user(
     return api_response(AccountResponse(user=account_out(account)), status_code=201)
 
 
-@router.get("/users/{user_id}", response_model=AccountResponse, responses=_ERRORS_404)
+@router.get("/users/{userId}", response_model=AccountResponse, responses=_ERRORS_404)
 async def get_user(user_id: UserIdPath, _admin: AdminUser, db: AutocommitDbDep) -> Response:
+    """One user's account."""
     return api_response(AccountResponse(user=account_out(await service.get_account(db, user_id))))
 
 
 @router.patch(
-    "/users/{user_id}",
+    "/users/{userId}",
     response_model=AccountResponse,
-    responses={**_ERRORS_404, 409: {"model": ErrorResponse}},
+    responses={
+        **_ERRORS_404,
+        **_conflict(
+            "The e-mail address is another user's (`user_exists`), or the change would "
+            "demote the last administrator (`last_admin`)."
+        ),
+    },
     openapi_extra=openapi_body(UpdateAccountRequest),
 )
 async def update_user(
@@ -127,35 +151,43 @@ async def update_user(
     body: Annotated[UpdateAccountRequest, Depends(json_body(UpdateAccountRequest))],
     db: DbDep,
 ) -> Response:
-    """Change role, facilitator, name or email. The last admin cannot be demoted (409)."""
+    """Change a user's account.
+
+    Role, facilitator, name or email. The last admin cannot be demoted (409)."""
     changes = body.model_dump(include=body.model_fields_set)
     account = await service.update_account(db, user_id, changes)
     return api_response(AccountResponse(user=account_out(account)))
 
 
 @router.delete(
-    "/users/{user_id}",
+    "/users/{userId}",
     response_model=DeletedAccountResponse,
-    responses={**_ERRORS_404, 409: {"model": ErrorResponse}},
+    responses={
+        **_ERRORS_404,
+        **_conflict("This is the last administrator (`last_admin`)."),
+    },
 )
 async def delete_user(user_id: UserIdPath, _admin: AdminUser, db: DbDep) -> Response:
-    """Delete the user and everything they own. The last admin cannot be deleted (409)."""
+    """Delete a user.
+
+    The user and everything they own. The last admin cannot be deleted (409)."""
     account = await service.delete_account(db, user_id)
     return api_response(DeletedAccountResponse(deleted=account_out(account)))
 
 
 @router.get(
-    "/users/{user_id}/step-data/{workshop_type}",
+    "/users/{userId}/step-data/{workshopType}",
     response_model=UserStepsResponse,
     responses=_ERRORS_404,
 )
 async def user_step_data(
     user_id: UserIdPath,
-    workshop_type: str,
+    workshop_type: WorkshopTypePath,
     _admin: AdminUser,
     db: AutocommitDbDep,
     catalog: CatalogDep,
 ) -> Response:
+    """Every saved step of a user's workshop."""
     workshop = catalog.check_workshop_type(workshop_type)
     owner = await existing_user(db, user_id)
     records = await step_service.list_steps(db, owner.id, workshop)
@@ -163,18 +195,27 @@ async def user_step_data(
 
 
 @router.post(
-    "/users/{user_id}/workshops/{workshop_type}/reopen",
+    "/users/{userId}/workshops/{workshopType}/reopen",
     response_model=ReopenResponse,
-    responses=_ERRORS_404,
+    responses={
+        **_ERRORS_404,
+        404: {
+            "model": ErrorResponse,
+            "description": "There is no user with that id (`not_found`), or they have not "
+            "started that workshop (`workshop_not_started`).",
+        },
+    },
 )
 async def reopen_workshop(
     user_id: UserIdPath,
-    workshop_type: str,
+    workshop_type: WorkshopTypePath,
     admin: AdminUser,
     db: AutocommitDbDep,
     catalog: CatalogDep,
 ) -> Response:
-    """Unlock a completed workshop so the participant can change it again."""
+    """Reopen a completed workshop.
+
+    Unlocks it so the participant can change it again."""
     workshop = catalog.check_workshop_type(workshop_type)
     owner = await existing_user(db, user_id)
     status = await service.reopen_workshop(db, owner.id, workshop, admin.id)

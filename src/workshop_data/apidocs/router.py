@@ -1,15 +1,19 @@
 """The API's documentation at /api/docs: Swagger UI from this origin only, under the same
 Content-Security-Policy as everything else (no inline script, no CDN). Its assets are the
-pinned `swagger-ui-dist` package, copied into the web app's build (web/dist/swagger-ui)."""
+pinned `swagger-ui-dist` package, copied into the web app's build (web/dist/swagger-ui).
+FastAPI's usual addresses (/docs, /redoc, /openapi.json) redirect here."""
 
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, RedirectResponse
 
 from workshop_data.errors import NotFound
 
 router = APIRouter(prefix="/api/docs", include_in_schema=False)
+redirects = APIRouter(include_in_schema=False)
 
 _INIT_SCRIPT = Path(__file__).with_name("init.js")
 _ASSETS = {
@@ -55,3 +59,20 @@ async def asset(asset: str, request: Request) -> Response:
     if asset not in _ASSETS or not path.is_file():
         raise NotFound("There is nothing at this address.")
     return FileResponse(path, media_type=_ASSETS[asset])
+
+
+def _moved(target: str) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    async def redirect(request: Request) -> Response:
+        query = request.url.query
+        # 308: moved for good, and a HEAD is still a HEAD at the new address.
+        return RedirectResponse(f"{target}?{query}" if query else target, status_code=308)
+
+    return redirect
+
+
+for _old, _new in (
+    ("/docs", "/api/docs"),
+    ("/redoc", "/api/docs"),
+    ("/openapi.json", "/api/openapi.json"),
+):
+    redirects.add_api_route(_old, _moved(_new), methods=["GET", "HEAD"])

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.assessments import service
@@ -15,6 +15,14 @@ from workshop_data.deps import AutocommitDbDep, CurrentUser, JsonLimitsDep, json
 from workshop_data.timeutil import iso
 
 router = APIRouter(prefix="/api/assessments", tags=["assessments"])
+AssessmentTypePath = Annotated[
+    str,
+    Path(
+        alias="assessmentType",
+        description="which assessment",
+        json_schema_extra={"enum": list(service.RESULT_MODELS)},
+    ),
+]
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse},
@@ -33,14 +41,18 @@ def assessment_out(assessment: service.Assessment) -> AssessmentOut:
 
 @router.get("", response_model=AssessmentListResponse, responses=_ERRORS)
 async def list_assessments(user: CurrentUser, db: AutocommitDbDep) -> Response:
+    """Every assessment the caller has saved, by type."""
     found = await service.list_assessments(db, user.id)
     return api_response(
         AssessmentListResponse(assessments={a.assessment_type: assessment_out(a) for a in found})
     )
 
 
-@router.get("/{assessment_type}", response_model=AssessmentResponse, responses=_ERRORS)
-async def get_assessment(assessment_type: str, user: CurrentUser, db: AutocommitDbDep) -> Response:
+@router.get("/{assessmentType}", response_model=AssessmentResponse, responses=_ERRORS)
+async def get_assessment(
+    assessment_type: AssessmentTypePath, user: CurrentUser, db: AutocommitDbDep
+) -> Response:
+    """The caller's results of one assessment (`results: null` if not taken yet)."""
     kind = service.check_assessment_type(assessment_type)
     found = await service.get_assessment(db, user.id, kind)
     return api_response(
@@ -54,18 +66,19 @@ async def get_assessment(assessment_type: str, user: CurrentUser, db: Autocommit
 
 
 @router.put(
-    "/{assessment_type}",
+    "/{assessmentType}",
     response_model=SaveAssessmentResponse,
     responses={**_ERRORS, 413: {"model": ErrorResponse}},
     openapi_extra=openapi_body(SaveAssessmentRequest),
 )
 async def save_assessment(
-    assessment_type: str,
+    assessment_type: AssessmentTypePath,
     user: CurrentUser,
     body: Annotated[SaveAssessmentRequest, Depends(json_body(SaveAssessmentRequest))],
     db: AutocommitDbDep,
     limits: JsonLimitsDep,
 ) -> Response:
+    """Save the caller's results of an assessment (checked against that assessment's form)."""
     kind = service.check_assessment_type(assessment_type)
     service.check_results(kind, body.results, limits)
     saved = await service.save_assessment(db, user.id, kind, body.results)

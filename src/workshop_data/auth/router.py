@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from workshop_data.api_schema import ErrorResponse, api_response
+from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.auth import service
 from workshop_data.auth.schemas import LoginRequest, OkResponse, UserResponse
 from workshop_data.deps import (
@@ -34,10 +34,17 @@ def _cookie_is_secure(request: Request, settings: Settings) -> bool:
     "/login",
     response_model=UserResponse,
     responses={
-        400: {"model": ErrorResponse},
-        401: {"model": ErrorResponse},
-        429: {"model": ErrorResponse},
-        503: {"model": ErrorResponse},
+        401: {
+            "model": ErrorResponse,
+            "description": "Wrong username or password, the same answer for either "
+            "(`invalid_credentials`).",
+        },
+        429: {
+            "model": ErrorResponse,
+            "description": "Too many sign-in attempts for the account or from the address "
+            "(`rate_limited`); `Retry-After` says how many seconds to wait.",
+        },
+        503: unavailable_or_busy("more sign-ins wait for password hashing than the server allows"),
     },
     openapi_extra=openapi_body(LoginRequest),
 )
@@ -48,6 +55,10 @@ async def login(
     throttle: ThrottleDep,
     hashing: PasswordHashingDep,
 ) -> Response:
+    """Sign in with a username or e-mail address and a password.
+
+    Sets the session cookie (HttpOnly, SameSite=Lax) and revokes the session the browser
+    had before. Every attempt counts towards the sign-in throttle."""
     engine: AsyncEngine = request.app.state.engine
     user = await service.sign_in(
         engine,
@@ -77,6 +88,7 @@ async def login(
 
 @router.post("/logout", response_model=OkResponse)
 async def logout(request: Request, db: DbDep, settings: SettingsDep) -> Response:
+    """Sign out: revoke the session on the server and clear the cookie (no session: 200 too)."""
     token = request.cookies.get(settings.session_cookie_name)
     if token:
         await service.end_session(db, token)
@@ -87,4 +99,5 @@ async def logout(request: Request, db: DbDep, settings: SettingsDep) -> Response
 
 @router.get("/me", response_model=UserResponse, responses={401: {"model": ErrorResponse}})
 async def me(user: CurrentUser) -> Response:
+    """The signed-in user."""
     return api_response(UserResponse(user=user.public()))

@@ -9,4 +9,8 @@ router = APIRouter(prefix="/api", tags=["catalog"])
 
 @router.get("/catalog", response_model=CatalogResponse)
 async def get_catalog(_user: CurrentUser, catalog: CatalogDep) -> Response:
+    """The workshop catalogue.
+
+    Its workshops, their sections and steps, and the rule by which each step counts as
+    completed."""
     return api_response(CatalogResponse(workshops=catalog.document.workshops))

@@ -20,14 +20,22 @@ router = APIRouter(prefix="/api/export", tags=["export"])
 
 
 @router.get(
-    "/users/{user_id}",
+    "/users/{userId}",
     response_model=ExportData,
     responses={
         200: {"description": "The export, as a download (Content-Disposition: attachment)."},
         400: {"model": ErrorResponse},
         401: {"model": ErrorResponse},
-        403: {"model": ErrorResponse},
-        404: {"model": ErrorResponse},
+        403: {
+            "model": ErrorResponse,
+            "description": "The caller is not that user, their facilitator or an "
+            "administrator (`forbidden`).",
+        },
+        404: {
+            "model": ErrorResponse,
+            "description": "There is no user with that id; only administrators learn this "
+            "(`not_found`).",
+        },
     },
 )
 async def export_user(
@@ -40,7 +48,9 @@ async def export_user(
         bool, Query(description="Also every kept version of every step (workshopStepHistory).")
     ] = False,
 ) -> Response:
-    """Everything the user entered. For the user, their facilitator and administrators."""
+    """Export a user's data.
+
+    Everything the user entered. For the user, their facilitator and administrators."""
     owner = await readable_user(db, user, user_id)
     now = utc_now()
     document = await service.export_user(

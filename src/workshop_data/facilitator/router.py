@@ -9,7 +9,13 @@ from workshop_data.admin import service as admin_service
 from workshop_data.admin.router import Page, PageSize, Search, account_list, user_steps_response
 from workshop_data.admin.schemas import AccountListResponse, UserStepsResponse
 from workshop_data.api_schema import ErrorResponse, api_response
-from workshop_data.deps import AutocommitDbDep, CatalogDep, CurrentUser, UserIdPath
+from workshop_data.deps import (
+    AutocommitDbDep,
+    CatalogDep,
+    CurrentUser,
+    UserIdPath,
+    WorkshopTypePath,
+)
 from workshop_data.errors import Forbidden
 from workshop_data.navigation import service as navigation_service
 from workshop_data.navigation.router import progress_response
@@ -23,7 +29,18 @@ router = APIRouter(prefix="/api/facilitator", tags=["facilitator"])
 _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse},
     401: {"model": ErrorResponse},
-    403: {"model": ErrorResponse},
+    403: {
+        "model": ErrorResponse,
+        "description": "The caller is not a facilitator or an administrator, or the participant "
+        "is not assigned to them (`forbidden`).",
+    },
+}
+_NO_SUCH_USER: dict[int | str, dict[str, object]] = {
+    404: {
+        "model": ErrorResponse,
+        "description": "There is no user with that id; only administrators learn this "
+        "(`not_found`).",
+    }
 }
 
 
@@ -44,7 +61,9 @@ async def list_participants(
     page: Page = 1,
     page_size: PageSize = 50,
 ) -> Response:
-    """The users assigned to me; for an administrator, every participant."""
+    """List my participants.
+
+    The users assigned to me; for an administrator, every participant."""
     accounts, total = await admin_service.list_participants(
         db,
         facilitator_id=None if facilitator.is_admin else facilitator.id,
@@ -56,17 +75,18 @@ async def list_participants(
 
 
 @router.get(
-    "/participants/{user_id}/step-data/{workshop_type}",
+    "/participants/{userId}/step-data/{workshopType}",
     response_model=UserStepsResponse,
-    responses={**_ERRORS, 404: {"model": ErrorResponse}},
+    responses={**_ERRORS, **_NO_SUCH_USER},
 )
 async def participant_step_data(
     user_id: UserIdPath,
-    workshop_type: str,
+    workshop_type: WorkshopTypePath,
     facilitator: FacilitatorUser,
     db: AutocommitDbDep,
     catalog: CatalogDep,
 ) -> Response:
+    """Every saved step of a participant's workshop."""
     owner = await readable_user(db, facilitator, user_id)
     workshop = catalog.check_workshop_type(workshop_type)
     records = await step_service.list_steps(db, owner.id, workshop)
@@ -74,17 +94,18 @@ async def participant_step_data(
 
 
 @router.get(
-    "/participants/{user_id}/navigation-progress/{workshop_type}",
+    "/participants/{userId}/navigation-progress/{workshopType}",
     response_model=ParticipantProgressResponse,
-    responses={**_ERRORS, 404: {"model": ErrorResponse}},
+    responses={**_ERRORS, **_NO_SUCH_USER},
 )
 async def participant_progress(
     user_id: UserIdPath,
-    workshop_type: str,
+    workshop_type: WorkshopTypePath,
     facilitator: FacilitatorUser,
     db: AutocommitDbDep,
     catalog: CatalogDep,
 ) -> Response:
+    """A participant's navigation progress in a workshop."""
     owner = await readable_user(db, facilitator, user_id)
     workshop = catalog.check_workshop_type(workshop_type)
     progress = await navigation_service.get_progress(db, owner.id, workshop)

@@ -2,12 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from workshop_data.api_schema import ErrorResponse, api_response
+from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.deps import (
     AutocommitDbDep,
     CatalogDep,
     CurrentUser,
     JsonLimitsDep,
+    WorkshopTypePath,
     json_body,
     openapi_body,
 )
@@ -57,10 +58,11 @@ def progress_response(
     )
 
 
-@router.get("/{workshop_type}", response_model=NavigationProgressResponse, responses=_ERRORS)
+@router.get("/{workshopType}", response_model=NavigationProgressResponse, responses=_ERRORS)
 async def get_progress(
-    workshop_type: str, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
 ) -> Response:
+    """The caller's navigation progress in a workshop (empty if never visited)."""
     workshop = catalog.check_workshop_type(workshop_type)
     return api_response(
         progress_response(workshop, await service.get_progress(db, user.id, workshop))
@@ -68,19 +70,26 @@ async def get_progress(
 
 
 @router.put(
-    "/{workshop_type}",
+    "/{workshopType}",
     response_model=NavigationProgressResponse,
-    responses={**_ERRORS, 503: {"model": ErrorResponse}},
+    responses={
+        **_ERRORS,
+        503: unavailable_or_busy("the progress was changed by too many requests at once"),
+    },
     openapi_extra=openapi_body(ProgressUpdate),
 )
 async def update_progress(
-    workshop_type: str,
+    workshop_type: WorkshopTypePath,
     user: CurrentUser,
     body: Annotated[ProgressUpdate, Depends(json_body(ProgressUpdate))],
     db: AutocommitDbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
 ) -> Response:
+    """Record where the caller is in a workshop.
+
+    The current step, the completed and unlocked steps, video progress and the time of the
+    last visit."""
     check_document(body.video_progress, ("videoProgress",), limits)
     change = service.check_change(catalog, workshop_type, body)
     progress = await service.update_progress(db, catalog, user.id, change)
@@ -88,13 +97,22 @@ async def update_progress(
 
 
 @router.post(
-    "/{workshop_type}/reset",
+    "/{workshopType}/reset",
     response_model=NavigationProgressResponse,
-    responses={**_ERRORS, 423: {"model": ProgressLockedResponse}, 503: {"model": ErrorResponse}},
+    responses={
+        **_ERRORS,
+        423: {
+            "model": ProgressLockedResponse,
+            "description": "The workshop was completed, so its progress cannot be reset "
+            "(`workshop_locked`).",
+        },
+        503: unavailable_or_busy("the progress was changed by too many requests at once"),
+    },
 )
 async def reset_progress(
-    workshop_type: str, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
 ) -> Response:
+    """Start a workshop's navigation over (refused once the workshop is completed)."""
     workshop = catalog.check_workshop_type(workshop_type)
     return api_response(
         progress_response(workshop, await service.reset_progress(db, user.id, workshop))

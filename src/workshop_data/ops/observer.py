@@ -24,7 +24,7 @@ errors_log = logging.getLogger("workshop_data")
 
 
 def _route_template(scope: Scope) -> str:
-    """The matched route's template (/api/workshop-data/step/{workshop_type}/{step_id}), so
+    """The matched route's template (/api/workshop-data/step/{workshopType}/{stepId}), so
     that metrics do not grow a series per step id; unmatched paths are one series."""
     route = scope.get("route")
     path = getattr(route, "path", None) or getattr(route, "path_format", None)

@@ -17,7 +17,7 @@ class NotReady(DomainError):
 
 @router.get("/healthz", response_model=OkResponse)
 async def healthz() -> Response:
-    """The process is up."""
+    """Liveness: the process is up (no database needed)."""
     return api_response(OkResponse())
 
 
@@ -30,9 +30,20 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
-@router.get("/readyz", response_model=OkResponse, responses={503: {"model": ErrorResponse}})
+@router.get(
+    "/readyz",
+    response_model=OkResponse,
+    responses={
+        # No Retry-After here: whoever probes readiness polls on their own schedule.
+        503: {
+            "model": ErrorResponse,
+            "description": "The database does not answer (`not_ready`).",
+            "headers": {},
+        }
+    },
+)
 async def readyz(request: Request) -> Response:
-    """The database answers."""
+    """Readiness: the database answers."""
     engine: AsyncEngine = request.app.state.engine
     try:
         async with engine.connect() as conn:

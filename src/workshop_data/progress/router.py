@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Response
 
-from workshop_data.api_schema import ErrorResponse, api_response
-from workshop_data.deps import CatalogDep, CurrentUser, DbDep
+from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
+from workshop_data.deps import CatalogDep, CurrentUser, DbDep, WorkshopTypePath
 from workshop_data.progress import service
 from workshop_data.progress.schemas import StepsIncompleteResponse, WorkshopStatusResponse
 from workshop_data.timeutil import iso
@@ -21,29 +21,39 @@ def status_out(status: service.WorkshopStatus) -> WorkshopStatusResponse:
 
 
 @router.get(
-    "/status/{workshop_type}",
+    "/status/{workshopType}",
     response_model=WorkshopStatusResponse,
     responses={400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}},
 )
 async def workshop_status(
-    workshop_type: str, user: CurrentUser, db: DbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath, user: CurrentUser, db: DbDep, catalog: CatalogDep
 ) -> Response:
+    """Whether the caller completed a workshop (and so its locking sections are locked)."""
     workshop = catalog.check_workshop_type(workshop_type)
     return api_response(status_out(await service.workshop_status(db, user.id, workshop)))
 
 
 @router.post(
-    "/complete/{workshop_type}",
+    "/complete/{workshopType}",
     response_model=WorkshopStatusResponse,
     responses={
         400: {"model": ErrorResponse},
         401: {"model": ErrorResponse},
-        409: {"model": StepsIncompleteResponse},
+        409: {
+            "model": StepsIncompleteResponse,
+            "description": "Required steps are not completed in the navigation progress "
+            "(`steps_incomplete`); `missingSteps` lists them.",
+        },
+        503: unavailable_or_busy("the status was changed by too many requests at once"),
     },
 )
 async def complete_workshop(
-    workshop_type: str, user: CurrentUser, db: DbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath, user: CurrentUser, db: DbDep, catalog: CatalogDep
 ) -> Response:
+    """Complete a workshop.
+
+    From then on the steps of its locking sections cannot change (423) until an
+    administrator reopens it. Completing again changes nothing."""
     workshop = catalog.check_workshop_type(workshop_type)
     status = await service.complete_workshop(db, catalog, user.id, workshop)
     return api_response(status_out(status))

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi import Path as FastApiPath
 from pydantic import ValidationError
 
-from workshop_data.api_schema import ErrorResponse, api_response
+from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.deps import (
     AutocommitDbDep,
     CatalogDep,
@@ -13,7 +13,9 @@ from workshop_data.deps import (
     HistoryDep,
     JsonLimitsDep,
     StepDbDep,
+    StepIdPath,
     UploadStoreDep,
+    WorkshopTypePath,
     json_body,
     openapi_body,
     validation_message,
@@ -120,8 +122,16 @@ def _saved(record: service.StepRecord) -> Response:
     response_model=SaveStepResponse,
     responses={
         **_ERRORS,
-        409: {"model": VersionConflictResponse},
-        413: {"model": ErrorResponse},
+        409: {
+            "model": VersionConflictResponse,
+            "description": "`baseVersion` (or If-Match) is not the stored version "
+            "(`version_conflict`); `current` holds the stored one.",
+        },
+        413: {
+            "model": ErrorResponse,
+            "description": "The body, or `data` once encoded, is over its limit "
+            "(`payload_too_large`).",
+        },
         423: {"model": WorkshopLockedResponse},
     },
     openapi_extra=openapi_body(SaveStepRequest),
@@ -137,6 +147,10 @@ async def save_step(
     idempotency_key: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
+    """Save a step's data document.
+
+    With a base version (`baseVersion` or If-Match) the save succeeds only on that version
+    (409 otherwise); `Idempotency-Key` (or `requestId`) makes a retried save answer 200."""
     step = catalog.step(body.workshop_type, body.step_id)
     service.check_step_document(body.data, limits)
     try:
@@ -169,14 +183,22 @@ _MERGE_PATCH_BODY = {
 
 
 @router.patch(
-    "/step/{workshop_type}/{step_id}",
+    "/step/{workshopType}/{stepId}",
     response_model=SaveStepResponse,
     responses={
         **_ERRORS,
-        409: {"model": VersionConflictResponse},
-        413: {"model": ErrorResponse},
+        409: {
+            "model": VersionConflictResponse,
+            "description": "`baseVersion` (or If-Match) is not the stored version "
+            "(`version_conflict`); `current` holds the stored one.",
+        },
+        413: {
+            "model": ErrorResponse,
+            "description": "The body, or the patched document once encoded, is over its "
+            "limit (`payload_too_large`).",
+        },
         423: {"model": WorkshopLockedResponse},
-        503: {"model": ErrorResponse},
+        503: unavailable_or_busy("the patch lost its compare-and-swap to other writers too often"),
     },
     openapi_extra={
         "requestBody": {
@@ -189,8 +211,8 @@ _MERGE_PATCH_BODY = {
     },
 )
 async def patch_step(
-    workshop_type: str,
-    step_id: str,
+    workshop_type: WorkshopTypePath,
+    step_id: StepIdPath,
     request: Request,
     user: CurrentUser,
     db: StepDbDep,
@@ -202,8 +224,10 @@ async def patch_step(
     if_match: Annotated[str | None, Header()] = None,
     x_base_version: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Change part of a step: the body is a merge patch (RFC 7396) of its `data`; the base
-    version comes in If-Match or X-Base-Version. Answers as POST /api/workshop-data/step."""
+    """Change part of a step.
+
+    The body is a merge patch (RFC 7396) of its `data`; the base version comes in If-Match or
+    X-Base-Version. Answers as POST /api/workshop-data/step."""
     step = catalog.step(workshop_type, step_id)
     patch = parse_json(await request.body(), ("data",))
     if not isinstance(patch, dict):
@@ -232,10 +256,16 @@ async def patch_step(
     return _saved(record)
 
 
-@router.get("/step/{workshop_type}/{step_id}", response_model=StepDataResponse, responses=_ERRORS)
+@router.get("/step/{workshopType}/{stepId}", response_model=StepDataResponse, responses=_ERRORS)
 async def get_step(
-    workshop_type: str, step_id: str, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath,
+    step_id: StepIdPath,
+    user: CurrentUser,
+    db: AutocommitDbDep,
+    catalog: CatalogDep,
 ) -> Response:
+    """Load one of the caller's steps (its data, version and ETag; `data: null` if never
+    saved)."""
     step = catalog.step(workshop_type, step_id)
     record = await service.get_step(db, user.id, step.workshop_type, step.step_id)
     if record is None:
@@ -264,10 +294,11 @@ async def get_step(
     )
 
 
-@router.get("/steps/{workshop_type}", response_model=WorkshopStepsResponse, responses=_ERRORS)
+@router.get("/steps/{workshopType}", response_model=WorkshopStepsResponse, responses=_ERRORS)
 async def list_steps(
-    workshop_type: str, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
 ) -> Response:
+    """Every saved step of one of the caller's workshops."""
     workshop = catalog.check_workshop_type(workshop_type)
     records = await service.list_steps(db, user.id, workshop)
     return api_response(WorkshopStepsResponse.of(workshop, records))
@@ -283,19 +314,21 @@ def _retention(policy: step_history.HistoryPolicy) -> str:
 
 
 @router.get(
-    "/step/{workshop_type}/{step_id}/history",
+    "/step/{workshopType}/{stepId}/history",
     response_model=StepHistoryResponse,
     responses=_ERRORS,
 )
 async def step_history_list(
-    workshop_type: str,
-    step_id: str,
+    workshop_type: WorkshopTypePath,
+    step_id: StepIdPath,
     user: CurrentUser,
     db: AutocommitDbDep,
     catalog: CatalogDep,
     history: HistoryDep,
 ) -> Response:
-    """The kept versions of one of the caller's steps, newest first (the current one too)."""
+    """A step's kept versions.
+
+    The kept versions of one of the caller's steps, newest first (the current one too)."""
     step = catalog.step(workshop_type, step_id)
     record = await service.get_step(db, user.id, step.workshop_type, step.step_id)
     entries = await step_history.list_versions(db, user.id, step.workshop_type, step.step_id)
@@ -321,12 +354,19 @@ async def step_history_list(
 
 
 @router.post(
-    "/step/{workshop_type}/{step_id}/restore/{version}",
+    "/step/{workshopType}/{stepId}/restore/{version}",
     response_model=SaveStepResponse,
     responses={
         **_ERRORS,
-        404: {"model": ErrorResponse},
-        409: {"model": VersionConflictResponse},
+        404: {
+            "model": ErrorResponse,
+            "description": "No such kept version of this step (`version_not_found`).",
+        },
+        409: {
+            "model": VersionConflictResponse,
+            "description": "`baseVersion` (or If-Match) is not the stored version "
+            "(`version_conflict`); `current` holds the stored one.",
+        },
         423: {"model": WorkshopLockedResponse},
     },
     openapi_extra={
@@ -339,8 +379,8 @@ async def step_history_list(
     },
 )
 async def restore_step(
-    workshop_type: str,
-    step_id: str,
+    workshop_type: WorkshopTypePath,
+    step_id: StepIdPath,
     version: Annotated[int, FastApiPath(ge=1, le=2**31 - 1)],
     request: Request,
     user: CurrentUser,
@@ -352,7 +392,9 @@ async def restore_step(
     if_match: Annotated[str | None, Header()] = None,
     x_base_version: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Make a kept version the step's new version. The base version (the current one this
+    """Restore a kept version of a step.
+
+    Makes a kept version the step's new version. The base version (the current one this
     restore is based on) comes in the body (`baseVersion`), If-Match or X-Base-Version;
     `Idempotency-Key` makes a retried restore answer 200 instead of 409."""
     step = catalog.step(workshop_type, step_id)

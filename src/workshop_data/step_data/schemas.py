@@ -4,6 +4,7 @@ from typing import Any, Self
 from pydantic import ConfigDict, Field
 
 from workshop_data.api_schema import CamelModel
+from workshop_data.catalog.service import MAX_STEP_ID_LENGTH
 from workshop_data.step_data.service import StepRecord
 from workshop_data.timeutil import iso
 
@@ -15,7 +16,7 @@ class SaveStepRequest(CamelModel):
     model_config = ConfigDict(strict=True)
 
     workshop_type: str = Field(max_length=10)
-    step_id: str = Field(max_length=100)
+    step_id: str = Field(max_length=MAX_STEP_ID_LENGTH)
     data: dict[str, Any]
     base_version: int | None = Field(
         default=None,

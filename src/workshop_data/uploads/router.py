@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/uploads", tags=["uploads"])
 
 _IMAGE_BODY = {"schema": {"type": "string", "format": "binary"}}
 _CACHE_FOREVER = "private, max-age=31536000, immutable"
-UploadIdPath = Annotated[str, Path(max_length=64, description="an upload's id")]
+UploadIdPath = Annotated[str, Path(alias="uploadId", max_length=64, description="an upload's id")]
 
 
 def _upload_out(info: UploadInfo) -> UploadOut:
@@ -44,8 +44,17 @@ def _etag(info: UploadInfo) -> str:
         200: {"model": UploadResponse, "description": "The same bytes were uploaded before"},
         400: {"model": ErrorResponse},
         401: {"model": ErrorResponse},
-        413: {"model": ErrorResponse},
-        415: {"model": ErrorResponse},
+        413: {
+            "model": ErrorResponse,
+            "description": "The image is larger than the upload limit, or has too many "
+            "pixels (`payload_too_large`).",
+        },
+        415: {
+            "model": ErrorResponse,
+            "description": "The Content-Type is not an image type or "
+            "application/octet-stream (`unsupported_media_type`), or the bytes are not a "
+            "complete PNG, JPEG, WebP or GIF image (`unsupported_image`).",
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -62,7 +71,10 @@ async def upload_image(
     settings: SettingsDep,
     store: UploadStoreDep,
 ) -> Response:
-    """Store an image (PNG, JPEG, WebP or GIF, sniffed from its bytes) once per user."""
+    """Upload an image.
+
+    PNG, JPEG, WebP or GIF (sniffed from its bytes), stored once per user: the same bytes
+    again answer 200 with the same upload."""
     stored = await service.store_upload(
         db, store, user.id, await request.body(), settings.max_upload_bytes
     )
@@ -74,7 +86,7 @@ async def upload_image(
 
 
 @router.get(
-    "/{upload_id}",
+    "/{uploadId}",
     response_class=Response,
     responses={
         200: {
@@ -84,7 +96,11 @@ async def upload_image(
         304: {"description": "Not modified (If-None-Match)"},
         400: {"model": ErrorResponse},
         401: {"model": ErrorResponse},
-        404: {"model": ErrorResponse},
+        404: {
+            "model": ErrorResponse,
+            "description": "No such upload, or the caller may not read it: the same answer "
+            "(`not_found`).",
+        },
     },
 )
 async def get_upload(
@@ -94,7 +110,9 @@ async def get_upload(
     store: UploadStoreDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """The file, for its owner, the owner's facilitator and administrators (404 for others)."""
+    """Download an upload.
+
+    The file, for its owner, the owner's facilitator and administrators (404 for others)."""
     info = await service.readable_upload(db, store, user, upload_id)
     headers = {
         "ETag": _etag(info),
