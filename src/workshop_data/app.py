@@ -122,15 +122,16 @@ def _is_api_path(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
 
 
-def _fallback(web_app: ASGIApp | None) -> ASGIApp:
+def _fallback(web_app: ASGIApp | None, not_found: ASGIApp) -> ASGIApp:
     """What the router runs when no route matches the path (a path some route matches with
-    another method is a 405 before this): under /api/, a 404 in the API's error shape;
-    elsewhere, the web app, which answers its own client routes with index.html."""
+    another method is a 405 before this): under /api/, the router's own 404, in the API's
+    error shape; elsewhere, the web app, which answers its client routes with index.html."""
 
     async def not_routed(scope: Scope, receive: Receive, send: Send) -> None:
         if web_app is None or scope["type"] != "http" or _is_api_path(scope["path"]):
-            raise StarletteHTTPException(404)
-        await web_app(scope, receive, send)
+            await not_found(scope, receive, send)
+        else:
+            await web_app(scope, receive, send)
 
     return not_routed
 
@@ -225,7 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if (static_dir / "index.html").is_file()
         else None
     )
-    app.router.default = _fallback(web_app)
+    app.router.default = _fallback(web_app, app.router.default)
     return app
 
 

@@ -21,6 +21,8 @@ from workshop_data.settings import Settings
 from workshop_data.users import service as users_service
 
 USERNAME, PASSWORD = "fuzzer", "fuzzer-password"
+# The properties below run as another user: the fuzzer may complete (and so lock) workshops.
+WRITER, WRITER_PASSWORD = "writer", "writer-password"
 
 
 async def _prepare(url: str) -> None:
@@ -28,6 +30,7 @@ async def _prepare(url: str) -> None:
     await upgrade_to_head(engine)
     async with engine.connect() as conn:
         await users_service.create_user(conn, username=USERNAME, password=PASSWORD)
+        await users_service.create_user(conn, username=WRITER, password=WRITER_PASSWORD)
     await engine.dispose()
 
 
@@ -128,8 +131,12 @@ unstorable = st.sampled_from(
 
 
 @pytest.fixture(scope="module")
-def signed_in(fuzz_server: ServerProcess, session_cookie: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=fuzz_server.url, cookies={"wd_session": session_cookie}) as client:
+def signed_in(fuzz_server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=fuzz_server.url) as client:
+        response = client.post(
+            "/api/auth/login", json={"username": WRITER, "password": WRITER_PASSWORD}
+        )
+        assert response.status_code == 200
         yield client
 
 
