@@ -36,7 +36,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     404: "There is no such resource, or the caller may not know of it (`not_found`).",
     409: "The request conflicts with what is stored; `code` says how.",
     413: "The request body is larger than this route takes (`payload_too_large`).",
-    415: "An unsafe method with a body that is not `application/json` (`unsupported_media_type`).",
+    415: "An unsafe method with a body that is not JSON: `application/json` (a patch may also "
+    "say `application/merge-patch+json`) (`unsupported_media_type`).",
     423: "The workshop was completed, so this can no longer change (`workshop_locked`).",
     429: "Too many attempts; `Retry-After` says how many seconds to wait (`rate_limited`).",
     503: "The database is not reachable right now (`database_unavailable`); nothing changed. "

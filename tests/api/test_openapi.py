@@ -638,10 +638,10 @@ async def test_the_session_cookie_is_the_declared_security_scheme(tmp_path: Path
 def test_every_operation_has_a_summary_and_a_description(tmp_path: Path) -> None:
     for method, path, operation in _every_operation(_schema_of(tmp_path)):
         summary, description = operation.get("summary", ""), operation.get("description", "")
-        generated = operation["operationId"].split("_api_")[0].replace("_", " ").title()
-        assert summary and summary != generated, (method, path, summary)
-        assert description.startswith(summary.split(" ")[0]), (method, path)
+        # A sentence from the handler's docstring, not the title FastAPI makes of its name.
+        assert summary.endswith("."), (method, path, summary)
         assert len(summary) <= 100, (method, path, summary)
+        assert description.startswith(summary.split(" ")[0]), (method, path)
 
 
 @pytest.fixture
