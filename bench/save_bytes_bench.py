@@ -1,7 +1,7 @@
 """Bytes sent per keystroke-save, full save against merge patch, in Chromium against a real
 server.
 
-The hook's library (web/src/lib) is bundled with esbuild and loaded into a page of the
+The hook's library (web/packages/workshop-data-react) is bundled with esbuild and loaded into a page of the
 server's origin; a signed-in participant types 20 characters, one save per keystroke
 (`saveNow()` after each), into:
 
@@ -94,7 +94,7 @@ def bundle() -> str:
             "npx",
             "--no-install",
             "esbuild",
-            "src/lib/index.ts",
+            "packages/workshop-data-react/src/index.ts",
             "--bundle",
             "--format=iife",
             "--global-name=WorkshopData",

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 
-import { clearJournal } from '../lib';
+import { clearJournal } from 'workshop-data-react';
 import { api, ApiError, type User } from './api';
 import { Login } from './Login';
 import { Shell } from './Shell';

@@ -1,4 +1,4 @@
-import type { SaveStatus } from '../lib';
+import type { SaveStatus } from 'workshop-data-react';
 
 const TEXT: Record<Exclude<SaveStatus, 'error'>, string> = {
   loading: 'Loading…',

@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 
-import { useWorkshopStepData, type UseWorkshopStepData, type WorkshopType } from '../../lib';
+import { useWorkshopStepData, type UseWorkshopStepData, type WorkshopType } from 'workshop-data-react';
 import type { CatalogStep } from '../api';
 import { HistoryPanel } from '../History';
 import { isAnswered } from '../progress';

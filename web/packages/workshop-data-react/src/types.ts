@@ -1,4 +1,4 @@
-import type { JournalStore } from './journal';
+import type { JournalStore } from './journal.js';
 
 export type WorkshopType = 'ast' | 'ia';
 

@@ -2,12 +2,12 @@ import { act, render, renderHook, screen, fireEvent } from '@testing-library/rea
 import { StrictMode, type ReactNode } from 'react';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 
-import { WorkshopDataProvider } from './context';
-import { journalKey } from './journal';
-import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer';
-import type { StepDataOptions } from './types';
-import { UploadQueue, memoryUploads, uploadKey, usePendingUpload } from './uploads';
-import { useWorkshopStepData } from './useWorkshopStepData';
+import { WorkshopDataProvider } from './context.js';
+import { journalKey } from './journal.js';
+import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
+import type { StepDataOptions } from './types.js';
+import { UploadQueue, memoryUploads, uploadKey, usePendingUpload } from './uploads.js';
+import { useWorkshopStepData } from './useWorkshopStepData.js';
 
 let server: FakeServer;
 let storage: MemoryStorage;

@@ -9,7 +9,7 @@
  */
 import { createStore, del, get, keys as idbKeys, set, type UseStore } from 'idb-keyval';
 
-import { jsonEqual } from './merge';
+import { jsonEqual } from './merge.js';
 
 const PREFIX = 'workshop-data:journal:';
 export const JOURNAL_DB = 'workshop-data-journal';

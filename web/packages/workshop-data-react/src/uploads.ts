@@ -7,8 +7,8 @@
 import { createStore, del, get, keys as idbKeys, set, type UseStore } from 'idb-keyval';
 import { useCallback, useContext, useEffect, useMemo, useSyncExternalStore } from 'react';
 
-import { WorkshopDataContext } from './context';
-import type { PageEvents } from './types';
+import { WorkshopDataContext } from './context.js';
+import type { PageEvents } from './types.js';
 
 const PREFIX = 'workshop-data:upload:';
 export const UPLOADS_DB = 'workshop-data-uploads';

@@ -1,6 +1,6 @@
 import { createContext, createElement, type ReactNode } from 'react';
 
-import type { StepDataOptions } from './types';
+import type { StepDataOptions } from './types.js';
 
 /** Options every `useWorkshopStepData` below a `WorkshopDataProvider` starts from. */
 export type WorkshopDataDefaults = StepDataOptions<object>;

@@ -1,4 +1,4 @@
-import { applyMergePatch } from '../merge';
+import { applyMergePatch } from '../merge.js';
 
 /**
  * A scripted stand-in for the step data API, for the controller's tests: it stores one

@@ -7,9 +7,9 @@ import {
   storageJournal,
   type JournalEntry,
   type JournalStore,
-} from './journal';
-import { createMergePatch, fingerprint, jsonEqual, threeWayMerge } from './merge';
-import { clearUploads } from './uploads';
+} from './journal.js';
+import { createMergePatch, fingerprint, jsonEqual, threeWayMerge } from './merge.js';
+import { clearUploads } from './uploads.js';
 import type {
   ChannelLike,
   PageEvents,
@@ -18,7 +18,7 @@ import type {
   StepDataState,
   StepRecord,
   WorkshopType,
-} from './types';
+} from './types.js';
 
 /** Browsers cap keepalive request bodies at 64 KiB in total; stay under it. */
 export const KEEPALIVE_LIMIT_BYTES = 60 * 1024;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { journalKey, readJournal } from './journal';
-import { canonicalJson, fingerprint, jsonEqual, threeWayMerge } from './merge';
+import { journalKey, readJournal } from './journal.js';
+import { canonicalJson, fingerprint, jsonEqual, threeWayMerge } from './merge.js';
 import {
   HttpError,
   KEEPALIVE_LIMIT_BYTES,
@@ -10,9 +10,9 @@ import {
   isRetryable,
   parseRetryAfter,
   saveAllNow,
-} from './stepDataController';
-import { ChannelHub, FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer';
-import type { StepDataOptions } from './types';
+} from './stepDataController.js';
+import { ChannelHub, FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
+import type { StepDataOptions } from './types.js';
 
 interface Reflection {
   why: string;

@@ -1,8 +1,8 @@
 import { useContext, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 
-import { WorkshopDataContext } from './context';
-import { StepDataController } from './stepDataController';
-import type { StepDataOptions, StepDataState, WorkshopType } from './types';
+import { WorkshopDataContext } from './context.js';
+import { StepDataController } from './stepDataController.js';
+import type { StepDataOptions, StepDataState, WorkshopType } from './types.js';
 
 export interface UseWorkshopStepData<T extends object> extends StepDataState<T> {
   /** Change some fields; saved after `debounceMs` of quiet (at most `maxWaitMs` after the first change). */
