@@ -9,10 +9,12 @@ export {
   isRetryable,
   parseRetryAfter,
   saveAllNow,
+  resumeAfterSignIn,
   clearJournal,
   byteLength,
 } from './stepDataController.js';
 export type { BroadcastMessage, SaveRequest } from './stepDataController.js';
+export { requireUserId } from './userId.js';
 export { journalKey, indexedDbJournal, storageJournal, defaultJournal } from './journal.js';
 export type { JournalEntry, JournalStore } from './journal.js';
 export {
@@ -31,10 +33,12 @@ export type {
   ChannelLike,
   ConflictInfo,
   PageEvents,
+  RejectedChange,
   SaveStatus,
   StepDataOptions,
   StepDataState,
   StepDocument,
   StepRecord,
+  UseWorkshopStepDataOptions,
   WorkshopType,
 } from './types.js';
