@@ -1,4 +1,4 @@
-import { useWorkshopStepData, type SaveStatus } from 'workshop-data-react';
+import { useWorkshopStepData, type RejectedChange, type SaveStatus } from 'workshop-data-react';
 
 interface Answers {
   whyReflection: string;
@@ -7,15 +7,16 @@ interface Answers {
 const initialData: Answers = { whyReflection: '' };
 
 export function Reflection() {
-  const { data, updateData, status, error }: { data: Answers; updateData: (patch: Partial<Answers>) => void; status: SaveStatus; error: string | null } =
-    useWorkshopStepData('ia', 'ia-3-4', initialData, { userId: 42 });
+  const step = useWorkshopStepData('ia', 'ia-3-4', initialData, { debounceMs: 500 });
+  const status: SaveStatus = step.status;
+  const rejected: RejectedChange<Answers> | null = step.rejected;
   return (
     <form>
       <label htmlFor="whyReflection">Why is this important to you?</label>
-      <textarea id="whyReflection" value={data.whyReflection} readOnly={status === 'locked'}
-        onChange={(event) => updateData({ whyReflection: event.target.value })} />
+      <textarea id="whyReflection" value={step.data.whyReflection} readOnly={step.locked}
+        onChange={(event) => step.updateData({ whyReflection: event.target.value })} />
       <p role="status">{status}</p>
-      {error ? <p role="alert">{error}</p> : null}
+      {rejected ? <p role="alert">Not saved: {rejected.data.whyReflection}</p> : null}
     </form>
   );
 }
