@@ -220,8 +220,6 @@ export class StepDataController<T extends object> {
   private lockMessage: string | null = null;
   private lockedSince: string | null = null;
   private rejected: RejectedChange<T> | null = null;
-  /** The lock was learned: the journal entry goes, whoever wrote it (it can never be saved). */
-  private dropJournalEntry = false;
   /** The server answered 401: nothing is sent until resume() (the journal keeps the edits). */
   private signedOut = false;
   private failure: { network: boolean; message: string } | null = null;
@@ -527,7 +525,6 @@ export class StepDataController<T extends object> {
     this.localEdits = false;
     this.clearTimers();
     if (refused) this.rejected = { data: refused, fields: changedFields(server, refused), message, lockedSince };
-    this.dropJournalEntry = true;
     this.setState({ data: clone(server) });
     this.syncJournal();
   }
@@ -722,11 +719,6 @@ export class StepDataController<T extends object> {
   private async removeEntry(): Promise<void> {
     const journal = this.journal;
     if (!journal) return;
-    if (this.dropJournalEntry) {
-      await journal.delete(this.key);
-      this.dropJournalEntry = false;
-      return;
-    }
     const entry = await journal.get<T>(this.key);
     if (!entry) return;
     const mine = (entry as { writer?: string }).writer === this.writerId;
