@@ -7,8 +7,10 @@ DEV_STAMP := $(VENV)/.dev-installed
 MUTATION_STAMP := $(VENV)/.mutation-installed
 WEB_STAMP := web/node_modules/.installed
 WEB_DIST := web/dist/index.html
-WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
-	$(wildcard web/index.html web/vite.config.ts web/tsconfig*.json)
+HOOK_PACKAGE := web/packages/workshop-data-react
+# The app is built on the hook's package (an npm workspace), so its sources count too.
+WEB_SOURCES := $(shell find web/src web/public $(HOOK_PACKAGE)/src -type f 2>/dev/null) \
+	$(wildcard web/index.html web/vite.config.ts web/tsconfig*.json $(HOOK_PACKAGE)/tsconfig*.json)
 
 .PHONY: run test lint test-python test-web bench mutants clean
 
@@ -28,11 +30,11 @@ $(MUTATION_STAMP): pyproject.toml | $(DEV_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,mutation]'
 	touch $@
 
-$(WEB_STAMP): web/package.json web/package-lock.json
+$(WEB_STAMP): web/package.json web/package-lock.json $(HOOK_PACKAGE)/package.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-$(WEB_DIST): $(WEB_STAMP) $(WEB_SOURCES) web/package.json
+$(WEB_DIST): $(WEB_STAMP) $(WEB_SOURCES) web/package.json $(HOOK_PACKAGE)/package.json
 	cd web && npm run build
 	touch $@
 
@@ -70,4 +72,4 @@ mutants: $(MUTATION_STAMP) $(WEB_STAMP)
 	if [ "$(MUTANTS_WEB)" = 1 ]; then cd web && npx stryker run; fi
 
 clean:
-	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) web/node_modules web/dist $(HOOK_PACKAGE)/dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,8 +1,8 @@
 """Bytes sent per keystroke-save, full save against merge patch, in Chromium against a real
 server.
 
-The hook's library (web/src/lib) is bundled with esbuild and loaded into a page of the
-server's origin; a signed-in participant types 20 characters, one save per keystroke
+The hook's package (web/packages/workshop-data-react) is bundled with esbuild and loaded into
+a page of the server's origin; a signed-in participant types 20 characters, one save per keystroke
 (`saveNow()` after each), into:
 
 - IA 3-3 holding a 1 MB image as a data URL inside the step (what old clients stored),
@@ -94,7 +94,7 @@ def bundle() -> str:
             "npx",
             "--no-install",
             "esbuild",
-            "src/lib/index.ts",
+            "packages/workshop-data-react/src/index.ts",
             "--bundle",
             "--format=iife",
             "--global-name=WorkshopData",

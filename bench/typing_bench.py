@@ -97,7 +97,7 @@ def hook_size() -> dict[str, int]:
                 "npx",
                 "--no-install",
                 "esbuild",
-                "src/lib/index.ts",
+                "packages/workshop-data-react/src/index.ts",
                 "--bundle",
                 "--minify",
                 "--format=esm",

@@ -50,6 +50,34 @@ async def test_status_complete_and_lock(alice: httpx.AsyncClient) -> None:
     assert (await load(alice, "ia", "ia-4-2")).json()["data"] is None
 
 
+async def test_loading_a_step_says_whether_it_is_locked(
+    alice: httpx.AsyncClient, bob: httpx.AsyncClient
+) -> None:
+    await save(alice, {"whyReflection": "before"})
+    before = (await load(alice)).json()
+    assert (before["locked"], before["lockedSince"]) == (False, None)
+
+    completed = (await alice.post("/api/workshop-data/complete/ia")).json()
+    saved = (await load(alice)).json()
+    assert saved["locked"] is True
+    assert saved["lockedSince"] == completed["completedAt"]
+    assert saved["data"] == {"whyReflection": "before"}
+    never_saved = (await load(alice, "ia", "ia-4-2")).json()
+    assert (never_saved["data"], never_saved["locked"]) == (None, True)
+    assert never_saved["lockedSince"] == completed["completedAt"]
+
+    # Another participant's completion does not lock bob's steps; another workshop stays open.
+    assert (await load(bob)).json()["locked"] is False
+    assert (await load(alice, "ast", "2-1")).json()["locked"] is False
+
+
+async def test_a_section_that_does_not_lock_loads_unlocked(alice: httpx.AsyncClient) -> None:
+    await alice.post("/api/workshop-data/complete/ast")
+    intro = (await load(alice, "ast", "1-1")).json()
+    assert (intro["locked"], intro["lockedSince"]) == (False, None)
+    assert (await load(alice, "ast", "2-1")).json()["locked"] is True
+
+
 async def test_lock_is_per_workshop_and_per_user(
     alice: httpx.AsyncClient, bob: httpx.AsyncClient
 ) -> None:

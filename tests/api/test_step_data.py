@@ -53,6 +53,8 @@ async def test_original_client_saves_then_reads_back(alice: httpx.AsyncClient) -
         "createdAt": record["createdAt"],
         "updatedAt": record["updatedAt"],
         "lastUpdated": record["updatedAt"],
+        "locked": False,
+        "lockedSince": None,
     }
     assert loaded.headers["etag"] == '"1"'
     assert loaded.headers["cache-control"] == "no-store"
@@ -70,6 +72,8 @@ async def test_nothing_saved_yet_is_null_not_404(alice: httpx.AsyncClient) -> No
         "createdAt": None,
         "updatedAt": None,
         "lastUpdated": None,
+        "locked": False,
+        "lockedSince": None,
     }
 
 

@@ -1,9 +1,9 @@
-// The hook's size as an application bundles it: minified, React external, and gzipped.
+// The hook's size as an application bundles it (the package's build): minified, React external, and gzipped.
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 
 const result = await build({
-  entryPoints: ['src/lib/index.ts'],
+  entryPoints: ['packages/workshop-data-react/dist/index.js'],
   bundle: true,
   minify: true,
   format: 'esm',

@@ -23,6 +23,7 @@ from workshop_data.deps import (
 from workshop_data.errors import Conflict, InvalidInput, WorkshopLocked
 from workshop_data.json_input import parse_json
 from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
+from workshop_data.progress import service as progress_service
 from workshop_data.step_data import history as step_history
 from workshop_data.step_data import service
 from workshop_data.step_data.schemas import (
@@ -268,6 +269,11 @@ async def get_step(
     saved)."""
     step = catalog.step(workshop_type, step_id)
     record = await service.get_step(db, user.id, step.workshop_type, step.step_id)
+    completed_at = None
+    if step.locks_on_completion:
+        status = await progress_service.workshop_status(db, user.id, step.workshop_type)
+        completed_at = status.completed_at
+    locked_since = iso(completed_at)
     if record is None:
         return api_response(
             StepDataResponse(
@@ -278,6 +284,8 @@ async def get_step(
                 created_at=None,
                 updated_at=None,
                 last_updated=None,
+                locked=locked_since is not None,
+                locked_since=locked_since,
             )
         )
     return api_response(
@@ -289,6 +297,8 @@ async def get_step(
             created_at=iso(record.created_at),
             updated_at=iso(record.updated_at),
             last_updated=iso(record.updated_at),
+            locked=locked_since is not None,
+            locked_since=locked_since,
         ),
         headers={"ETag": _etag(record.version)},
     )

@@ -62,6 +62,11 @@ class StepDataResponse(CamelModel):
     created_at: str | None
     updated_at: str | None
     last_updated: str | None
+    locked: bool = Field(
+        description="The workshop is completed and this step's section locks on completion: "
+        "saves are refused (423), so the step is read-only."
+    )
+    locked_since: str | None = Field(description="When the workshop was completed, if locked.")
 
 
 class StepSummary(CamelModel):

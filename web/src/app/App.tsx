@@ -1,14 +1,14 @@
 import { useCallback, useEffect, useState } from 'react';
 
-import { clearJournal } from '../lib';
+import { clearJournal, resumeAfterSignIn } from 'workshop-data-react';
 import { api, ApiError, type User } from './api';
-import { Login } from './Login';
+import { Login, SignInAgain } from './Login';
 import { Shell } from './Shell';
 import { forget, recall, remember, USER_KEY } from './storage';
 
 export function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [sessionEnded, setSessionEnded] = useState(false);
 
   useEffect(() => {
     api.me().then(
@@ -30,32 +30,38 @@ export function App() {
 
   const signedIn = (me: User) => {
     remember(USER_KEY, me);
-    setNotice(null);
     setUser(me);
   };
 
-  // The session ended (expired, or revoked elsewhere): sign in again. The journal stays, so
-  // nothing typed is lost; it is saved once the same person is back.
-  const sessionEnded = useCallback(() => {
-    setNotice('Your session has ended. Sign in again to keep saving; what you typed is kept on this device.');
-    setUser(null);
-  }, []);
+  // The session ended (expired, or revoked elsewhere): sign in again over the page. Its steps
+  // keep what they have not sent (on screen and in the journal) and send it once the same person
+  // is back; someone else signing in gets their own pages (the journal stays under its owner).
+  const sessionEnd = useCallback(() => setSessionEnded(true), []);
+  const signedInAgain = (me: User) => {
+    remember(USER_KEY, me);
+    setSessionEnded(false);
+    if (me.id === user?.id) void resumeAfterSignIn(me.id);
+    else setUser(me);
+  };
 
   if (user === undefined) return <p className="loading">Loading…</p>;
-  if (user === null) return <Login notice={notice} onSignedIn={signedIn} />;
+  if (user === null) return <Login onSignedIn={signedIn} />;
   return (
-    <Shell
-      key={user.id}
-      user={user}
-      onSessionEnded={sessionEnded}
-      onSignedOut={() => {
-        // Synchronously stops the user's steps from keeping anything; the removal itself
-        // (IndexedDB, waiting images) finishes in the background.
-        void clearJournal(user.id);
-        forget(USER_KEY);
-        setNotice(null);
-        setUser(null);
-      }}
-    />
+    <>
+      <Shell
+        key={user.id}
+        user={user}
+        onSessionEnded={sessionEnd}
+        onSignedOut={() => {
+          // Synchronously stops the user's steps from keeping anything; the removal itself
+          // (IndexedDB, waiting images) finishes in the background.
+          void clearJournal(user.id);
+          forget(USER_KEY);
+          setSessionEnded(false);
+          setUser(null);
+        }}
+      />
+      {sessionEnded ? <SignInAgain onSignedIn={signedInAgain} /> : null}
+    </>
   );
 }

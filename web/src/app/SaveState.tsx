@@ -1,4 +1,4 @@
-import type { SaveStatus } from '../lib';
+import type { SaveStatus } from 'workshop-data-react';
 
 const TEXT: Record<Exclude<SaveStatus, 'error'>, string> = {
   loading: 'Loading…',
@@ -10,6 +10,7 @@ const TEXT: Record<Exclude<SaveStatus, 'error'>, string> = {
   'not-kept': 'Not saved yet — this device could not keep a copy',
   conflict: 'Merged with changes made elsewhere',
   locked: 'Locked',
+  'signed-out': 'Signed out — not saved yet; sign in again to save',
 };
 
 export function saveStateText(status: SaveStatus, error: string | null, loaded: boolean, locked: boolean): string {
@@ -28,7 +29,7 @@ export interface StatusOverride {
 }
 
 /** From "all is well" to "something may be lost": the indicator shows the worse of two. */
-const SEVERITY: SaveStatus[] = ['idle', 'saved', 'dirty', 'saving', 'conflict', 'offline', 'error', 'not-kept'];
+const SEVERITY: SaveStatus[] = ['idle', 'saved', 'dirty', 'saving', 'conflict', 'offline', 'error', 'signed-out', 'not-kept'];
 
 export function worse(step: StatusOverride, other: StatusOverride | null): StatusOverride {
   if (!other || step.status === 'loading' || step.status === 'locked') return step;

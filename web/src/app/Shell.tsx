@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
-import { HttpError, saveAllNow, WorkshopDataProvider } from '../lib';
+import { HttpError, saveAllNow, WorkshopDataProvider } from 'workshop-data-react';
 import { api, ApiError, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
 import { MyData } from './MyData';
 import { Overview } from './Overview';

@@ -1,4 +1,4 @@
-import type { WorkshopType } from '../lib';
+import type { WorkshopType } from 'workshop-data-react';
 
 export interface User {
   id: number;

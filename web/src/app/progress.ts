@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 
-import type { WorkshopType } from '../lib';
+import type { WorkshopType } from 'workshop-data-react';
 import { api, ApiError, type CatalogStep, type CatalogWorkshop, type NavigationProgress } from './api';
 import { orderedSteps } from './routes';
 

@@ -1,4 +1,4 @@
-import type { WorkshopType } from '../lib';
+import type { WorkshopType } from 'workshop-data-react';
 import type { CatalogSection, CatalogStep, CatalogWorkshop } from './api';
 
 /** Where the participant is: `#/{type}` (overview), `#/{type}/{stepId}`, `#/my-data`. */

@@ -1,6 +1,6 @@
 import { useEffect, useState, type ChangeEvent } from 'react';
 
-import { usePendingUpload, type PendingUpload } from '../../lib';
+import { usePendingUpload, type PendingUpload } from 'workshop-data-react';
 import { MAX_UPLOAD_BYTES, prepareImage } from '../image';
 import type { StatusOverride } from '../SaveState';
 import { StepFrame, TextArea, TextInput, useStep, type StepProps } from './common';

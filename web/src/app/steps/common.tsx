@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 
-import { useWorkshopStepData, type UseWorkshopStepData, type WorkshopType } from '../../lib';
+import { useWorkshopStepData, type RejectedChange, type UseWorkshopStepData, type WorkshopType } from 'workshop-data-react';
 import type { CatalogStep } from '../api';
 import { HistoryPanel } from '../History';
 import { isAnswered } from '../progress';
@@ -45,7 +45,7 @@ export function useStep<T extends object>(props: StepProps, initialData: T): Ste
   }, [answered, onAnswered]);
   return {
     ...hook,
-    locked: props.readOnly || hook.status === 'locked',
+    locked: props.readOnly || hook.locked,
     conflictFields,
     dismissConflict: () => setConflictFields(null),
     props,
@@ -79,10 +79,49 @@ export function StepFrame<T extends object>(props: {
           </button>
         </div>
       ) : null}
+      {step.rejected ? <RejectedNote rejected={step.rejected} /> : null}
       {props.intro ? <p className="step__intro">{props.intro}</p> : null}
       {step.status === 'loading' ? <p>Loading your saved work…</p> : props.children}
       {step.loaded ? <HistoryPanel step={step} /> : null}
     </section>
+  );
+}
+
+function shown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.join('\n');
+  return JSON.stringify(value, null, 2) ?? '';
+}
+
+/** What the participant typed, refused because the workshop is completed: nowhere else anymore. */
+function rejectedText<T extends object>(rejected: RejectedChange<T>): string {
+  const data = rejected.data as Record<string, unknown>;
+  return rejected.fields.map((field) => shown(data[field])).filter((text) => text.trim() !== '').join('\n\n');
+}
+
+/**
+ * The change the server refused (the workshop was completed meanwhile): it is no longer on the
+ * page nor on the device, so it is shown here once more, with a way to copy it.
+ */
+export function RejectedNote<T extends object>({ rejected }: { rejected: RejectedChange<T> }) {
+  const [copied, setCopied] = useState<'copied' | 'failed' | null>(null);
+  const text = rejectedText(rejected);
+  if (!text) return null;
+  const copy = () => {
+    navigator.clipboard.writeText(text).then(
+      () => setCopied('copied'),
+      () => setCopied('failed'),
+    );
+  };
+  return (
+    <div className="note note--rejected" role="alert" data-testid="rejected-change">
+      <p>Your change was not saved because the workshop is completed:</p>
+      <pre className="rejected-text" data-testid="rejected-text">{text}</pre>
+      <button type="button" className="secondary" onClick={copy}>Copy</button>
+      {copied ? (
+        <span role="status">{copied === 'copied' ? 'Copied.' : 'Could not copy: select the text and copy it.'}</span>
+      ) : null}
+    </div>
   );
 }
 

@@ -2,12 +2,12 @@ import { act, render, renderHook, screen, fireEvent } from '@testing-library/rea
 import { StrictMode, type ReactNode } from 'react';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 
-import { WorkshopDataProvider } from './context';
-import { journalKey } from './journal';
-import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer';
-import type { StepDataOptions } from './types';
-import { UploadQueue, memoryUploads, uploadKey, usePendingUpload } from './uploads';
-import { useWorkshopStepData } from './useWorkshopStepData';
+import { WorkshopDataProvider } from './context.js';
+import { journalKey } from './journal.js';
+import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
+import type { StepDataOptions } from './types.js';
+import { UploadQueue, memoryUploads, uploadKey, usePendingUpload } from './uploads.js';
+import { useWorkshopStepData } from './useWorkshopStepData.js';
 
 let server: FakeServer;
 let storage: MemoryStorage;
@@ -148,9 +148,10 @@ it('a 423 makes the hook read-only', async () => {
   server.fail('POST', { kind: 'status', status: 423, body: { success: false, code: 'workshop_locked', error: 'Completed.' } });
   act(() => result.current.updateData({ whyReflection: 'late' }));
   await advance(1000);
-  expect(result.current).toMatchObject({ status: 'locked', error: 'Completed.' });
+  expect(result.current).toMatchObject({ status: 'locked', locked: true, error: 'Completed.', hasPendingChanges: false });
+  expect(result.current.rejected).toMatchObject({ data: { whyReflection: 'late' }, fields: ['whyReflection'], message: 'Completed.' });
   act(() => result.current.updateData({ whyReflection: 'ignored' }));
-  expect(result.current.data.whyReflection).toBe('late');
+  expect(result.current.data.whyReflection).toBe(''); // the server copy
 });
 
 it('usePendingUpload restores a waiting image after a reload, previews it, and discards it', async () => {
@@ -171,4 +172,34 @@ it('usePendingUpload restores a waiting image after a reload, previews it, and d
   expect(result.current.pending).toBeNull();
   expect(store.items.size).toBe(0);
   expect(URL.revokeObjectURL).toHaveBeenCalledWith('blob:preview');
+});
+
+it('throws a clear error without a userId (none in the options, no provider), and sends nothing', () => {
+  const fetch = vi.fn(server.fetch);
+  const { userId: _none, ...withoutUser } = options({ fetch });
+  const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  expect(() => renderHook(() => useWorkshopStepData('ia', 'ia-3-4', { whyReflection: '' }, withoutUser))).toThrow(
+    /userId is required/,
+  );
+  expect(() => renderHook(() => useWorkshopStepData('ia', 'ia-3-4', { whyReflection: '' }, { ...withoutUser, userId: '' }))).toThrow(
+    /userId is required/,
+  );
+  consoleError.mockRestore();
+  expect(fetch).not.toHaveBeenCalled();
+  // @ts-expect-error a provider must say whose data it is
+  const provider = <WorkshopDataProvider fetch={server.fetch}>{null}</WorkshopDataProvider>;
+  expect(provider).toBeTruthy();
+});
+
+it('is locked from the load on when the workshop is completed, before any keystroke', async () => {
+  server.put('ia:ia-3-4', { whyReflection: 'final' }, 4);
+  server.lockedSince = '2026-01-01T00:00:30.000000Z';
+  const opts = options();
+  const { result } = renderHook(() => useWorkshopStepData('ia', 'ia-3-4', { whyReflection: '' }, opts));
+  await flush();
+  expect(result.current).toMatchObject({ status: 'locked', locked: true, lockedSince: '2026-01-01T00:00:30.000000Z', rejected: null });
+  act(() => result.current.updateData({ whyReflection: 'too late' }));
+  await advance(5000);
+  expect(result.current.data.whyReflection).toBe('final');
+  expect(server.saves()).toHaveLength(0);
 });

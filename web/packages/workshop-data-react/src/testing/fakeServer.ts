@@ -1,4 +1,4 @@
-import { applyMergePatch } from '../merge';
+import { applyMergePatch } from '../merge.js';
 
 /**
  * A scripted stand-in for the step data API, for the controller's tests: it stores one
@@ -40,6 +40,10 @@ export class FakeServer {
   holdAnswers: Promise<void> | null = null;
   /** Every save fails with this, when set (not used up). */
   alwaysFailSaves: Failure | null = null;
+  /** The workshop was completed at this time, when set: loads say `locked`, saves get 423. */
+  lockedSince: string | null = null;
+  /** The session has ended, when set: every request gets 401. */
+  signedOut = false;
   private inFlight = 0;
   maxConcurrentSaves = 0;
 
@@ -64,6 +68,19 @@ export class FakeServer {
       this.maxConcurrentSaves = Math.max(this.maxConcurrentSaves, this.inFlight);
     }
     try {
+      if (this.signedOut) {
+        request.status = 401;
+        return json(401, { success: false, error: 'Sign in again.', code: 'not_authenticated' });
+      }
+      if (isSave && this.lockedSince) {
+        request.status = 423;
+        return json(423, {
+          success: false,
+          code: 'workshop_locked',
+          error: 'The IA workshop was completed, so this step can no longer be changed.',
+          lockedSince: this.lockedSince,
+        });
+      }
       const index = this.failures.findIndex((f) => f.match(request));
       const failure = index >= 0 ? this.failures.splice(index, 1)[0]!.failure : isSave ? this.alwaysFailSaves : null;
       if (failure) {
@@ -136,6 +153,8 @@ export class FakeServer {
       data: doc ? structuredClone(doc.data) : null,
       version: doc?.version ?? null,
       updatedAt: doc ? '2026-01-01T00:00:00.000000Z' : null,
+      locked: this.lockedSince !== null,
+      lockedSince: this.lockedSince,
     });
   }
 

@@ -7,18 +7,20 @@ import {
   storageJournal,
   type JournalEntry,
   type JournalStore,
-} from './journal';
-import { createMergePatch, fingerprint, jsonEqual, threeWayMerge } from './merge';
-import { clearUploads } from './uploads';
+} from './journal.js';
+import { createMergePatch, fingerprint, jsonEqual, threeWayMerge } from './merge.js';
+import { clearUploads } from './uploads.js';
+import { requireUserId } from './userId.js';
 import type {
   ChannelLike,
   PageEvents,
+  RejectedChange,
   SaveStatus,
   StepDataOptions,
   StepDataState,
   StepRecord,
   WorkshopType,
-} from './types';
+} from './types.js';
 
 /** Browsers cap keepalive request bodies at 64 KiB in total; stay under it. */
 export const KEEPALIVE_LIMIT_BYTES = 60 * 1024;
@@ -67,6 +69,15 @@ export function byteLength(text: string): number {
 }
 
 const NOT_KEPT = 'This device could not keep a copy of your changes.';
+const LOCKED = 'The workshop is completed, so this step can no longer be changed.';
+
+/** Top-level fields in which `data` differs from `base`. */
+function changedFields<T extends object>(base: T, data: T): (keyof T & string)[] {
+  const before = base as Record<string, unknown>;
+  const after = data as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return keys.filter((key) => !jsonEqual(before[key], after[key])) as (keyof T & string)[];
+}
 
 function describeStorageError(error: unknown): string {
   if ((error as { name?: unknown } | null)?.name === 'QuotaExceededError') return 'This device is out of storage space: your changes are not kept on it.';
@@ -92,6 +103,9 @@ interface LoadResponse {
   data: Record<string, unknown> | null;
   version: number | null;
   updatedAt: string | null;
+  /** The workshop is completed and this step's section locks (servers before it: absent). */
+  locked?: boolean;
+  lockedSince?: string | null;
 }
 
 /** What a tab that saved tells the user's other tabs. */
@@ -125,6 +139,16 @@ export async function saveAllNow(): Promise<boolean> {
   const controllers = [...active];
   await Promise.all(controllers.map((controller) => controller.saveNow()));
   return controllers.every((controller) => !controller.getSnapshot().hasPendingChanges);
+}
+
+/**
+ * After a 401 (status `signed-out`), once the same user has signed in again: every mounted step
+ * of that user loads again if it had not loaded, and sends what is pending. Resolves when the
+ * server has answered.
+ */
+export async function resumeAfterSignIn(userId: string | number): Promise<void> {
+  const id = String(requireUserId(userId));
+  await Promise.all([...active].filter((controller) => String(controller.userId) === id).map((controller) => controller.resume()));
 }
 
 /**
@@ -194,6 +218,10 @@ export class StepDataController<T extends object> {
   private everSaved = false;
   private locked = false;
   private lockMessage: string | null = null;
+  private lockedSince: string | null = null;
+  private rejected: RejectedChange<T> | null = null;
+  /** The server answered 401: nothing is sent until resume() (the journal keeps the edits). */
+  private signedOut = false;
   private failure: { network: boolean; message: string } | null = null;
   private conflictPending = false;
   private inFlight = false;
@@ -216,6 +244,9 @@ export class StepDataController<T extends object> {
   private discarded = false;
   private channel: ChannelLike | null = null;
 
+  /** The user this step belongs to (keys the journal). */
+  readonly userId: string | number;
+
   constructor(
     readonly workshopType: WorkshopType,
     readonly stepId: string,
@@ -223,8 +254,9 @@ export class StepDataController<T extends object> {
     private readonly options: () => StepDataOptions<T>,
   ) {
     const opts = options();
+    this.userId = requireUserId(opts.userId);
     this.initial = clone(initialData);
-    this.key = journalKey(opts.userId, workshopType, stepId);
+    this.key = journalKey(this.userId, workshopType, stepId);
     this.fetchFn = opts.fetch ?? ((...args) => fetch(...args));
     this.journal =
       opts.journal !== undefined
@@ -252,6 +284,9 @@ export class StepDataController<T extends object> {
       version: null,
       lastSavedAt: null,
       hasPendingChanges: false,
+      locked: false,
+      lockedSince: null,
+      rejected: null,
     };
   }
 
@@ -269,11 +304,6 @@ export class StepDataController<T extends object> {
   /** How many retries in a row have been scheduled since the last success. */
   get retryAttempts(): number {
     return this.retryAttempt;
-  }
-
-  /** The user this step belongs to (keys the journal). */
-  get userId(): string | number | null {
-    return this.opts.userId ?? null;
   }
 
   /** Where this step's journal entry is kept. */
@@ -311,6 +341,9 @@ export class StepDataController<T extends object> {
       version: this.serverLoaded && this.serverVersion > 0 ? this.serverVersion : null,
       lastSavedAt: patch.lastSavedAt !== undefined ? patch.lastSavedAt : this.state.lastSavedAt,
       hasPendingChanges: this.hasPending(data),
+      locked: this.locked,
+      lockedSince: this.lockedSince,
+      rejected: this.rejected,
     };
     const previous = this.state;
     const same = (Object.keys(next) as (keyof StepDataState<T>)[]).every((k) => next[k] === previous[k]);
@@ -328,6 +361,7 @@ export class StepDataController<T extends object> {
     const pending = this.hasPending(data);
     // Never "kept on this device" unless a journal write of exactly this data succeeded.
     if (pending && this.journalFailure) return 'not-kept';
+    if (this.signedOut) return 'signed-out';
     const offline = !pending || this.journalHolds ? 'offline' : 'dirty';
     if (!this.serverLoaded) return this.failure ? (this.failure.network ? offline : 'error') : 'loading';
     if (this.failure && (this.failure.network || !this.inFlight)) return this.failure.network ? offline : 'error';
@@ -421,6 +455,17 @@ export class StepDataController<T extends object> {
     await this.load();
   };
 
+  /** See resumeAfterSignIn(): after a 401, load (if the load was refused) or send what is
+   * pending. Does nothing unless the server had answered 401. */
+  resume = async (): Promise<void> => {
+    if (!this.signedOut || !this.alive) return;
+    this.signedOut = false;
+    this.failure = null;
+    this.retryAttempt = 0;
+    this.setState();
+    await (this.serverLoaded ? this.flush() : this.load());
+  };
+
   // ---- loading -----------------------------------------------------------------------------
 
   private async load(): Promise<void> {
@@ -435,6 +480,7 @@ export class StepDataController<T extends object> {
     } catch (error) {
       if (seq !== this.loadSeq || !this.alive) return;
       // Never save over a server copy this page has not seen: edits go to the journal only.
+      this.signedOut = error instanceof HttpError && error.status === 401;
       this.failure = { network: !(error instanceof HttpError), message: `Could not load your saved work: ${describe(error)}` };
       this.setState();
       if (isRetryable(error)) this.scheduleRetry('load', error);
@@ -452,7 +498,35 @@ export class StepDataController<T extends object> {
     }
     this.adoptServer(body.data, version);
     this.setState({ loaded: true, lastSavedAt: body.updatedAt ?? null });
+    if (body.locked === true) {
+      // Read-only before anyone types; edits the journal kept can no longer be saved.
+      this.lock(LOCKED, typeof body.lockedSince === 'string' ? body.lockedSince : null);
+      return;
+    }
     if (this.isDirty(this.state.data) && this.autoSave) void this.flush();
+  }
+
+  /**
+   * The workshop is completed: read-only from now on. What the server has not got can never be
+   * saved, so it is taken off the screen (the server copy is shown) and off the device (the
+   * journal entry is removed, so it is not replayed and refused on every visit); the app gets
+   * it as `rejected`, to show and let the participant copy.
+   */
+  private lock(message: string, lockedSince: string | null): void {
+    const server = this.serverData ?? this.initial;
+    const refused = this.isDirty(this.state.data) ? clone(this.state.data) : null;
+    this.locked = true;
+    this.lockMessage = message;
+    this.lockedSince = lockedSince;
+    this.failure = null;
+    this.conflictPending = false;
+    this.pending = null;
+    this.unconfirmed = [];
+    this.localEdits = false;
+    this.clearTimers();
+    if (refused) this.rejected = { data: refused, fields: changedFields(server, refused), message, lockedSince };
+    this.setState({ data: clone(server) });
+    this.syncJournal();
   }
 
   /**
@@ -686,7 +760,7 @@ export class StepDataController<T extends object> {
    * running loop to go round once more (the newest snapshot wins); resolves when it is done. */
   private flush(): Promise<void> {
     this.clearSaveTimers();
-    if (!this.serverLoaded || this.locked || !this.alive || this.discarded) return Promise.resolve();
+    if (!this.serverLoaded || this.locked || this.signedOut || !this.alive || this.discarded) return Promise.resolve();
     if (this.loop) {
       this.again = true;
       return this.loop;
@@ -701,7 +775,7 @@ export class StepDataController<T extends object> {
   private async runLoop(): Promise<void> {
     for (;;) {
       this.again = false;
-      if (!this.alive || this.locked || !this.serverLoaded || this.discarded) return;
+      if (!this.alive || this.locked || this.signedOut || !this.serverLoaded || this.discarded) return;
       const snapshot = clone(this.state.data);
       if (!this.isDirty(snapshot)) {
         this.setState();
@@ -827,8 +901,15 @@ export class StepDataController<T extends object> {
       return 'stop';
     }
     if (error instanceof HttpError && error.status === 423) {
-      this.locked = true;
-      this.lockMessage = error.message;
+      const since = error.body?.lockedSince;
+      this.lock(error.message, typeof since === 'string' ? since : null);
+      this.callback(this.opts.onSaveError, error);
+      return 'stop';
+    }
+    if (error instanceof HttpError && error.status === 401) {
+      // Signed out (expired, or ended elsewhere): wait for resume(); the journal keeps the edits.
+      this.signedOut = true;
+      this.failure = { network: false, message: describe(error) };
       this.clearTimers();
       this.setState();
       this.callback(this.opts.onSaveError, error);
@@ -891,7 +972,7 @@ export class StepDataController<T extends object> {
    * lost keepalive is followed by a normal save (same request id: the server recognises it).
    */
   private flushOnExit(): void {
-    if (!this.serverLoaded || this.locked || !this.autoSave || this.discarded) return;
+    if (!this.serverLoaded || this.locked || this.signedOut || !this.autoSave || this.discarded) return;
     const snapshot = clone(this.state.data);
     if (!this.isDirty(snapshot)) return;
     const print = fingerprint(snapshot);

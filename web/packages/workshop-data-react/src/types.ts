@@ -1,4 +1,4 @@
-import type { JournalStore } from './journal';
+import type { JournalStore } from './journal.js';
 
 export type WorkshopType = 'ast' | 'ia';
 
@@ -12,7 +12,8 @@ export type SaveStatus =
   | 'not-kept'
   | 'error'
   | 'conflict'
-  | 'locked';
+  | 'locked'
+  | 'signed-out';
 
 export type StepDocument = Record<string, unknown>;
 
@@ -67,8 +68,10 @@ export interface StepDataOptions<T extends object> {
   onSaveError?: (error: Error) => void;
   /** A concurrent edit was merged and these fields had been changed on both sides. */
   onConflict?: (info: ConflictInfo<T>) => void;
-  /** Whose data this is: the local journal and the tabs' channel are keyed by it. */
-  userId?: string | number | null;
+  /** Whose data this is (the signed-in user's id): the local journal and the tabs' channel are
+   * keyed by it, so one person's unsaved text is never shown to, or sent as, another. Required:
+   * a missing or empty id throws. */
+  userId: string | number;
   /** Where the API lives; default '' (same origin). */
   baseUrl?: string;
   /** First retry delay (ms), doubled each attempt up to retryMaxMs, with jitter. Default 1000. */
@@ -94,6 +97,26 @@ export interface StepDataOptions<T extends object> {
   now?: () => number;
 }
 
+/** Changes the server refused for good because the workshop is completed (423, or a load that
+ * said `locked` while this device still held unsaved changes). They are no longer on screen nor
+ * on the device: this is the only copy, for the app to show (and let the participant copy). */
+export interface RejectedChange<T extends object> {
+  /** The page's data as it was refused. */
+  data: T;
+  /** The top-level fields in which it differs from the server copy now shown. */
+  fields: (keyof T & string)[];
+  /** Why (the server's message). */
+  message: string;
+  /** When the workshop was completed (the server's clock), if known. */
+  lockedSince: string | null;
+}
+
+/** The hook's options: StepDataOptions, where `userId` may come from a WorkshopDataProvider
+ * instead (one of the two must give it, or the hook throws). */
+export type UseWorkshopStepDataOptions<T extends object> = Omit<StepDataOptions<T>, 'userId'> & {
+  userId?: string | number;
+};
+
 export interface StepDataState<T extends object> {
   /** The server's copy merged over initialData, plus this page's edits. */
   data: T;
@@ -113,4 +136,10 @@ export interface StepDataState<T extends object> {
   lastSavedAt: string | null;
   /** Something the participant entered is not yet confirmed by the server. */
   hasPendingChanges: boolean;
+  /** The step is read-only: the workshop is completed (known from the load, or from a 423). */
+  locked: boolean;
+  /** When the workshop was completed, once locked (null if the server did not say). */
+  lockedSince: string | null;
+  /** What the server refused because the workshop is completed; null when nothing was. */
+  rejected: RejectedChange<T> | null;
 }

@@ -9,7 +9,8 @@
  */
 import { createStore, del, get, keys as idbKeys, set, type UseStore } from 'idb-keyval';
 
-import { jsonEqual } from './merge';
+import { jsonEqual } from './merge.js';
+import { requireUserId } from './userId.js';
 
 const PREFIX = 'workshop-data:journal:';
 export const JOURNAL_DB = 'workshop-data-journal';
@@ -37,8 +38,8 @@ export interface JournalStore {
   keys(prefix: string): Promise<string[]>;
 }
 
-export function journalKey(userId: string | number | null | undefined, workshopType: string, stepId: string): string {
-  return `${PREFIX}${userId ?? 'anonymous'}:${workshopType}:${stepId}`;
+export function journalKey(userId: string | number, workshopType: string, stepId: string): string {
+  return `${PREFIX}${requireUserId(userId)}:${workshopType}:${stepId}`;
 }
 
 export function userPrefix(userId?: string | number | null): string {

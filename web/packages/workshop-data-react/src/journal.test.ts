@@ -4,11 +4,11 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { createDefaultJournal, indexedDbJournal, journalKey, storageJournal, type JournalEntry, type JournalStore } from './journal';
-import { applyMergePatch, createMergePatch } from './merge';
-import { KEEPALIVE_LIMIT_BYTES, StepDataController, byteLength, clearJournal } from './stepDataController';
-import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer';
-import type { StepDataOptions } from './types';
+import { createDefaultJournal, indexedDbJournal, journalKey, storageJournal, type JournalEntry, type JournalStore } from './journal.js';
+import { applyMergePatch, createMergePatch } from './merge.js';
+import { KEEPALIVE_LIMIT_BYTES, StepDataController, byteLength, clearJournal } from './stepDataController.js';
+import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
+import type { StepDataOptions } from './types.js';
 
 interface Doc {
   why: string;

@@ -5,9 +5,9 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { clearJournal } from './stepDataController';
-import { FakeEvents } from './testing/fakeServer';
-import { UploadQueue, clearUploads, indexedDbUploads, memoryUploads, uploadKey, type UploadStore } from './uploads';
+import { clearJournal } from './stepDataController.js';
+import { FakeEvents } from './testing/fakeServer.js';
+import { UploadQueue, clearUploads, indexedDbUploads, memoryUploads, uploadKey, type UploadStore } from './uploads.js';
 
 const KEY = uploadKey(7, 'ia', 'ia-3-3', 'uploadedImage');
 const setTimeoutReal = globalThis.setTimeout.bind(globalThis);

@@ -5,9 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { KEEPALIVE_LIMIT_BYTES, StepDataController } from './stepDataController';
-import { ChannelHub, FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer';
-import type { StepDataOptions } from './types';
+import { KEEPALIVE_LIMIT_BYTES, StepDataController } from './stepDataController.js';
+import { ChannelHub, FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
+import type { StepDataOptions } from './types.js';
 
 interface Reflection {
   why: string;

@@ -7,8 +7,9 @@
 import { createStore, del, get, keys as idbKeys, set, type UseStore } from 'idb-keyval';
 import { useCallback, useContext, useEffect, useMemo, useSyncExternalStore } from 'react';
 
-import { WorkshopDataContext } from './context';
-import type { PageEvents } from './types';
+import { WorkshopDataContext } from './context.js';
+import type { PageEvents } from './types.js';
+import { requireUserId } from './userId.js';
 
 const PREFIX = 'workshop-data:upload:';
 export const UPLOADS_DB = 'workshop-data-uploads';
@@ -64,8 +65,8 @@ export interface UploadQueueOptions {
   now?: () => number;
 }
 
-export function uploadKey(userId: string | number | null | undefined, workshopType: string, stepId: string, field: string): string {
-  return `${PREFIX}${userId ?? 'anonymous'}:${workshopType}:${stepId}:${field}`;
+export function uploadKey(userId: string | number, workshopType: string, stepId: string, field: string): string {
+  return `${PREFIX}${requireUserId(userId)}:${workshopType}:${stepId}:${field}`;
 }
 
 /** Waiting images in IndexedDB (Blobs are stored as files, not strings). */
@@ -329,19 +330,20 @@ export interface UsePendingUpload {
 }
 
 /**
- * The pending image of one field of a step, for the signed-in user (`userId` from the
- * WorkshopDataProvider). After a reload it is read back from the device and uploaded.
+ * The pending image of one field of a step, for the signed-in user (`userId` here or from the
+ * WorkshopDataProvider; required, as for useWorkshopStepData). After a reload it is read back
+ * from the device and uploaded.
  */
 export function usePendingUpload(
   workshopType: string,
   stepId: string,
   field: string,
-  options: { userId?: string | number | null; queue?: UploadQueue } = {},
+  options: { userId?: string | number; queue?: UploadQueue } = {},
 ): UsePendingUpload {
   const defaults = useContext(WorkshopDataContext);
-  const userId = options.userId !== undefined ? options.userId : (defaults.userId ?? null);
+  const userId = options.userId ?? defaults.userId;
   const queue = options.queue ?? defaultUploadQueue();
-  const key = uploadKey(userId, workshopType, stepId, field);
+  const key = uploadKey(requireUserId(userId), workshopType, stepId, field);
   const pending = useSyncExternalStore(queue.subscribe, () => queue.get(key), () => queue.get(key));
   useEffect(() => {
     void queue.restore(key);

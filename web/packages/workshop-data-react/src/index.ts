@@ -1,0 +1,44 @@
+export { useWorkshopStepData } from './useWorkshopStepData.js';
+export type { UseWorkshopStepData } from './useWorkshopStepData.js';
+export { WorkshopDataProvider } from './context.js';
+export type { WorkshopDataDefaults } from './context.js';
+export {
+  StepDataController,
+  HttpError,
+  KEEPALIVE_LIMIT_BYTES,
+  isRetryable,
+  parseRetryAfter,
+  saveAllNow,
+  resumeAfterSignIn,
+  clearJournal,
+  byteLength,
+} from './stepDataController.js';
+export type { BroadcastMessage, SaveRequest } from './stepDataController.js';
+export { requireUserId } from './userId.js';
+export { journalKey, indexedDbJournal, storageJournal, defaultJournal } from './journal.js';
+export type { JournalEntry, JournalStore } from './journal.js';
+export {
+  UploadQueue,
+  usePendingUpload,
+  defaultUploadQueue,
+  clearUploads,
+  uploadKey,
+  indexedDbUploads,
+  memoryUploads,
+} from './uploads.js';
+export type { PendingUpload, UploadState, UploadStore, StoredUpload, UploadQueueOptions, UsePendingUpload } from './uploads.js';
+export { threeWayMerge, jsonEqual, createMergePatch, applyMergePatch } from './merge.js';
+export type { MergeResult } from './merge.js';
+export type {
+  ChannelLike,
+  ConflictInfo,
+  PageEvents,
+  RejectedChange,
+  SaveStatus,
+  StepDataOptions,
+  StepDataState,
+  StepDocument,
+  StepRecord,
+  UseWorkshopStepDataOptions,
+  WorkshopType,
+} from './types.js';
