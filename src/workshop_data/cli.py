@@ -22,7 +22,7 @@ from workshop_data.admin import service as admin_service
 from workshop_data.catalog.service import Catalog, load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to_head
-from workshop_data.db.problems import describe_problem, shown_url
+from workshop_data.db.problems import describe_problem, open_sqlite_file, shown_url
 from workshop_data.db.url import UnsupportedDatabaseURL
 from workshop_data.demo import create_demo_users
 from workshop_data.errors import DomainError, InvalidInput, NotFound, shown
@@ -114,8 +114,10 @@ def _settings(database_url: str | None) -> Settings:
 
 
 def _told(settings: Settings, work: Callable[[], T]) -> T:
-    """`work`, with the database and file errors an operator can cause told in one line."""
+    """`work` on the database, with the database and file errors an operator can cause told
+    in one line."""
     try:
+        open_sqlite_file(settings.database_url)
         return work()
     except DomainError as error:
         _fail(error.message)

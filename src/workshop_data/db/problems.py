@@ -129,6 +129,18 @@ def _file_problem(error: OSError) -> str | None:
     return None
 
 
+def open_sqlite_file(database_url: str) -> None:
+    """Open (and so create) a SQLite database file once, synchronously: a file that cannot be
+    opened fails here, with the plain sqlite3 error, rather than in the async driver, whose
+    worker thread would print a traceback of its own after the event loop is gone."""
+    url = _parsed(database_url)
+    if url is None or url.get_backend_name() != "sqlite":
+        return
+    if url.database in (None, "", ":memory:") or url.query:
+        return
+    sqlite3.connect(url.database).close()
+
+
 def describe_problem(error: BaseException, database_url: str) -> str | None:
     """One line telling what went wrong and what to do, or None for an unexpected error."""
     if isinstance(error, UnsupportedDatabaseURL | MigrationBlocked):
