@@ -304,13 +304,14 @@ async def _user_named(conn: AsyncConnection, username: str) -> users_service.Use
 
 
 def _new_password(from_stdin: bool) -> str:
-    if not from_stdin:
-        entered: str = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
-        return entered
-    line = sys.stdin.buffer.readline().decode("utf-8", errors="surrogateescape")
-    password = line.removesuffix("\n").removesuffix("\r")
-    if not password:
-        _fail("no password on standard input")
+    """The new password, held to the input policy of every other text option."""
+    if from_stdin:
+        line = sys.stdin.buffer.readline().decode("utf-8", errors="surrogateescape")
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            _fail("no password on standard input")
+    else:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     reason = unstorable_reason(password)
     if reason is not None:
         _fail(f"password: {reason}")

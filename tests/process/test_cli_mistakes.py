@@ -4,9 +4,12 @@ workshop reopen) do what they say."""
 
 import asyncio
 import os
+import pty
+import select
 import sqlite3
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -469,3 +472,48 @@ def test_make_run_passes_the_port(repo_root: Path) -> None:
 
     assert run_recipe("PORT=8001") == [".venv/bin/workshop-data serve --port 8001"]
     assert run_recipe() == [".venv/bin/workshop-data serve "]
+
+
+def in_a_terminal(command: list[str], answers: list[str], timeout: float = 60) -> str:
+    """Run `command` with a pseudo-terminal as its terminal, typing each answer after the
+    next prompt (a line ending in ': '); everything the terminal showed."""
+    primary, secondary = pty.openpty()
+    with subprocess.Popen(
+        command, stdin=secondary, stdout=secondary, stderr=secondary, start_new_session=True
+    ) as process:
+        os.close(secondary)
+        shown = b""
+        pending = list(answers)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([primary], [], [], 0.5)
+                if not ready:
+                    if process.poll() is not None:
+                        break
+                    continue
+                try:
+                    chunk = os.read(primary, 4096)
+                except OSError:  # the terminal closed: the command ended
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+                if pending and shown.rstrip(b" ").endswith(b":"):
+                    os.write(primary, pending.pop(0).encode() + b"\n")
+        finally:
+            os.close(primary)
+            process.kill()
+    return shown.decode(errors="replace")
+
+
+def test_set_password_prompts_twice_without_echo(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'prompt.db'}"
+    create(url, "maria")
+    new_password = "typed-at-the-prompt-58"
+    command = [sys.executable, "-m", "workshop_data", "users", "set-password", "maria"]
+    shown = in_a_terminal([*command, "--database-url", url], [new_password, new_password])
+    assert "new password:" in shown
+    assert "Repeat for confirmation:" in shown
+    assert new_password not in shown
+    assert "password of 'maria' changed" in shown
