@@ -1,4 +1,4 @@
-# Quick start: `make run` (serve on http://127.0.0.1:8000) and `make test` (every suite).
+# Quick start: `make run` (serve on http://127.0.0.1:8000, or PORT=8001) and `make test` (every suite).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -38,9 +38,10 @@ $(WEB_DIST): $(WEB_STAMP) $(WEB_SOURCES) web/package.json $(HOOK_PACKAGE)/packag
 	cd web && npm run build
 	touch $@
 
+# `make run PORT=8001` serves on another port (WORKSHOP_DATA_PORT works too).
 run: $(RUN_STAMP) $(WEB_DIST)
 	$(BIN)/workshop-data demo
-	$(BIN)/workshop-data serve
+	$(BIN)/workshop-data serve $(if $(PORT),--port $(PORT))
 
 lint: $(DEV_STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check src tests bench

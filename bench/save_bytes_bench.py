@@ -81,7 +81,7 @@ async ({ step, initial, field, partialSaves, keystrokes }) => {
 async def _make_user(database_url: str) -> tuple[str, str]:
     engine = create_engine(Settings(database_url=database_url))
     await upgrade_to_head(engine)
-    username, password = f"bytes-{uuid.uuid4().hex[:6]}", "bytes-password"
+    username, password = f"bytes-{uuid.uuid4().hex[:6]}", "bytes-quiet-harbor-71"
     async with engine.connect() as conn:
         await users_service.create_user(conn, username=username, password=password)
     await engine.dispose()

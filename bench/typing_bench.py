@@ -32,7 +32,7 @@ WEB = Path(__file__).resolve().parents[1] / "web"
 async def _make_user(database_url: str) -> tuple[str, str]:
     engine = create_engine(Settings(database_url=database_url))
     await upgrade_to_head(engine)
-    username, password = f"typist-{uuid.uuid4().hex[:6]}", "typist-password"
+    username, password = f"typist-{uuid.uuid4().hex[:6]}", "typist-quiet-harbor-71"
     async with engine.connect() as conn:
         await users_service.create_user(conn, username=username, password=password)
     await engine.dispose()

@@ -163,7 +163,7 @@ async def make_account(backend: Backend) -> MakeAccount:
 
     async def make(role: str = "participant") -> Account:
         username = f"tmp-{uuid.uuid4().hex[:10]}"
-        password = f"{username}-password"
+        password = f"{username}-quiet-harbor-71"
         engine = create_engine(backend.settings())
         async with engine.connect() as conn:
             user = await users_service.create_user(

@@ -5,22 +5,30 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, BinaryIO, TypeVar
+from typing import Annotated, BinaryIO, NoReturn, TypeVar
 
 import orjson
 import typer
 import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.admin import service as admin_service
 from workshop_data.catalog.service import Catalog, load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to_head
+from workshop_data.db.problems import describe_problem, open_sqlite_file, shown_url
+from workshop_data.db.url import UnsupportedDatabaseURL
 from workshop_data.demo import create_demo_users
-from workshop_data.errors import DomainError, NotFound, shown
+from workshop_data.errors import DomainError, InvalidInput, NotFound, shown
 from workshop_data.export import service as export_service
 from workshop_data.ops.logging import logging_config
+from workshop_data.progress import service as progress_service
 from workshop_data.settings import Settings
 from workshop_data.text_policy import unstorable_reason
 from workshop_data.timeutil import iso
@@ -40,6 +48,34 @@ users_app = typer.Typer(help="Manage user accounts.", pretty_exceptions_show_loc
 app.add_typer(users_app, name="users")
 uploads_app = typer.Typer(help="Manage uploaded files.", pretty_exceptions_show_locals=False)
 app.add_typer(uploads_app, name="uploads")
+workshop_app = typer.Typer(
+    help="Manage a participant's workshops.", pretty_exceptions_show_locals=False
+)
+app.add_typer(workshop_app, name="workshop")
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"workshop-data {package_version('workshop-data')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Workshop Data: the persistence service of the workshop platform."""
+
+
+def _fail(message: str) -> NoReturn:
+    """Mistakes end in one line on stderr and exit code 1, never a traceback."""
+    typer.echo(f"error: {shown(message)}", err=True)
+    raise typer.Exit(code=1)
 
 
 def _storable(value: str | None) -> str | None:
@@ -65,7 +101,31 @@ DatabaseUrl = Annotated[
 
 
 def _settings(database_url: str | None) -> Settings:
-    return Settings(database_url=database_url) if database_url else Settings()
+    try:
+        settings = Settings(database_url=database_url) if database_url else Settings()
+        _ = settings.async_database_url
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        _fail(f"setting WORKSHOP_DATA_{where.upper()}: {first['msg']}")
+    except UnsupportedDatabaseURL as error:
+        _fail(f"{error} (database {shown_url(database_url or Settings().database_url)})")
+    return settings
+
+
+def _told(settings: Settings, work: Callable[[], T]) -> T:
+    """`work` on the database, with the database and file errors an operator can cause told
+    in one line."""
+    try:
+        open_sqlite_file(settings.database_url)
+        return work()
+    except DomainError as error:
+        _fail(error.message)
+    except Exception as error:
+        problem = describe_problem(error, settings.database_url)
+        if problem is None:
+            raise
+        _fail(problem)
 
 
 def _run(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -80,11 +140,7 @@ def _run(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) ->
         finally:
             await engine.dispose()
 
-    try:
-        return asyncio.run(main())
-    except DomainError as error:
-        typer.echo(f"error: {error.message}", err=True)
-        raise typer.Exit(code=1) from None
+    return _told(settings, lambda: asyncio.run(main()))
 
 
 def _migrate(settings: Settings) -> None:
@@ -95,7 +151,22 @@ def _migrate(settings: Settings) -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(main())
+    _told(settings, lambda: asyncio.run(main()))
+
+
+def _browser_url(host: str, port: int) -> str:
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (what the server was told to listen on)
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _database_in_use(settings: Settings) -> str:
+    shown_database = shown_url(settings.database_url)
+    if settings.is_sqlite:
+        database = settings.database_url.partition(":///")[2]
+        if database and database != ":memory:":
+            return f"{shown_database} (the file {Path(database).resolve()})"
+    return shown_database
 
 
 @app.command()
@@ -121,6 +192,11 @@ def serve(
     os.environ["WORKSHOP_DATA_DATABASE_URL"] = settings.database_url
     if not no_migrate:
         _migrate(settings)
+    typer.echo(
+        f"open {_browser_url(host, port)} in a browser\n"
+        f"database: {_database_in_use(settings)}\n"
+        f"another port: --port 8001 or WORKSHOP_DATA_PORT=8001 (make run PORT=8001)"
+    )
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker writes its metrics here and /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="workshop-data-metrics-")
@@ -153,6 +229,7 @@ def demo(database_url: DatabaseUrl = None) -> None:
         typer.echo(
             f"  {demo_user.role:<12} username: {demo_user.username}  password: {demo_user.password}"
         )
+    typer.echo("sign in with them at the address `workshop-data serve` prints")
 
 
 @users_app.command("create")
@@ -178,11 +255,26 @@ def users_create(
 
 @users_app.command("list")
 def users_list(database_url: DatabaseUrl = None) -> None:
-    """List users."""
-    for user in _run(_settings(database_url), users_service.list_users):
-        # Shown escaped: no stored text can forge a row or a line.
-        fields = (str(user.id), user.username, user.role, user.name, user.email or "")
-        typer.echo("\t".join(shown(field) for field in fields))
+    """List users, as a table."""
+    settings = _settings(database_url)
+
+    async def listing(conn: AsyncConnection) -> list[tuple[users_service.User, str]]:
+        accounts = await users_service.list_users(conn)
+        usernames = {user.id: user.username for user in accounts}
+        return [
+            (user, usernames.get(user.facilitator_id, "") if user.facilitator_id else "")
+            for user in accounts
+        ]
+
+    rows = _run(settings, listing)
+    table = Table("id", "username", "role", "name", "email", "facilitator")
+    for column in table.columns:
+        column.overflow = "fold"  # long values wrap; none is cut short
+    for user, facilitator in rows:
+        # Text, not markup, and escaped: no stored text can forge a cell, a row or a line.
+        fields = (str(user.id), user.username, user.role, user.name, user.email or "", facilitator)
+        table.add_row(*(Text(shown(field)) for field in fields))
+    Console(highlight=False).print(table)
 
 
 @users_app.command("delete")
@@ -201,22 +293,160 @@ def users_delete(
     typer.echo(f"deleted '{username}' and all of their data")
 
 
+UsernameArgument = Annotated[str, typer.Argument(callback=_storable, show_default=False)]
+
+
+async def _user_named(conn: AsyncConnection, username: str) -> users_service.User:
+    user = await users_service.get_user_by_username(conn, username)
+    if user is None:
+        raise NotFound(f"no user '{username}'")
+    return user
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The new password, held to the input policy of every other text option."""
+    if from_stdin:
+        line = sys.stdin.buffer.readline().decode("utf-8", errors="surrogateescape")
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            _fail("no password on standard input")
+    else:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    reason = unstorable_reason(password)
+    if reason is not None:
+        _fail(f"password: {reason}")
+    return password
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: UsernameArgument,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the password from the first line of standard input."
+        ),
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set a user's password (prompted twice, hidden) and sign them out everywhere."""
+    settings = _settings(database_url)
+    password = _new_password(password_stdin)
+
+    async def change(conn: AsyncConnection) -> int:
+        return await users_service.set_password(conn, await _user_named(conn, username), password)
+
+    ended = _run(settings, change)
+    typer.echo(f"password of '{shown(username)}' changed; {ended} sessions signed out")
+
+
+@users_app.command("set-facilitator")
+def users_set_facilitator(
+    username: UsernameArgument,
+    facilitator: Annotated[
+        str | None,
+        typer.Argument(callback=_storable, help="The facilitator's username.", show_default=False),
+    ] = None,
+    no_facilitator: Annotated[
+        bool, typer.Option("--none", help="Remove the user's facilitator.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Assign a user to a facilitator, or with --none to nobody."""
+    if (facilitator is None) == (not no_facilitator):
+        typer.echo("error: give either a FACILITATOR username or --none", err=True)
+        raise typer.Exit(code=2)
+
+    async def assign(conn: AsyncConnection) -> None:
+        user = await _user_named(conn, username)
+        facilitator_id = None
+        if facilitator is not None:
+            chosen = await _user_named(conn, facilitator)
+            if chosen.role != "facilitator":
+                raise InvalidInput(
+                    f"'{chosen.username}' is a {chosen.role}, not a facilitator "
+                    f"(make them one in the admin page first)"
+                )
+            facilitator_id = chosen.id
+        await admin_service.update_account(conn, user.id, {"facilitator_id": facilitator_id})
+
+    _run(_settings(database_url), assign)
+    if facilitator is None:
+        typer.echo(f"'{shown(username)}' has no facilitator now")
+    else:
+        typer.echo(f"'{shown(username)}' is assigned to the facilitator '{shown(facilitator)}'")
+
+
+@workshop_app.command("reopen")
+def workshop_reopen(
+    username: UsernameArgument,
+    workshop_type: Annotated[
+        str,
+        typer.Argument(
+            metavar="WORKSHOP", callback=_storable, help="ast or ia", show_default=False
+        ),
+    ],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Reopen a completed workshop, so that its steps can be edited again."""
+    settings = _settings(database_url)
+    catalog = load_catalog(settings.catalog_path)
+    if workshop_type not in catalog.workshop_types:
+        _fail(f"WORKSHOP must be one of {', '.join(catalog.workshop_types)}")
+
+    async def reopen(conn: AsyncConnection) -> None:
+        user = await _user_named(conn, username)
+        before = await progress_service.workshop_status(conn, user.id, workshop_type)
+        if not before.completed:
+            raise InvalidInput(
+                f"the {workshop_type.upper()} workshop of '{user.username}' is not completed; "
+                "there is nothing to reopen"
+            )
+        await progress_service.reopen_workshop(conn, user.id, workshop_type, reopened_by=None)
+
+    _run(settings, reopen)
+    typer.echo(
+        f"reopened the {workshop_type.upper()} workshop of '{shown(username)}': "
+        "its steps can be edited again"
+    )
+
+
 EXPORTED_BY_CLI = "workshop-data export"
 
 
+def _check_output(path: Path, force: bool) -> None:
+    """Refuse, before any work, a file that cannot or should not be written."""
+    if path.is_dir():
+        _fail(f"cannot write {path}: it is a folder")
+    if not path.parent.is_dir():
+        _fail(f"cannot write {path}: the folder {path.parent} does not exist")
+    if path.exists() and not force:
+        _fail(f"{path} exists already; add --force to overwrite it")
+
+
 @contextmanager
-def _output(path: Path | None) -> Iterator[BinaryIO]:
+def _output(path: Path | None, force: bool) -> Iterator[BinaryIO]:
     """Standard output, or a file that appears complete or not at all (written beside it,
-    then renamed)."""
+    then renamed; without `force` never over an existing file)."""
     if path is None:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
     partial = path.with_name(f".{path.name}.partial")
     try:
-        with partial.open("wb") as sink:
+        try:
+            sink = partial.open("wb")
+        except OSError as error:
+            _fail(f"cannot write {path}: {error.strerror}")
+        with sink:
             yield sink
-        partial.replace(path)
+        if force:
+            partial.replace(path)
+        else:
+            try:
+                os.link(partial, path)  # fails if the file appeared meanwhile
+            except FileExistsError:
+                _fail(f"{path} exists already; add --force to overwrite it")
     finally:
         partial.unlink(missing_ok=True)
 
@@ -248,6 +478,9 @@ def export_data(
         Path | None,
         typer.Option("--output", "-o", dir_okay=False, help="Write here, not to stdout."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the --output file if it exists.")
+    ] = False,
     batch_size: Annotated[
         int, typer.Option(min=1, max=10_000, help="Users read at a time with --all.")
     ] = export_service.DEFAULT_BATCH_SIZE,
@@ -263,7 +496,9 @@ def export_data(
         raise typer.Exit(code=2)
     settings = _settings(database_url)
     catalog = load_catalog(settings.catalog_path)
-    with _output(output) as sink:
+    if output is not None:
+        _check_output(output, force)
+    with _output(output, force) as sink:
         if user is not None:
             document = _run(
                 settings,

@@ -29,7 +29,7 @@ async def accounts(migrated_backend: Backend) -> dict[str, Account]:
     found: dict[str, Account] = {}
     async with engine.connect() as conn:
         for username, role in _ACCOUNTS.items():
-            password = f"{username}-password"
+            password = f"{username}-quiet-harbor-71"
             user = await users_service.get_user_by_username(conn, username)
             if user is None:
                 user = await users_service.create_user(

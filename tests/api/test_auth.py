@@ -37,7 +37,8 @@ async def test_login_returns_user_and_session_cookie(
 
 async def test_login_by_email(anon: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
     response = await anon.post(
-        "/api/auth/login", json={"username": "alice@example.org", "password": "alice-password"}
+        "/api/auth/login",
+        json={"username": "alice@example.org", "password": "alice-quiet-harbor-71"},
     )
     assert response.status_code == 200
     assert response.json()["user"]["username"] == "alice"

@@ -56,7 +56,7 @@ CASES = [
         "POST",
         "/api/auth/login",
         PUBLIC,
-        {"username": "{target_username}", "password": "{target_username}-password"},
+        {"username": "{target_username}", "password": "{target_username}-quiet-harbor-71"},
         needs_target=True,
     ),
     Case("GET", "/api/auth/me", OWN),

@@ -68,7 +68,7 @@ async def _recovered(app: FastAPI) -> None:
     async with new_client(app) as client:
         assert (await client.get("/readyz")).status_code == 200
         login = await client.post(
-            "/api/auth/login", json={"username": "back", "password": "back-password"}
+            "/api/auth/login", json={"username": "back", "password": "back-quiet-harbor-71"}
         )
         assert login.status_code == 200, login.text
         saved = await client.post(
@@ -81,7 +81,7 @@ async def _recovered(app: FastAPI) -> None:
 async def _prepare(app: FastAPI) -> None:
     await upgrade_to_head(app.state.engine)
     async with app.state.engine.connect() as conn:
-        await users_service.create_user(conn, username="back", password="back-password")
+        await users_service.create_user(conn, username="back", password="back-quiet-harbor-71")
 
 
 def _settings(url: str) -> Settings:

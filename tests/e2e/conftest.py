@@ -94,7 +94,7 @@ async def browser(e2e_server: ServerProcess) -> AsyncIterator[Browser]:
 async def new_user(e2e_database: str) -> NewUser:
     async def make() -> Account:
         username = f"e2e-{uuid.uuid4().hex[:8]}"
-        password = f"{username}-password"
+        password = f"{username}-quiet-harbor-71"
         engine = create_engine(Settings(database_url=e2e_database))
         async with engine.connect() as conn:
             user = await users_service.create_user(

@@ -1,5 +1,6 @@
 """The command line: migrate, users, demo, and serving what `make run` serves."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,14 +13,28 @@ from tests.server_process import ServerProcess
 pytestmark = pytest.mark.process
 
 
-def cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, database_url: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "workshop_data", *args, "--database-url", database_url],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        input=stdin,
+        # Wide enough that no table row of `users list` wraps.
+        env={**os.environ, "COLUMNS": "200"},
     )
+
+
+def table_rows(listing: str) -> list[list[str]]:
+    """The cells of each body row of a Rich table, as `users list` prints it."""
+    return [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in listing.splitlines()
+        if line.startswith("│")
+    ]
 
 
 def test_users_create_list_delete(tmp_path: Path) -> None:
@@ -31,7 +46,7 @@ def test_users_create_list_delete(tmp_path: Path) -> None:
         "--username",
         "sam",
         "--password",
-        "sam-password",
+        "sam-tells-stories-42",
         "--role",
         "facilitator",
         "--name",
@@ -43,7 +58,13 @@ def test_users_create_list_delete(tmp_path: Path) -> None:
     assert created.returncode == 0, created.stderr
     assert "created facilitator 'sam'" in created.stdout
     duplicate = cli(
-        "users", "create", "--username", "sam", "--password", "other-password", database_url=url
+        "users",
+        "create",
+        "--username",
+        "sam",
+        "--password",
+        "other-tells-stories-42",
+        database_url=url,
     )
     assert duplicate.returncode == 1
     assert "already exists" in duplicate.stderr
@@ -51,8 +72,16 @@ def test_users_create_list_delete(tmp_path: Path) -> None:
     assert short.returncode == 1
     assert "at least 8" in short.stderr
     listing = cli("users", "list", database_url=url)
-    assert "sam\tfacilitator\tSam\tsam@example.org" in listing.stdout
-    assert "kim" not in listing.stdout
+    header = listing.stdout.splitlines()[1]
+    assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
+        "id",
+        "username",
+        "role",
+        "name",
+        "email",
+        "facilitator",
+    ]
+    assert table_rows(listing.stdout) == [["1", "sam", "facilitator", "Sam", "sam@example.org", ""]]
     assert cli("users", "delete", "--username", "sam", database_url=url).returncode == 0
     assert "sam" not in cli("users", "list", database_url=url).stdout
     assert cli("users", "delete", "--username", "sam", database_url=url).returncode == 1
@@ -67,7 +96,7 @@ def test_the_last_admin_cannot_be_deleted(tmp_path: Path) -> None:
             "--username",
             name,
             "--password",
-            "long-password",
+            "admin-keeps-the-keys-42",
             "--role",
             "admin",
             database_url=url,
@@ -135,7 +164,7 @@ def test_options_follow_the_input_policy(tmp_path: Path) -> None:
         "--username",
         "evil\r\n9\tadmin\tadmin",
         "--password",
-        "evil-password",
+        "evil-tells-stories-42",
         database_url=url,
     )
     assert forged.returncode == 1
@@ -152,7 +181,7 @@ def test_options_follow_the_input_policy(tmp_path: Path) -> None:
             b"--username",
             b"bad\xff",
             b"--password",
-            b"bad-password",
+            b"bad-tells-stories-42",
             b"--database-url",
             url.encode(),
         ],
@@ -169,7 +198,7 @@ def test_options_follow_the_input_policy(tmp_path: Path) -> None:
         "--username",
         "ok",
         "--password",
-        "ok-password",
+        "ok-tells-stories-42",
         "--name",
         "A\x1b[2J",
         database_url=url,
@@ -177,7 +206,7 @@ def test_options_follow_the_input_policy(tmp_path: Path) -> None:
     assert named.returncode == 1
     listed = cli("users", "list", database_url=url)
     assert listed.returncode == 0
-    assert listed.stdout.count("\n") == 0  # nobody was created
+    assert table_rows(listed.stdout) == []  # nobody was created
 
 
 def test_users_list_shows_stored_control_characters_escaped(tmp_path: Path) -> None:
@@ -194,7 +223,8 @@ def test_users_list_shows_stored_control_characters_escaped(tmp_path: Path) -> N
         )
     listed = cli("users", "list", database_url=url)
     assert listed.returncode == 0
-    lines = listed.stdout.splitlines()
-    assert len(lines) == 1
-    assert lines[0].split("\t")[1] == "evil\\u000d\\u000a9\\u0009admin\\u0009admin"
+    rows = table_rows(listed.stdout)
+    assert len(rows) == 1
+    assert rows[0][1] == "evil\\u000d\\u000a9\\u0009admin\\u0009admin"
+    assert rows[0][3] == "Name\\u001b[2J"
     assert "\x1b" not in listed.stdout

@@ -64,7 +64,9 @@ async def seed(database_url: str) -> None:
     await upgrade_to_head(engine)
     async with engine.connect() as conn:
         for username in USERNAMES:
-            user = await create_user(conn, username=username, password=f"{username}-password")
+            user = await create_user(
+                conn, username=username, password=f"{username}-quiet-harbor-71"
+            )
             for workshop, steps in entered(username).items():
                 for step_id, data in steps.items():
                     await save_step(

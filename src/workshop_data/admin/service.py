@@ -4,7 +4,6 @@ There is always at least one administrator: demoting or deleting an admin is one
 statement that succeeds only while another admin remains (on PostgreSQL the admin rows are
 locked first, so two admins demoting each other at once cannot both succeed)."""
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,6 @@ from workshop_data.users import service as users_service
 from workshop_data.users.passwords import PasswordHashing
 from workshop_data.users.schemas import ROLES
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _COLUMNS = (
     users.c.id,
     users.c.username,
@@ -118,15 +116,6 @@ async def get_account(conn: AsyncConnection, user_id: int) -> Account:
     return _account(row)
 
 
-def _check_email(email: str | None) -> str | None:
-    if email is None or email == "":
-        return None
-    check_name(email, "email", code="invalid_email")
-    if not _EMAIL.match(email):
-        raise InvalidInput("email must look like name@example.org", code="invalid_email")
-    return email
-
-
 async def _check_facilitator(
     conn: AsyncConnection, facilitator_id: int | None, user_id: int | None
 ) -> None:
@@ -164,7 +153,7 @@ async def create_account(
         password=password,
         role=role,
         name=name,
-        email=_check_email(email),
+        email=email,
         facilitator_id=facilitator_id,
         hashing=hashing,
     )
@@ -210,7 +199,7 @@ async def update_account(conn: AsyncConnection, user_id: int, changes: dict[str,
     if "name" in changes:
         values["name"] = check_name(changes["name"], "name", code="invalid_name")
     if "email" in changes:
-        values["email"] = _check_email(changes["email"])
+        values["email"] = users_service.check_email(changes["email"])
     if "facilitator_id" in changes:
         await _check_facilitator(conn, changes["facilitator_id"], user_id)
         values["facilitator_id"] = changes["facilitator_id"]

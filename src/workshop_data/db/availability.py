@@ -20,7 +20,7 @@ _NETWORK_ERRNOS = frozenset(
 )
 
 
-def _chain(error: BaseException) -> list[BaseException]:
+def error_chain(error: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
     pending: list[BaseException | None] = [error]
     while pending:
@@ -40,7 +40,7 @@ def _chain(error: BaseException) -> list[BaseException]:
 
 
 def is_database_unavailable(error: BaseException) -> bool:
-    for cause in _chain(error):
+    for cause in error_chain(error):
         if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
             return True
         if isinstance(

@@ -16,8 +16,12 @@ def _alembic_config(connection: Connection) -> Config:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
+    await upgrade_to(engine, "head")
+
+
+async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "head"))
+        await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), revision))
 
 
 async def downgrade_to_base(engine: AsyncEngine) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -49,6 +50,9 @@ users = Table(
     # A facilitator's participants; also what deleting a facilitator must find (SET NULL).
     Index("idx_users_facilitator", "facilitator_id"),
 )
+# Usernames are unique in any letter case ("maria" and "MARIA" are one account), and sign-in
+# finds a username in any case through this index.
+Index("uq_users_username_lower", func.lower(users.c.username), unique=True)
 
 sessions = Table(
     "sessions",

@@ -100,9 +100,10 @@ async def complete_workshop(
 
 
 async def reopen_workshop(
-    conn: AsyncConnection, user_id: int, workshop_type: str, reopened_by: int
+    conn: AsyncConnection, user_id: int, workshop_type: str, reopened_by: int | None
 ) -> WorkshopStatus | None:
-    """Unlock a completed workshop (an admin's decision, recorded); None if never started.
+    """Unlock a completed workshop (an admin's decision, recorded; `reopened_by` None: from
+    the command line); None if never started.
     Reopening a workshop that is not completed changes nothing."""
     row = (
         await conn.execute(

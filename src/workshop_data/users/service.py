@@ -1,19 +1,25 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from zxcvbn import zxcvbn
 
-from workshop_data.db.tables import users
-from workshop_data.errors import Conflict, InvalidInput
+from workshop_data.db.tables import sessions, users
+from workshop_data.errors import Conflict, InvalidInput, NotFound
 from workshop_data.text_policy import check_name, check_storable
 from workshop_data.timeutil import utc_now
 from workshop_data.users.passwords import PasswordHashing, absent_user_hash, hash_in_thread
 from workshop_data.users.schemas import ROLES, Role, UserOut
 
 MIN_PASSWORD_LENGTH = 8
+# zxcvbn scores 0 (guessed at once) to 4; 3 means "safely unguessable" for an online attack.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn's time grows with the length; what follows the first 100 characters only adds strength.
+_SCORED_PASSWORD_CHARACTERS = 100
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def user_from_row(row: RowMapping | Any) -> User:
     )
 
 
-def check_new_credentials(username: str, password: str, role: str) -> None:
+def check_username(username: str) -> None:
     if not username or len(username) > 100 or username != username.strip():
         raise InvalidInput(
             "username must be 1 to 100 characters without surrounding spaces",
@@ -65,14 +71,41 @@ def check_new_credentials(username: str, password: str, role: str) -> None:
     if "@" in username:
         raise InvalidInput("username must not contain '@'", code="invalid_username")
     check_name(username, "username", code="invalid_username")
+
+
+def check_password_strength(password: str, *, known_words: tuple[str | None, ...] = ()) -> None:
+    """The rule for every new password (creating an account, setting a password): at least
+    MIN_PASSWORD_LENGTH characters and a zxcvbn score of MIN_PASSWORD_SCORE, counting the
+    account's own username, name and email (`known_words`) as guessable."""
     check_storable(password, "password", code="invalid_password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters",
             code="invalid_password",
         )
-    if role not in ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+    strength = zxcvbn(
+        password[:_SCORED_PASSWORD_CHARACTERS],
+        user_inputs=[word for word in known_words if word],
+    )
+    if strength["score"] < MIN_PASSWORD_SCORE:
+        feedback = strength["feedback"]
+        advice = " ".join(part for part in (feedback["warning"], *feedback["suggestions"]) if part)
+        raise InvalidInput(
+            "password is too easy to guess"
+            + (f": {advice}" if advice else "; use a longer one, e.g. a few unrelated words"),
+            code="invalid_password",
+        )
+
+
+def check_email(email: str | None) -> str | None:
+    """The address in its normalized form (None for none). Syntax only: no DNS look-up."""
+    if email is None or email == "":
+        return None
+    check_name(email, "email", code="invalid_email")
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidInput(f"email is not valid: {error}", code="invalid_email") from None
 
 
 async def create_user(
@@ -88,10 +121,12 @@ async def create_user(
 ) -> User:
     """A new account. `hashing` bounds the password hashing of a server; without it (the
     command line, scripts) the hash runs in a thread of its own."""
-    check_new_credentials(username, password, role)
+    check_username(username)
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
     check_name(name, "name", code="invalid_name")
-    if email is not None:
-        check_name(email, "email", code="invalid_email")
+    email = check_email(email)
+    check_password_strength(password, known_words=(username, name, email))
     password_hash = (
         await hashing.hash(password) if hashing is not None else await hash_in_thread(password)
     )
@@ -117,10 +152,35 @@ async def create_user(
     except IntegrityError:
         await conn.rollback()
         raise Conflict(
-            f"a user with username '{username}' or that email already exists",
+            f"a user with username '{username}' (in any letter case) or that email already exists",
             code="user_exists",
         ) from None
     return user_from_row(row)
+
+
+async def set_password(
+    conn: AsyncConnection, user: User, password: str, hashing: PasswordHashing | None = None
+) -> int:
+    """Give the user a new password (the same rule as for a new account) and sign them out
+    everywhere; how many sessions that ended."""
+    check_password_strength(password, known_words=(user.username, user.name, user.email))
+    password_hash = (
+        await hashing.hash(password) if hashing is not None else await hash_in_thread(password)
+    )
+    changed = (
+        await conn.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(password_hash=password_hash, updated_at=utc_now())
+            .returning(users.c.id)
+        )
+    ).first()
+    if changed is None:
+        await conn.rollback()
+        raise NotFound(f"no user '{user.username}'")
+    ended = await conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
+    await conn.commit()
+    return ended.rowcount
 
 
 @dataclass(frozen=True)
@@ -130,14 +190,16 @@ class Credentials:
 
 
 async def find_credentials(conn: AsyncConnection, login: str) -> Credentials | None:
-    """The account a login names, by its username or its e-mail address."""
+    """The account a login names, by its username in any letter case (usernames are unique
+    that way) or its exact e-mail address."""
     check_storable(login, "username")
+    names_username = func.lower(users.c.username) == func.lower(login)
     row = (
         await conn.execute(
             select(*_USER_COLUMNS, users.c.password_hash)
-            .where(or_(users.c.username == login, users.c.email == login))
+            .where(or_(names_username, users.c.email == login))
             # A username that equals another account's e-mail address: the username wins.
-            .order_by((users.c.username == login).desc())
+            .order_by(names_username.desc())
             .limit(1)
         )
     ).first()
@@ -164,7 +226,12 @@ async def get_user(conn: AsyncConnection, user_id: int) -> User | None:
 
 
 async def get_user_by_username(conn: AsyncConnection, username: str) -> User | None:
-    row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.username == username))).first()
+    """The account a username names, in any letter case (usernames are unique that way)."""
+    row = (
+        await conn.execute(
+            select(*_USER_COLUMNS).where(func.lower(users.c.username) == func.lower(username))
+        )
+    ).first()
     return None if row is None else user_from_row(row)
 
 
