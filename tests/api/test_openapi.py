@@ -117,14 +117,15 @@ class World:
             user = await users_service.create_user(
                 conn,
                 username=username,
-                password=f"{username}-password",
+                password=f"{username}-quiet-harbor-71",
                 role=role,
                 email=f"{username}@example.org",
             )
         self.ids[username] = user.id
         client = new_client(self.app)
         signed_in = await client.post(
-            "/api/auth/login", json={"username": username, "password": f"{username}-password"}
+            "/api/auth/login",
+            json={"username": username, "password": f"{username}-quiet-harbor-71"},
         )
         assert signed_in.status_code == 200, signed_in.text
         self.clients[username] = client
@@ -287,7 +288,7 @@ def route_probes(world: World) -> list[Probe]:
             409,
             "/api/admin/users",
             "root",
-            {"username": "alice", "password": "long-enough-password", "role": "participant"},
+            {"username": "alice", "password": "long-enough-quiet-harbor-71", "role": "participant"},
         ),
         Probe(
             ("PATCH", admin_user),
@@ -388,7 +389,9 @@ async def prepare(world: World) -> None:
     world.upload_etag = f'"{uploaded.json()["upload"]["sha256"]}"'
     anonymous = world.clients["anonymous"]
     async with world.app.state.engine.connect() as conn:
-        await users_service.create_user(conn, username="throttled", password="throttled-password")
+        await users_service.create_user(
+            conn, username="throttled", password="throttled-quiet-harbor-71"
+        )
     for _ in range(LOGIN_LIMIT):
         refused = await anonymous.post(
             "/api/auth/login", json={"username": "throttled", "password": "wrong"}
@@ -401,7 +404,7 @@ def success_probes(world: World) -> list[Probe]:
     names = {
         "owner": str(world.ids["dora"]),
         "admin": "root",
-        "admin_password": "root-password",
+        "admin_password": "root-quiet-harbor-71",
         "token": "new",
         "upload": "",
     }
@@ -461,7 +464,7 @@ async def test_every_status_is_declared_and_every_declared_status_happens(
         names = {
             "owner": str(world.ids["alice"]),
             "admin": "root",
-            "admin_password": "root-password",
+            "admin_password": "root-quiet-harbor-71",
             "token": "t",
             "upload": world.upload_id,
         }
