@@ -192,11 +192,12 @@ def serve(
     os.environ["WORKSHOP_DATA_DATABASE_URL"] = settings.database_url
     if not no_migrate:
         _migrate(settings)
-    typer.echo(
-        f"open {_browser_url(host, port)} in a browser\n"
-        f"database: {_database_in_use(settings)}\n"
-        f"another port: --port 8001 or WORKSHOP_DATA_PORT=8001 (make run PORT=8001)"
-    )
+    if sys.stdout.isatty():  # for a person; a log collector expects only the JSON log lines
+        typer.echo(
+            f"open {_browser_url(host, port)} in a browser\n"
+            f"database: {_database_in_use(settings)}\n"
+            f"another port: --port 8001 or WORKSHOP_DATA_PORT=8001 (make run PORT=8001)"
+        )
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker writes its metrics here and /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="workshop-data-metrics-")

@@ -440,18 +440,8 @@ def test_serve_says_what_to_open_and_which_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     port = free_port()
     command = [sys.executable, "-m", "workshop_data", "serve", "--port", str(port)]
-    with subprocess.Popen(
-        [*command, "--database-url", url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            printed = [process.stdout.readline() for _ in range(3)]
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    shown = in_a_terminal([*command, "--database-url", url], [], until="(make run PORT=8001)")
+    printed = [line + "\n" for line in shown.replace("\r\n", "\n").splitlines()[:3]]
     assert printed[0] == f"open http://127.0.0.1:{port} in a browser\n"
     assert printed[1] == f"database: {url} (the file {tmp_path / 'serve.db'})\n"
     assert "WORKSHOP_DATA_PORT=8001" in printed[2]
@@ -474,7 +464,9 @@ def test_make_run_passes_the_port(repo_root: Path) -> None:
     assert run_recipe() == [".venv/bin/workshop-data serve "]
 
 
-def in_a_terminal(command: list[str], answers: list[str], timeout: float = 60) -> str:
+def in_a_terminal(
+    command: list[str], answers: list[str], timeout: float = 60, until: str | None = None
+) -> str:
     """Run `command` with a pseudo-terminal as its terminal, typing each answer after the
     next prompt (a line ending in ': '); everything the terminal showed."""
     primary, secondary = pty.openpty()
@@ -499,7 +491,10 @@ def in_a_terminal(command: list[str], answers: list[str], timeout: float = 60) -
                 if not chunk:
                     break
                 shown += chunk
-                if pending and shown.rstrip(b" ").endswith(b":"):
+                if until is not None and until.encode() in shown:
+                    break
+                # getpass writes the ": " after it has turned the echo off.
+                if pending and shown.endswith(b": "):
                     os.write(primary, pending.pop(0).encode() + b"\n")
         finally:
             os.close(primary)
