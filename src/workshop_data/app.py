@@ -14,6 +14,7 @@ from workshop_data.admin.router import router as admin_router
 from workshop_data.apidocs.router import router as apidocs_router
 from workshop_data.assessments.router import router as assessments_router
 from workshop_data.auth.router import router as auth_router
+from workshop_data.auth.service import SessionTouches
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.router import router as catalog_router
 from workshop_data.catalog.service import load_catalog
@@ -176,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.autocommit_engine = (
         engine if settings.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
     )
+    app.state.session_touches = SessionTouches()
     app.state.catalog = load_catalog(settings.catalog_path)
     app.state.json_limits = JsonLimits.from_settings(settings)
     app.state.history_policy = HistoryPolicy(
