@@ -52,6 +52,10 @@ class PgBouncer:
                 f"default_pool_size = {self.pool_size}",
                 "max_client_conn = 2000",
                 "server_reset_query =",
+                # Hand each transaction to the next server connection in turn, not the one
+                # used last: what a busy PgBouncer does anyway, so a statement that relies on
+                # staying on one server connection fails here too.
+                "server_round_robin = 1",
                 "ignore_startup_parameters = extra_float_digits",
                 "log_connections = 0",
                 "log_disconnections = 0",
