@@ -6,9 +6,11 @@ import asyncio
 import os
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from tests import pgbouncer
 from tests.server_process import ServerProcess
 
 from bench import original_stack
@@ -19,6 +21,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_PEER_CONCURRENCY", "16,64").split(",")]
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+# Also ours through a PgBouncer (transaction pooling, `database_pgbouncer` on), same rounds.
+VIA_PGBOUNCER = os.environ.get("BENCH_PGBOUNCER", "1") == "1" and pgbouncer.available()
 SCRIPT = Path(__file__).with_name("wrk_save.lua")
 PATH = "/api/workshop-data/step"
 
@@ -38,13 +42,13 @@ def _median(values: list[LoadResult]) -> LoadResult:
     )
 
 
-def compare(ours_url: str, ours_cookies: Path, peer_url: str, peer_cookies: Path) -> dict[str, Any]:
+def compare(contestants: list[tuple[str, str, Path]]) -> dict[str, Any]:
     rounds: dict[str, list[LoadResult]] = {}
     for round_number in range(ROUNDS):
         print(f"peer comparison round {round_number + 1}/{ROUNDS}", file=sys.stderr)
         for connections in CONCURRENCY:
             # Alternate who goes first, so neither always meets a warmer machine.
-            order = [("peer", peer_url, peer_cookies), ("ours", ours_url, ours_cookies)]
+            order = list(contestants)
             if round_number % 2:
                 order.reverse()
             for name, url, cookies in order:
@@ -69,6 +73,19 @@ def report(summary: dict[str, LoadResult]) -> str:
             f"| {connections} | {ours.rate} | {ours.p99_ms} | {peer.rate} | {peer.p99_ms} "
             f"| **{ours.rate / peer.rate:.2f}** |"
         )
+    if VIA_PGBOUNCER:
+        lines += [
+            "",
+            "Ours through PgBouncer (transaction pooling, `WORKSHOP_DATA_DATABASE_PGBOUNCER=1`):",
+            "",
+            "| concurrency | saves/s | p99 ms | ÷ ours direct |",
+            "| ---: | ---: | ---: | ---: |",
+        ]
+        for connections in CONCURRENCY:
+            via, ours = summary[f"ours-pgbouncer c={connections}"], summary[f"ours c={connections}"]
+            lines.append(
+                f"| {connections} | {via.rate} | {via.p99_ms} | **{via.rate / ours.rate:.2f}** |"
+            )
     best_peer = max(CONCURRENCY, key=lambda c: summary[f"peer c={c}"].rate)
     best_ours = max(summary[f"ours c={c}"].rate for c in CONCURRENCY)
     errors = sum(r.errors for r in summary.values())
@@ -92,15 +109,22 @@ def main() -> None:
             ours_cookies.write_text("".join(f"wd_session={t}\n" for t in tokens))
             peer, cookies = original_stack.prepare(peer_db, USERS)
             peer_cookies.write_text("\n".join(cookies) + "\n")
-            ours = ServerProcess(ours_db, workers=WORKERS).start()
-            try:
+            with ExitStack() as stack:
+                ours = stack.enter_context(ServerProcess(ours_db, workers=WORKERS))
+                contestants = [("peer", peer.url, peer_cookies), ("ours", ours.url, ours_cookies)]
+                if VIA_PGBOUNCER:
+                    bouncer = stack.enter_context(pgbouncer.PgBouncer(ours_db))
+                    via = stack.enter_context(
+                        ServerProcess(
+                            bouncer.url(ours_db.rsplit("/", 1)[1]),
+                            workers=WORKERS,
+                            env={"WORKSHOP_DATA_DATABASE_PGBOUNCER": "1"},
+                        )
+                    )
+                    contestants.append(("ours-pgbouncer", via.url, ours_cookies))
                 peer.start()
-                try:
-                    summary = compare(ours.url, ours_cookies, peer.url, peer_cookies)
-                finally:
-                    peer.stop()
-            finally:
-                ours.stop()
+                stack.callback(peer.stop)
+                summary = compare(contestants)
     text = report(summary)
     (RESULTS / "peer_compare.md").write_text(text + "\n")
     print(text)

@@ -1,9 +1,20 @@
 """Fixtures shared by every suite.
 
-`backend` runs a test once on SQLite and once on PostgreSQL. PostgreSQL comes from
+`backend` runs a test on SQLite, on PostgreSQL and on PostgreSQL through PgBouncer
+(transaction pooling, with the `database_pgbouncer` setting on). PostgreSQL comes from
 WORKSHOP_DATA_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test); each run
-creates its own database there and drops it at the end. Where no PostgreSQL answers, those
-tests are skipped, or fail when WORKSHOP_DATA_REQUIRE_POSTGRES=1."""
+creates its own databases there and drops them at the end. Where no PostgreSQL answers, those
+tests are skipped, or fail when WORKSHOP_DATA_REQUIRE_POSTGRES=1; likewise without the
+`pgbouncer` program, unless WORKSHOP_DATA_REQUIRE_PGBOUNCER=1.
+
+The "pgbouncer" backend runs the API modules that exercise the database paths PgBouncer can
+change (every kind of read and write, transactions and autocommit statements, sessions,
+locking, history, uploads, export, an unreachable database: `PGBOUNCER_API_MODULES`) and the
+tests marked `pgbouncer` (the lost-update test across server processes). The input-hardening
+matrices (bad and hostile input, headers, authorization by role, throttling) check the request
+before any statement runs and stay on the first two backends: the whole API suite through
+PgBouncer adds about 3.5 minutes to a CI run on two cores, this subset about a third of that.
+`WORKSHOP_DATA_PGBOUNCER_ALL=1` runs the whole API suite through it."""
 
 import asyncio
 import os
@@ -19,6 +30,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests import pgbouncer
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.db.tables import (
@@ -37,6 +49,56 @@ POSTGRES_URL = os.environ.get(
     "WORKSHOP_DATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("WORKSHOP_DATA_REQUIRE_POSTGRES") == "1"
+REQUIRE_PGBOUNCER = os.environ.get("WORKSHOP_DATA_REQUIRE_PGBOUNCER") == "1"
+BACKENDS = ["sqlite", "postgresql", "pgbouncer"]
+PGBOUNCER_API_MODULES = {
+    "test_save_sessions.py",
+    "test_step_data.py",
+    "test_patch.py",
+    "test_step_history.py",
+    "test_locking.py",
+    "test_completion.py",
+    "test_auth.py",
+    "test_isolation.py",
+    "test_uploads.py",
+    "test_export.py",
+    "test_admin_users.py",
+    "test_database_unavailable.py",
+}
+_API_SUITE = Path(__file__).parent / "api"
+_PGBOUNCER_ALL = os.environ.get("WORKSHOP_DATA_PGBOUNCER_ALL") == "1"
+
+
+def _runs_on_pgbouncer(item: pytest.Item) -> bool:
+    path = Path(str(item.path))
+    if item.get_closest_marker("pgbouncer") is not None:
+        return True
+    if path.parent != _API_SUITE:
+        return False
+    return _PGBOUNCER_ALL or path.name in PGBOUNCER_API_MODULES
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "pgbouncer: runs on the pgbouncer backend too (tests/api always does)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The "pgbouncer" backend only where `_runs_on_pgbouncer` says (see the docstring)."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_pgbouncer = callspec is not None and callspec.params.get("migrated_backend") == (
+            "pgbouncer"
+        )
+        if on_pgbouncer and not _runs_on_pgbouncer(item):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _server_url(url: str, database: str) -> str:
@@ -74,12 +136,23 @@ class Backend:
     name: str
     database_url: str
 
+    @property
+    def is_postgres(self) -> bool:
+        """PostgreSQL, directly or through PgBouncer."""
+        return self.name != "sqlite"
+
+    @property
+    def server_env(self) -> dict[str, str]:
+        """What a `workshop-data serve` process on this backend needs in its environment."""
+        return {"WORKSHOP_DATA_DATABASE_PGBOUNCER": "1"} if self.name == "pgbouncer" else {}
+
     def settings(self, **overrides: object) -> Settings:
         values: dict[str, object] = {
             "database_url": self.database_url,
             "login_rate_limit": "1000/minute",
             "login_address_rate_limit": "100000/minute",
             "sqlite_synchronous": "NORMAL",
+            "database_pgbouncer": self.name == "pgbouncer",
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
@@ -109,17 +182,34 @@ def postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def pgbouncer_database() -> Iterator[str]:
+    """A database of its own on the test server, reached through a PgBouncer of its own."""
+    if not pgbouncer.available():
+        message = f"pgbouncer is not installed ({pgbouncer.PGBOUNCER}; Debian package pgbouncer)"
+        if REQUIRE_PGBOUNCER:
+            pytest.fail(message)
+        pytest.skip(message)
+    with (
+        scratch_postgres_database("wd_test_pgb") as direct_url,
+        pgbouncer.PgBouncer(POSTGRES_URL) as bouncer,
+    ):
+        yield bouncer.url(direct_url.rsplit("/", 1)[1])
+
+
+@pytest.fixture(scope="session")
 def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     path: Path = tmp_path_factory.mktemp("sqlite") / "workshop-data.db"
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=BACKENDS)
 async def migrated_backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    if request.param == "sqlite":
-        url = request.getfixturevalue("sqlite_database")
-    else:
-        url = request.getfixturevalue("postgres_database")
+    database_fixture = {
+        "sqlite": "sqlite_database",
+        "postgresql": "postgres_database",
+        "pgbouncer": "pgbouncer_database",
+    }[request.param]
+    url = request.getfixturevalue(database_fixture)
     backend = Backend(request.param, url)
     engine = create_engine(backend.settings())
     await upgrade_to_head(engine)

@@ -14,10 +14,11 @@ from workshop_data.apidocs.router import redirects as apidocs_redirects
 from workshop_data.apidocs.router import router as apidocs_router
 from workshop_data.assessments.router import router as assessments_router
 from workshop_data.auth.router import router as auth_router
+from workshop_data.auth.service import SessionTouches
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.router import router as catalog_router
 from workshop_data.catalog.service import load_catalog
-from workshop_data.db.engine import create_engine
+from workshop_data.db.engine import autocommit_engine, create_engine
 from workshop_data.deps import check_request_text
 from workshop_data.errors import DomainError, error_body
 from workshop_data.export.router import router as export_router
@@ -162,11 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     static_dir = settings.static_dir or _REPO_WEB_DIST
     app.state.static_dir = static_dir
     app.state.engine = engine
-    # SQLite's driver starts a transaction only before a write, and switching a connection's
-    # isolation level costs more than the COMMIT it saves there.
-    app.state.autocommit_engine = (
-        engine if settings.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
-    )
+    app.state.autocommit_engine = autocommit_engine(engine, settings)
+    app.state.session_touches = SessionTouches()
     app.state.catalog = load_catalog(settings.catalog_path)
     app.state.json_limits = JsonLimits.from_settings(settings)
     app.state.history_policy = HistoryPolicy(

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop_data.auth import service as auth_service
+from workshop_data.auth.service import NOT_SIGNED_IN, SessionCredential, SessionTouches
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.service import MAX_STEP_ID_LENGTH, Catalog
 from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
@@ -106,7 +107,7 @@ async def get_current_user(request: Request, settings: SettingsDep) -> User:
         if user is not None:
             request.state.user_id = user.id
             return user
-    raise NotAuthenticated("You are not signed in, or your session has expired.")
+    raise NotAuthenticated(NOT_SIGNED_IN)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -124,6 +125,30 @@ StepIdPath = Annotated[
         description="a step of that workshop in the catalogue",
     ),
 ]
+
+
+async def get_session_credential(request: Request, settings: SettingsDep) -> SessionCredential:
+    """For the step write routes, whose save statement checks the session itself (see
+    step_data/service.py): the request's session token, no lookup. Without a cookie: 401 as
+    from get_current_user."""
+    token = request.cookies.get(settings.session_cookie_name)
+    if not token:
+        raise NotAuthenticated(NOT_SIGNED_IN)
+    touches: SessionTouches = request.app.state.session_touches
+    return SessionCredential(token, settings.session_ttl_seconds, touches)
+
+
+async def refuse_unless_signed_in(conn: AsyncConnection, credential: SessionCredential) -> int:
+    """The session's user id, or NotAuthenticated: a write route by session that refuses a
+    request before its statement runs (bad input) answers 401 first, as get_current_user
+    would have."""
+    user = await auth_service.user_for_session(conn, credential.token, credential.ttl_seconds)
+    if user is None:
+        raise NotAuthenticated(NOT_SIGNED_IN)
+    return user.id
+
+
+SessionCredentialDep = Annotated[SessionCredential, Depends(get_session_credential)]
 
 
 async def get_admin(user: CurrentUser) -> User:

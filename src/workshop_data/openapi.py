@@ -26,6 +26,11 @@ _ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 _DATABASE_DEPENDENCIES: frozenset[Callable[..., Any]] = frozenset(
     {deps.get_current_user, deps.get_db, deps.get_autocommit_db, deps.get_step_db}
 )
+# A route that depends on one of these needs a session (the step writes check theirs in the
+# save statement itself).
+_SESSION_DEPENDENCIES: frozenset[Callable[..., Any]] = frozenset(
+    {deps.get_current_user, deps.get_session_credential}
+)
 
 # What each error status means in this API. A route may describe its own instead.
 ERROR_DESCRIPTIONS: dict[int, str] = {
@@ -114,7 +119,7 @@ def _complete_operation(operation: dict[str, Any], route: RouteContext, method: 
     # Invalid parameters are answered 400 in the common error shape (app.py), never 422.
     responses.pop("422", None)
     _add(responses, 400)
-    if deps.get_current_user in calls:
+    if calls & _SESSION_DEPENDENCIES:
         _add(responses, 401)
         operation["security"] = [{SESSION_SCHEME: []}]
     if method in UNSAFE_METHODS:

@@ -17,6 +17,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./workshop-data.db"
     database_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL reached through PgBouncer in transaction pooling mode (before 1.21, which
+    # cannot keep prepared statements): no statement cache, uniquely named statements, and
+    # every statement inside a transaction (see docs/operations.md).
+    database_pgbouncer: bool = False
     # FULL survives power loss as well as a killed process; NORMAL survives only the latter.
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 

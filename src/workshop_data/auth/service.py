@@ -1,8 +1,11 @@
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import DateTime, String, bindparam, case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop_data.auth.throttle import LoginThrottle
@@ -16,6 +19,7 @@ from workshop_data.users.service import User, user_from_row
 
 # last_seen_at and a sliding expiry are written at most this often, not on every request.
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+NOT_SIGNED_IN = "You are not signed in, or your session has expired."
 
 
 def token_hash(token: str) -> str:
@@ -78,6 +82,93 @@ async def user_for_session(conn: AsyncConnection, token: str, ttl_seconds: int) 
         )
         await conn.commit()
     return user_from_row(row)
+
+
+class SessionTouches:
+    """When this worker next has to touch each session it has seen: the session's
+    last_seen_at (as last read from the database) plus SESSION_TOUCH_INTERVAL. Lets the step
+    write routes, which check the session inside their save statement, touch it with a
+    separate statement only when the rule of `user_for_session` says it is due."""
+
+    def __init__(self, max_sessions: int = 100_000) -> None:
+        self._due: dict[str, datetime] = {}
+        self._max_sessions = max_sessions
+
+    def is_due(self, hashed: str, now: datetime) -> bool:
+        due = self._due.get(hashed)
+        return due is None or now >= due
+
+    def remember(self, hashed: str, last_seen_at: datetime) -> None:
+        if len(self._due) >= self._max_sessions and hashed not in self._due:
+            self._due.clear()  # forgetting only costs one touch statement per session
+        self._due[hashed] = last_seen_at + SESSION_TOUCH_INTERVAL
+
+    def forget(self, hashed: str) -> None:
+        self._due.pop(hashed, None)
+
+
+@dataclass(frozen=True)
+class SessionCredential:
+    """A request's session token, for routes whose statements check the session themselves
+    (see step_data/service.py) instead of looking the user up first."""
+
+    token: str
+    ttl_seconds: int
+    touches: SessionTouches = field(repr=False)
+
+    @property
+    def hashed(self) -> str:
+        return token_hash(self.token)
+
+
+@lru_cache
+def _touch_statement() -> Any:
+    # Exactly the rule of user_for_session: a live session whose last_seen_at is at least
+    # SESSION_TOUCH_INTERVAL old gets last_seen_at = now and a new expiry; otherwise nothing
+    # changes. It answers with last_seen_at either way, which the worker then remembers.
+    due = sessions.c.last_seen_at <= bindparam("p_due_before", type_=DateTime())
+    return (
+        update(sessions)
+        .where(
+            sessions.c.token_hash == bindparam("p_token_hash", type_=String()),
+            sessions.c.expires_at > bindparam("p_now", type_=DateTime()),
+        )
+        .values(
+            last_seen_at=case(
+                (due, bindparam("p_now", type_=DateTime())), else_=sessions.c.last_seen_at
+            ),
+            expires_at=case(
+                (due, bindparam("p_expires_at", type_=DateTime())), else_=sessions.c.expires_at
+            ),
+        )
+        .returning(sessions.c.last_seen_at)
+    )
+
+
+async def touch_session_when_due(
+    conn: AsyncConnection, credential: SessionCredential, hashed: str, now: datetime
+) -> None:
+    """After a write that checked the session itself: touch it if the rolling-expiry rule
+    says so. Runs a statement only when this worker's memory of the session says it may be
+    due (at most once per SESSION_TOUCH_INTERVAL per session and worker); does not commit."""
+    touches = credential.touches
+    if not touches.is_due(hashed, now):
+        return
+    last_seen_at = (
+        await conn.execute(
+            _touch_statement(),
+            {
+                "p_token_hash": hashed,
+                "p_now": now,
+                "p_due_before": now - SESSION_TOUCH_INTERVAL,
+                "p_expires_at": now + timedelta(seconds=credential.ttl_seconds),
+            },
+        )
+    ).scalar()
+    if last_seen_at is None:
+        touches.forget(hashed)
+    else:
+        touches.remember(hashed, last_seen_at)
 
 
 async def purge_expired_sessions(conn: AsyncConnection) -> int:

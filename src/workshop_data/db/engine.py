@@ -1,3 +1,4 @@
+import uuid
 from typing import Any
 
 import orjson
@@ -25,6 +26,18 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         _configure_sqlite(engine, settings.sqlite_synchronous)
         return engine
+    options: dict[str, Any] = {}
+    if settings.database_pgbouncer:
+        options = {
+            # PgBouncer (transaction pooling) hands each transaction to any server
+            # connection: a statement prepared and cached on one is unknown on the next.
+            # No cache, and each statement a name of its own so names never collide.
+            "connect_args": {
+                "statement_cache_size": 0,
+                "prepared_statement_cache_size": 0,
+                "prepared_statement_name_func": _unique_statement_name,
+            },
+        }
     return create_async_engine(
         url,
         hide_parameters=True,
@@ -36,7 +49,24 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # database restart fails one request (503 database_unavailable, which the client
         # retries) and is replaced.
         pool_recycle=1800,
+        **options,
     )
+
+
+def autocommit_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
+    """The engine for services whose every write is one atomic statement: each statement
+    commits by itself, one round trip. SQLite's driver starts a transaction only before a
+    write, and switching a connection's isolation level costs more than the COMMIT it saves
+    there. Through PgBouncer a statement outside a transaction is prepared and executed in
+    two round trips that PgBouncer may send to different server connections, so there the
+    statements run in transactions too."""
+    if settings.is_sqlite or settings.database_pgbouncer:
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _unique_statement_name() -> str:
+    return f"__wd_{uuid.uuid4().hex}__"
 
 
 def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:

@@ -1,9 +1,10 @@
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi import Path as FastApiPath
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.deps import (
@@ -12,16 +13,18 @@ from workshop_data.deps import (
     CurrentUser,
     HistoryDep,
     JsonLimitsDep,
+    SessionCredentialDep,
     StepDbDep,
     StepIdPath,
     UploadStoreDep,
     WorkshopTypePath,
     json_body,
     openapi_body,
+    refuse_unless_signed_in,
     validation_message,
 )
-from workshop_data.errors import Conflict, InvalidInput, WorkshopLocked
-from workshop_data.json_input import parse_json
+from workshop_data.errors import Conflict, DomainError, InvalidInput, WorkshopLocked
+from workshop_data.json_input import check_document, parse_json
 from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
 from workshop_data.progress import service as progress_service
 from workshop_data.step_data import history as step_history
@@ -42,6 +45,7 @@ from workshop_data.step_data.schemas import (
 )
 from workshop_data.timeutil import iso
 from workshop_data.uploads import service as uploads_service
+from workshop_data.uploads.storage import UploadStore
 
 router = APIRouter(prefix="/api/workshop-data", tags=["step data"])
 
@@ -105,6 +109,21 @@ def _patch_base_version(if_match: str | None, x_base_version: str | None) -> int
     return version
 
 
+_parse_save_request = json_body(SaveStepRequest)
+
+
+async def _save_request(request: Request) -> SaveStepRequest:
+    return await _parse_save_request(request)
+
+
+async def _saved_by_session(
+    request: Request, db: AsyncConnection, store: UploadStore, record: service.StepRecord
+) -> Response:
+    request.state.user_id = record.user_id
+    await uploads_service.note_references(db, store, record.user_id, record.data)
+    return _saved(record)
+
+
 def _saved(record: service.StepRecord) -> Response:
     SAVES.labels(record.workshop_type).inc()
     return api_response(
@@ -138,8 +157,8 @@ def _saved(record: service.StepRecord) -> Response:
     openapi_extra=openapi_body(SaveStepRequest),
 )
 async def save_step(
-    user: CurrentUser,
-    body: Annotated[SaveStepRequest, Depends(json_body(SaveStepRequest))],
+    request: Request,
+    session: SessionCredentialDep,
     db: StepDbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
@@ -152,16 +171,25 @@ async def save_step(
 
     With a base version (`baseVersion` or If-Match) the save succeeds only on that version
     (409 otherwise); `Idempotency-Key` (or `requestId`) makes a retried save answer 200."""
-    step = catalog.step(body.workshop_type, body.step_id)
-    service.check_step_document(body.data, limits)
+    # The save statement checks the session; a request refused before it runs is refused
+    # for want of a session first.
+    try:
+        body = await _save_request(request)
+        step = catalog.step(body.workshop_type, body.step_id)
+        service.check_step_document(body.data, limits)
+        base_version = _base_version(body.base_version, if_match)
+        request_id = _request_id(idempotency_key, body.request_id)
+    except DomainError:
+        await refuse_unless_signed_in(db, session)
+        raise
     try:
         record = await service.save_step(
             db,
-            user_id=user.id,
+            session=session,
             step=step,
             data=body.data,
-            base_version=_base_version(body.base_version, if_match),
-            request_id=_request_id(idempotency_key, body.request_id),
+            base_version=base_version,
+            request_id=request_id,
             history=history,
         )
     except Conflict:
@@ -170,8 +198,7 @@ async def save_step(
     except WorkshopLocked:
         LOCKED.inc()
         raise
-    await uploads_service.note_references(db, store, user.id, record.data)
-    return _saved(record)
+    return await _saved_by_session(request, db, store, record)
 
 
 _MERGE_PATCH_BODY = {
@@ -215,7 +242,7 @@ async def patch_step(
     workshop_type: WorkshopTypePath,
     step_id: StepIdPath,
     request: Request,
-    user: CurrentUser,
+    session: SessionCredentialDep,
     db: StepDbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
@@ -229,21 +256,28 @@ async def patch_step(
 
     The body is a merge patch (RFC 7396) of its `data`; the base version comes in If-Match or
     X-Base-Version. Answers as POST /api/workshop-data/step."""
-    step = catalog.step(workshop_type, step_id)
-    patch = parse_json(await request.body(), ("data",))
-    if not isinstance(patch, dict):
-        raise InvalidInput(
-            "The request body must be a JSON object (a merge patch of the step's data).",
-            code="invalid_body",
-        )
+    try:
+        step = catalog.step(workshop_type, step_id)
+        patch = parse_json(await request.body(), ("data",))
+        if not isinstance(patch, dict):
+            raise InvalidInput(
+                "The request body must be a JSON object (a merge patch of the step's data).",
+                code="invalid_body",
+            )
+        base_version = _patch_base_version(if_match, x_base_version)
+        request_id = _request_id(idempotency_key, None)
+        check_document(patch, ("data",), limits)
+    except DomainError:
+        await refuse_unless_signed_in(db, session)
+        raise
     try:
         record = await service.patch_step(
             db,
-            user_id=user.id,
+            session=session,
             step=step,
             patch=patch,
-            base_version=_patch_base_version(if_match, x_base_version),
-            request_id=_request_id(idempotency_key, None),
+            base_version=base_version,
+            request_id=request_id,
             limits=limits,
             history=history,
         )
@@ -253,8 +287,7 @@ async def patch_step(
     except WorkshopLocked:
         LOCKED.inc()
         raise
-    await uploads_service.note_references(db, store, user.id, record.data)
-    return _saved(record)
+    return await _saved_by_session(request, db, store, record)
 
 
 @router.get("/step/{workshopType}/{stepId}", response_model=StepDataResponse, responses=_ERRORS)
@@ -393,7 +426,7 @@ async def restore_step(
     step_id: StepIdPath,
     version: Annotated[int, FastApiPath(ge=1, le=2**31 - 1)],
     request: Request,
-    user: CurrentUser,
+    session: SessionCredentialDep,
     db: StepDbDep,
     catalog: CatalogDep,
     store: UploadStoreDep,
@@ -407,28 +440,33 @@ async def restore_step(
     Makes a kept version the step's new version. The base version (the current one this
     restore is based on) comes in the body (`baseVersion`), If-Match or X-Base-Version;
     `Idempotency-Key` makes a retried restore answer 200 instead of 409."""
-    step = catalog.step(workshop_type, step_id)
-    raw = await request.body()
-    body = RestoreRequest()
-    if raw.strip():
-        payload = parse_json(raw)
-        if not isinstance(payload, dict):
-            raise InvalidInput("The request body must be a JSON object.", code="invalid_body")
-        try:
-            body = RestoreRequest.model_validate(payload)
-        except ValidationError as error:
-            raise InvalidInput(validation_message(error), code="invalid_body") from None
-    base_version = body.base_version
-    if base_version is None:
-        base_version = _patch_base_version(if_match, x_base_version)
+    try:
+        step = catalog.step(workshop_type, step_id)
+        raw = await request.body()
+        body = RestoreRequest()
+        if raw.strip():
+            payload = parse_json(raw)
+            if not isinstance(payload, dict):
+                raise InvalidInput("The request body must be a JSON object.", code="invalid_body")
+            try:
+                body = RestoreRequest.model_validate(payload)
+            except ValidationError as error:
+                raise InvalidInput(validation_message(error), code="invalid_body") from None
+        base_version = body.base_version
+        if base_version is None:
+            base_version = _patch_base_version(if_match, x_base_version)
+        request_id = _request_id(idempotency_key, None)
+    except DomainError:
+        await refuse_unless_signed_in(db, session)
+        raise
     try:
         record = await service.restore_step(
             db,
-            user_id=user.id,
+            session=session,
             step=step,
             version=version,
             base_version=base_version,
-            request_id=_request_id(idempotency_key, None),
+            request_id=request_id,
             history=history,
         )
     except Conflict:
@@ -437,5 +475,4 @@ async def restore_step(
     except WorkshopLocked:
         LOCKED.inc()
         raise
-    await uploads_service.note_references(db, store, user.id, record.data)
-    return _saved(record)
+    return await _saved_by_session(request, db, store, record)

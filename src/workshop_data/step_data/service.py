@@ -1,6 +1,11 @@
 """Saving and reading step data. Every save is one atomic statement that checks the version,
 the lock and whether anything changed, and writes; only a refused save reads again to explain
-why it was refused. On an autocommit connection that statement is the save's only round trip."""
+why it was refused. On an autocommit connection that statement is the save's only round trip.
+
+The step write routes pass the request's session (a `SessionCredential`) instead of a user id:
+then the same statement also checks the session (live, not expired; the user is the session's
+user), so no separate session lookup precedes the save. A refused save explains "not signed
+in" (401) before the lock (423) and the version (409)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,11 +28,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from workshop_data.auth import service as auth_service
+from workshop_data.auth.service import NOT_SIGNED_IN, SessionCredential
 from workshop_data.catalog.service import StepInfo
 from workshop_data.db.dialect import upsertable_insert
-from workshop_data.db.tables import workshop_participation, workshop_step_data
+from workshop_data.db.tables import sessions, workshop_participation, workshop_step_data
 from workshop_data.errors import (
     Conflict,
+    NotAuthenticated,
     PayloadTooLarge,
     ServiceBusy,
     VersionNotFound,
@@ -85,23 +93,43 @@ def check_step_document(data: dict[str, Any], limits: JsonLimits) -> None:
         )
 
 
-def _workshop_not_locked() -> ColumnElement[bool]:
+def _workshop_not_locked(user_id: ColumnElement[Any]) -> ColumnElement[bool]:
     p = workshop_participation
     return ~exists().where(
-        p.c.user_id == bindparam("p_user_id"),
+        p.c.user_id == user_id,
         p.c.workshop_type == bindparam("p_workshop_type"),
         p.c.completed_at.is_not(None),
     )
 
 
+def _live_session() -> ColumnElement[bool]:
+    # The rule of auth_service.user_for_session: the token's session exists (not signed out,
+    # its user not deleted: deleting a user deletes their sessions) and has not expired.
+    return and_(
+        sessions.c.token_hash == bindparam("p_token_hash", type_=String()),
+        sessions.c.expires_at > bindparam("p_now", type_=DateTime()),
+    )
+
+
+def _session_user_id() -> ColumnElement[Any]:
+    return select(sessions.c.user_id).where(_live_session()).scalar_subquery()
+
+
 # The statements are built once per shape and reused with new values: building them is
 # most of the cost of a save on the Python side.
 @lru_cache
-def _insert_statement(dialect: str, upsert: bool, guarded: bool) -> Any:
+def _insert_statement(dialect: str, upsert: bool, guarded: bool, by_session: bool) -> Any:
     # INSERT ... SELECT ... WHERE <not locked>: a locked workshop makes the row set empty, so
     # neither the insert nor the update branch runs. SQLite needs some WHERE there anyway.
+    # By session, the row comes from the live session's row: no session, no row to write.
+    user_id: ColumnElement[Any] = (
+        sessions.c.user_id if by_session else bindparam("p_user_id", type_=BigInteger())
+    )
+    conditions: list[ColumnElement[bool]] = [_live_session()] if by_session else []
+    if guarded:
+        conditions.append(_workshop_not_locked(user_id))
     source = select(
-        bindparam("p_user_id", type_=BigInteger()),
+        user_id,
         bindparam("p_workshop_type", type_=String()),
         bindparam("p_step_id", type_=String()),
         bindparam("p_data", type_=t.c.data.type),
@@ -109,7 +137,9 @@ def _insert_statement(dialect: str, upsert: bool, guarded: bool) -> Any:
         bindparam("p_now", type_=DateTime()),
         bindparam("p_now", type_=DateTime()),
         bindparam("p_request_id", type_=String()),
-    ).where(_workshop_not_locked() if guarded else true())
+    ).where(and_(*conditions) if conditions else true())
+    if by_session:
+        source = source.select_from(sessions)
     statement = upsertable_insert(dialect, t).from_select(
         [
             t.c.user_id,
@@ -141,16 +171,17 @@ def _insert_statement(dialect: str, upsert: bool, guarded: bool) -> Any:
 
 
 @lru_cache
-def _update_statement(guarded: bool) -> Any:
+def _update_statement(guarded: bool, by_session: bool) -> Any:
+    user_id = _session_user_id() if by_session else bindparam("p_user_id")
     conditions = [
-        t.c.user_id == bindparam("p_user_id"),
+        t.c.user_id == user_id,
         t.c.workshop_type == bindparam("p_workshop_type"),
         t.c.step_id == bindparam("p_step_id"),
         t.c.version == bindparam("p_base_version"),
         t.c.data.is_distinct_from(bindparam("p_data", type_=t.c.data.type)),
     ]
     if guarded:
-        conditions.append(_workshop_not_locked())
+        conditions.append(_workshop_not_locked(t.c.user_id))
     return (
         update(t)
         .where(and_(*conditions))
@@ -164,10 +195,30 @@ def _update_statement(guarded: bool) -> Any:
     )
 
 
+def _writer(
+    user_id: int | None, session: SessionCredential | None
+) -> tuple[int | None, str | None]:
+    """(user id, token hash): exactly one of the two names who writes."""
+    if (user_id is None) == (session is None):
+        raise TypeError("pass either user_id or session")
+    return user_id, None if session is None else session.hashed
+
+
+async def _signed_in_user_id(conn: AsyncConnection, session: SessionCredential) -> int:
+    """The session's user by the rules of get_current_user (an expired session is deleted),
+    or NotAuthenticated: the first explanation of a refused write by session."""
+    user = await auth_service.user_for_session(conn, session.token, session.ttl_seconds)
+    if user is None:
+        session.touches.forget(session.hashed)
+        raise NotAuthenticated(NOT_SIGNED_IN)
+    return user.id
+
+
 async def save_step(
     conn: AsyncConnection,
     *,
-    user_id: int,
+    user_id: int | None = None,
+    session: SessionCredential | None = None,
     step: StepInfo,
     data: dict[str, Any],
     base_version: int | None,
@@ -182,18 +233,26 @@ async def save_step(
 
     With an enabled `history` policy the new version is also kept in the step's history, and
     the history pruned, in the same transaction: pass a transactional connection (`DbDep`),
-    not an autocommit one, so that the save and its history commit together."""
+    not an autocommit one, so that the save and its history commit together.
+
+    Who writes is either `user_id` or `session` (the statement checks the session, and a
+    refusal for want of one is NotAuthenticated); with a session, the session is touched
+    when due, in the same transaction."""
+    _, hashed = _writer(user_id, session)
     guarded = step.locks_on_completion
+    by_session = session is not None
     if base_version is None or base_version == 0:
-        statement = _insert_statement(conn.dialect.name, base_version is None, guarded)
+        statement = _insert_statement(conn.dialect.name, base_version is None, guarded, by_session)
     else:
-        statement = _update_statement(guarded)
+        statement = _update_statement(guarded, by_session)
+    now = utc_now()
     values = {
         "p_user_id": user_id,
+        "p_token_hash": hashed,
         "p_workshop_type": step.workshop_type,
         "p_step_id": step.step_id,
         "p_data": data,
-        "p_now": utc_now(),
+        "p_now": now,
         "p_request_id": request_id,
         "p_base_version": base_version,
     }
@@ -204,16 +263,21 @@ async def save_step(
             await step_history.record_version(
                 conn,
                 history,
-                user_id=user_id,
+                user_id=record.user_id,
                 workshop_type=record.workshop_type,
                 step_id=record.step_id,
                 version=record.version,
                 data=data,  # as sent: its preview keeps the participant's order of fields
                 saved_at=record.updated_at,
             )
+        if session is not None and hashed is not None:
+            await auth_service.touch_session_when_due(conn, session, hashed, now)
         await conn.commit()
         return record
     try:
+        if session is not None:
+            user_id = await _signed_in_user_id(conn, session)
+        assert user_id is not None
         return await _explain_refusal(conn, user_id, step, base_version, request_id)
     finally:
         await conn.rollback()
@@ -222,7 +286,8 @@ async def save_step(
 async def restore_step(
     conn: AsyncConnection,
     *,
-    user_id: int,
+    user_id: int | None = None,
+    session: SessionCredential | None = None,
     step: StepInfo,
     version: int,
     base_version: int | None,
@@ -231,10 +296,13 @@ async def restore_step(
 ) -> StepRecord:
     """Save the content of a kept `version` of the step as its new version, under the rules of
     any save (base_version, the lock, request_id for retries). Restoring what is already
-    current changes nothing."""
-    stored = await step_history.get_version(
-        conn, user_id, step.workshop_type, step.step_id, version
-    )
+    current changes nothing. Who restores: `user_id` or `session`, as for `save_step`."""
+    _writer(user_id, session)
+    # A restore is rare: by session, it looks the user up first (to read the kept version),
+    # and its save still checks the session in the statement.
+    reader = user_id if session is None else await _signed_in_user_id(conn, session)
+    assert reader is not None
+    stored = await step_history.get_version(conn, reader, step.workshop_type, step.step_id, version)
     if stored is None:
         await conn.rollback()
         raise VersionNotFound(
@@ -243,6 +311,7 @@ async def restore_step(
     return await save_step(
         conn,
         user_id=user_id,
+        session=session,
         step=step,
         data=stored.data,
         base_version=base_version,
@@ -269,10 +338,40 @@ def apply_merge_patch(target: Any, patch: Any) -> Any:
 PATCH_ATTEMPTS = 16
 
 
+async def _read_for_patch(
+    conn: AsyncConnection,
+    user_id: int | None,
+    session: SessionCredential | None,
+    step: StepInfo,
+) -> tuple[int, Any]:
+    """(the writer's user id, the stored row or None). By session, one statement reads the
+    live session and the step together; no live session is NotAuthenticated."""
+    where_step = and_(t.c.workshop_type == step.workshop_type, t.c.step_id == step.step_id)
+    columns = (*_RECORD_COLUMNS, t.c.last_request_id)
+    if session is None:
+        assert user_id is not None
+        row = (
+            await conn.execute(select(*columns).where(t.c.user_id == user_id, where_step))
+        ).first()
+        return user_id, row
+    found = (
+        await conn.execute(
+            select(sessions.c.user_id.label("session_user_id"), *columns)
+            .select_from(sessions.outerjoin(t, and_(t.c.user_id == sessions.c.user_id, where_step)))
+            .where(_live_session()),
+            {"p_token_hash": session.hashed, "p_now": utc_now()},
+        )
+    ).first()
+    if found is None:
+        return await _signed_in_user_id(conn, session), None
+    return found.session_user_id, None if found.id is None else found
+
+
 async def patch_step(
     conn: AsyncConnection,
     *,
-    user_id: int,
+    user_id: int | None = None,
+    session: SessionCredential | None = None,
     step: StepInfo,
     patch: dict[str, Any],
     base_version: int | None,
@@ -284,28 +383,23 @@ async def patch_step(
 
     The stored row is read, the patch applied here, and the result written by the same
     compare-and-swap statements a save uses (on the version read, with the lock check in the
-    statement). base_version as for `save_step`; without one, a lost race is retried."""
+    statement). base_version as for `save_step`; without one, a lost race is retried. Who
+    patches: `user_id` or `session`, as for `save_step`."""
+    _writer(user_id, session)
     check_document(patch, ("data",), limits)
     for _ in range(PATCH_ATTEMPTS):
-        row = (
-            await conn.execute(
-                select(*_RECORD_COLUMNS, t.c.last_request_id).where(
-                    t.c.user_id == user_id,
-                    t.c.workshop_type == step.workshop_type,
-                    t.c.step_id == step.step_id,
-                )
-            )
-        ).first()
+        writer, row = await _read_for_patch(conn, user_id, session, step)
         read_version = 0 if row is None else row.version
         if base_version is not None and base_version != read_version:
             # Refused unless the workshop is locked or this is a retry of a committed patch.
-            return await _refuse(conn, user_id, step, base_version, request_id)
+            return await _refuse(conn, writer, step, base_version, request_id)
         merged = apply_merge_patch({} if row is None else row.data, patch)
         check_step_document(merged, limits)
         try:
             return await save_step(
                 conn,
                 user_id=user_id,
+                session=session,
                 step=step,
                 data=merged,
                 base_version=read_version,
