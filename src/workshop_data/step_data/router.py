@@ -54,6 +54,16 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse},
     401: {"model": ErrorResponse},
 }
+# What a write of a step (save, patch, restore) may be refused with besides _ERRORS.
+_WRITE_ERRORS: dict[int | str, dict[str, object]] = {
+    **_ERRORS,
+    409: {
+        "model": VersionConflictResponse,
+        "description": "`baseVersion` (or If-Match) is not the stored version "
+        "(`version_conflict`); `current` holds the stored one.",
+    },
+    423: {"model": WorkshopLockedResponse},
+}
 
 
 def _record_out(record: service.StepRecord) -> StepRecordOut:
@@ -141,18 +151,12 @@ def _saved(record: service.StepRecord) -> Response:
     "/step",
     response_model=SaveStepResponse,
     responses={
-        **_ERRORS,
-        409: {
-            "model": VersionConflictResponse,
-            "description": "`baseVersion` (or If-Match) is not the stored version "
-            "(`version_conflict`); `current` holds the stored one.",
-        },
+        **_WRITE_ERRORS,
         413: {
             "model": ErrorResponse,
             "description": "The body, or `data` once encoded, is over its limit "
             "(`payload_too_large`).",
         },
-        423: {"model": WorkshopLockedResponse},
     },
     openapi_extra=openapi_body(SaveStepRequest),
 )
@@ -214,18 +218,12 @@ _MERGE_PATCH_BODY = {
     "/step/{workshopType}/{stepId}",
     response_model=SaveStepResponse,
     responses={
-        **_ERRORS,
-        409: {
-            "model": VersionConflictResponse,
-            "description": "`baseVersion` (or If-Match) is not the stored version "
-            "(`version_conflict`); `current` holds the stored one.",
-        },
+        **_WRITE_ERRORS,
         413: {
             "model": ErrorResponse,
             "description": "The body, or the patched document once encoded, is over its "
             "limit (`payload_too_large`).",
         },
-        423: {"model": WorkshopLockedResponse},
         503: unavailable_or_busy("the patch lost its compare-and-swap to other writers too often"),
     },
     openapi_extra={
@@ -400,17 +398,11 @@ async def step_history_list(
     "/step/{workshopType}/{stepId}/restore/{version}",
     response_model=SaveStepResponse,
     responses={
-        **_ERRORS,
+        **_WRITE_ERRORS,
         404: {
             "model": ErrorResponse,
             "description": "No such kept version of this step (`version_not_found`).",
         },
-        409: {
-            "model": VersionConflictResponse,
-            "description": "`baseVersion` (or If-Match) is not the stored version "
-            "(`version_conflict`); `current` holds the stored one.",
-        },
-        423: {"model": WorkshopLockedResponse},
     },
     openapi_extra={
         "requestBody": {
