@@ -138,16 +138,6 @@ async def get_session_credential(request: Request, settings: SettingsDep) -> Ses
     return SessionCredential(token, settings.session_ttl_seconds, touches)
 
 
-async def refuse_unless_signed_in(conn: AsyncConnection, credential: SessionCredential) -> int:
-    """The session's user id, or NotAuthenticated: a write route by session that refuses a
-    request before its statement runs (bad input) answers 401 first, as get_current_user
-    would have."""
-    user = await auth_service.user_for_session(conn, credential.token, credential.ttl_seconds)
-    if user is None:
-        raise NotAuthenticated(NOT_SIGNED_IN)
-    return user.id
-
-
 SessionCredentialDep = Annotated[SessionCredential, Depends(get_session_credential)]
 
 

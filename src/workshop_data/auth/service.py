@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.db.tables import sessions, users
-from workshop_data.errors import InvalidCredentials
+from workshop_data.errors import InvalidCredentials, NotAuthenticated
 from workshop_data.text_policy import check_storable
 from workshop_data.timeutil import utc_now
 from workshop_data.users import service as users_service
@@ -169,6 +169,17 @@ async def touch_session_when_due(
         touches.forget(hashed)
     else:
         touches.remember(hashed, last_seen_at)
+
+
+async def signed_in_user_id(conn: AsyncConnection, credential: SessionCredential) -> int:
+    """The credential's user by the rules of `user_for_session` (an expired session is
+    deleted), or NotAuthenticated: how a write by session that wrote nothing, or was refused
+    before its statement ran, answers 401 first."""
+    user = await user_for_session(conn, credential.token, credential.ttl_seconds)
+    if user is None:
+        credential.touches.forget(credential.hashed)
+        raise NotAuthenticated(NOT_SIGNED_IN)
+    return user.id
 
 
 async def purge_expired_sessions(conn: AsyncConnection) -> int:

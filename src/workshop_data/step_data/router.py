@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
+from workshop_data.auth import service as auth_service
 from workshop_data.deps import (
     AutocommitDbDep,
     CatalogDep,
@@ -20,7 +21,6 @@ from workshop_data.deps import (
     WorkshopTypePath,
     json_body,
     openapi_body,
-    refuse_unless_signed_in,
     validation_message,
 )
 from workshop_data.errors import Conflict, DomainError, InvalidInput, WorkshopLocked
@@ -184,7 +184,7 @@ async def save_step(
         base_version = _base_version(body.base_version, if_match)
         request_id = _request_id(idempotency_key, body.request_id)
     except DomainError:
-        await refuse_unless_signed_in(db, session)
+        await auth_service.signed_in_user_id(db, session)
         raise
     try:
         record = await service.save_step(
@@ -266,7 +266,7 @@ async def patch_step(
         request_id = _request_id(idempotency_key, None)
         check_document(patch, ("data",), limits)
     except DomainError:
-        await refuse_unless_signed_in(db, session)
+        await auth_service.signed_in_user_id(db, session)
         raise
     try:
         record = await service.patch_step(
@@ -449,7 +449,7 @@ async def restore_step(
             base_version = _patch_base_version(if_match, x_base_version)
         request_id = _request_id(idempotency_key, None)
     except DomainError:
-        await refuse_unless_signed_in(db, session)
+        await auth_service.signed_in_user_id(db, session)
         raise
     try:
         record = await service.restore_step(

@@ -29,13 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.auth import service as auth_service
-from workshop_data.auth.service import NOT_SIGNED_IN, SessionCredential
+from workshop_data.auth.service import SessionCredential
 from workshop_data.catalog.service import StepInfo
 from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.tables import sessions, workshop_participation, workshop_step_data
 from workshop_data.errors import (
     Conflict,
-    NotAuthenticated,
     PayloadTooLarge,
     ServiceBusy,
     VersionNotFound,
@@ -195,23 +194,10 @@ def _update_statement(guarded: bool, by_session: bool) -> Any:
     )
 
 
-def _writer(
-    user_id: int | None, session: SessionCredential | None
-) -> tuple[int | None, str | None]:
-    """(user id, token hash): exactly one of the two names who writes."""
+def _check_writer(user_id: int | None, session: SessionCredential | None) -> None:
+    """Exactly one of the two names who writes."""
     if (user_id is None) == (session is None):
         raise TypeError("pass either user_id or session")
-    return user_id, None if session is None else session.hashed
-
-
-async def _signed_in_user_id(conn: AsyncConnection, session: SessionCredential) -> int:
-    """The session's user by the rules of get_current_user (an expired session is deleted),
-    or NotAuthenticated: the first explanation of a refused write by session."""
-    user = await auth_service.user_for_session(conn, session.token, session.ttl_seconds)
-    if user is None:
-        session.touches.forget(session.hashed)
-        raise NotAuthenticated(NOT_SIGNED_IN)
-    return user.id
 
 
 async def save_step(
@@ -238,7 +224,8 @@ async def save_step(
     Who writes is either `user_id` or `session` (the statement checks the session, and a
     refusal for want of one is NotAuthenticated); with a session, the session is touched
     when due, in the same transaction."""
-    _, hashed = _writer(user_id, session)
+    _check_writer(user_id, session)
+    hashed = None if session is None else session.hashed
     guarded = step.locks_on_completion
     by_session = session is not None
     if base_version is None or base_version == 0:
@@ -276,7 +263,7 @@ async def save_step(
         return record
     try:
         if session is not None:
-            user_id = await _signed_in_user_id(conn, session)
+            user_id = await auth_service.signed_in_user_id(conn, session)
         assert user_id is not None
         return await _explain_refusal(conn, user_id, step, base_version, request_id)
     finally:
@@ -297,10 +284,10 @@ async def restore_step(
     """Save the content of a kept `version` of the step as its new version, under the rules of
     any save (base_version, the lock, request_id for retries). Restoring what is already
     current changes nothing. Who restores: `user_id` or `session`, as for `save_step`."""
-    _writer(user_id, session)
+    _check_writer(user_id, session)
     # A restore is rare: by session, it looks the user up first (to read the kept version),
     # and its save still checks the session in the statement.
-    reader = user_id if session is None else await _signed_in_user_id(conn, session)
+    reader = user_id if session is None else await auth_service.signed_in_user_id(conn, session)
     assert reader is not None
     stored = await step_history.get_version(conn, reader, step.workshop_type, step.step_id, version)
     if stored is None:
@@ -363,7 +350,7 @@ async def _read_for_patch(
         )
     ).first()
     if found is None:
-        return await _signed_in_user_id(conn, session), None
+        return await auth_service.signed_in_user_id(conn, session), None
     return found.session_user_id, None if found.id is None else found
 
 
@@ -385,7 +372,7 @@ async def patch_step(
     compare-and-swap statements a save uses (on the version read, with the lock check in the
     statement). base_version as for `save_step`; without one, a lost race is retried. Who
     patches: `user_id` or `session`, as for `save_step`."""
-    _writer(user_id, session)
+    _check_writer(user_id, session)
     check_document(patch, ("data",), limits)
     for _ in range(PATCH_ATTEMPTS):
         writer, row = await _read_for_patch(conn, user_id, session, step)
