@@ -30,7 +30,7 @@ from workshop_data.openapi import install_openapi
 from workshop_data.ops.logging import configure_logging
 from workshop_data.ops.observer import RequestObserver
 from workshop_data.ops.router import router as ops_router
-from workshop_data.progress.router import router as progress_router
+from workshop_data.participation.router import router as participation_router
 from workshop_data.settings import Settings
 from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.step_data.router import router as step_data_router
@@ -187,7 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         catalog_router,
         step_data_router,
-        progress_router,
+        participation_router,
         ops_router,
         apidocs_router,
         apidocs_redirects,

@@ -28,7 +28,7 @@ from workshop_data.demo import create_demo_users
 from workshop_data.errors import DomainError, InvalidInput, NotFound, shown
 from workshop_data.export import service as export_service
 from workshop_data.ops.logging import logging_config
-from workshop_data.progress import service as progress_service
+from workshop_data.participation import service as participation_service
 from workshop_data.settings import Settings
 from workshop_data.text_policy import unstorable_reason
 from workshop_data.timeutil import iso
@@ -397,13 +397,13 @@ def workshop_reopen(
 
     async def reopen(conn: AsyncConnection) -> None:
         user = await _user_named(conn, username)
-        before = await progress_service.workshop_status(conn, user.id, workshop_type)
+        before = await participation_service.workshop_status(conn, user.id, workshop_type)
         if not before.completed:
             raise InvalidInput(
                 f"the {workshop_type.upper()} workshop of '{user.username}' is not completed; "
                 "there is nothing to reopen"
             )
-        await progress_service.reopen_workshop(conn, user.id, workshop_type, reopened_by=None)
+        await participation_service.reopen_workshop(conn, user.id, workshop_type, reopened_by=None)
 
     _run(settings, reopen)
     typer.echo(

@@ -3,10 +3,11 @@
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from workshop_data.admin.schemas import MAX_PAGE_SIZE
 from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import NOT_SIGNED_IN, SessionCredential, SessionTouches
 from workshop_data.auth.throttle import LoginThrottle
@@ -54,15 +55,8 @@ async def get_upload_store(request: Request) -> UploadStore:
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A connection whose statements run in a transaction the service commits."""
-    engine: AsyncEngine = request.app.state.engine
-    async with engine.connect() as conn:
-        yield conn
-
-
-async def get_autocommit_db(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A connection on which every statement commits by itself: one round trip per statement,
-    for services whose every write is a single atomic statement (sessions, step data)."""
+    """The request's connection. On PostgreSQL every statement commits by itself (one round
+    trip); a service whose statements must commit together opens `db.transaction` itself."""
     engine: AsyncEngine = request.app.state.autocommit_engine
     async with engine.connect() as conn:
         yield conn
@@ -91,7 +85,6 @@ JsonLimitsDep = Annotated[JsonLimits, Depends(get_json_limits)]
 UploadStoreDep = Annotated[UploadStore, Depends(get_upload_store)]
 PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 DbDep = Annotated[AsyncConnection, Depends(get_db)]
-AutocommitDbDep = Annotated[AsyncConnection, Depends(get_autocommit_db)]
 StepDbDep = Annotated[AsyncConnection, Depends(get_step_db)]
 HistoryDep = Annotated[HistoryPolicy, Depends(get_history_policy)]
 
@@ -125,6 +118,12 @@ StepIdPath = Annotated[
         description="a step of that workshop in the catalogue",
     ),
 ]
+
+
+# Paging and searching a list of accounts.
+Page = Annotated[int, Query(ge=1, le=1_000_000)]
+PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=MAX_PAGE_SIZE)]
+Search = Annotated[str | None, Query(max_length=200)]
 
 
 async def get_session_credential(request: Request, settings: SettingsDep) -> SessionCredential:

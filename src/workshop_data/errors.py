@@ -49,6 +49,10 @@ class VersionNotFound(NotFound):
     code = "version_not_found"
 
 
+class WorkshopNotStarted(NotFound):
+    code = "workshop_not_started"
+
+
 class Conflict(DomainError):
     status_code = 409
 

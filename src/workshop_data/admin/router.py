@@ -1,10 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from workshop_data.admin import service
 from workshop_data.admin.schemas import (
-    MAX_PAGE_SIZE,
     AccountListResponse,
     AccountOut,
     AccountResponse,
@@ -17,18 +16,19 @@ from workshop_data.admin.schemas import (
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.deps import (
     AdminUser,
-    AutocommitDbDep,
     CatalogDep,
     DbDep,
+    Page,
+    PageSize,
     PasswordHashingDep,
+    Search,
     UserIdPath,
     WorkshopTypePath,
     json_body,
     openapi_body,
 )
-from workshop_data.progress.router import status_out
+from workshop_data.participation import service as participation_service
 from workshop_data.step_data import service as step_service
-from workshop_data.timeutil import iso
 from workshop_data.users.access import existing_user
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -53,42 +53,11 @@ def _conflict(description: str) -> dict[int | str, dict[str, object]]:
 
 _USER_EXISTS = "Another user has that username or e-mail address (`user_exists`)."
 
-Page = Annotated[int, Query(ge=1, le=1_000_000)]
-PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=MAX_PAGE_SIZE)]
-Search = Annotated[str | None, Query(max_length=200)]
-
-
-def account_out(account: service.Account) -> AccountOut:
-    return AccountOut(
-        id=account.id,
-        username=account.username,
-        name=account.name,
-        email=account.email,
-        role=account.role,
-        facilitator_id=account.facilitator_id,
-        created_at=iso(account.created_at),
-        updated_at=iso(account.updated_at),
-    )
-
-
-def account_list(
-    accounts: list[service.Account], total: int, page: int, page_size: int
-) -> AccountListResponse:
-    return AccountListResponse(
-        users=[account_out(a) for a in accounts], page=page, page_size=page_size, total=total
-    )
-
-
-def user_steps_response(
-    user_id: int, workshop_type: str, records: list[step_service.StepRecord]
-) -> UserStepsResponse:
-    return UserStepsResponse.of(workshop_type, records, user_id=user_id)
-
 
 @router.get("/users", response_model=AccountListResponse, responses=_ERRORS)
 async def list_users(
     _admin: AdminUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     q: Search = None,
     page: Page = 1,
     page_size: PageSize = 50,
@@ -97,7 +66,7 @@ async def list_users(
 
     In id order, a page at a time; `q` searches username, name and email."""
     accounts, total = await service.list_accounts(db, q=q, page=page, page_size=page_size)
-    return api_response(account_list(accounts, total, page, page_size))
+    return api_response(AccountListResponse.of(accounts, total, page, page_size))
 
 
 @router.post(
@@ -110,7 +79,7 @@ async def list_users(
 async def create_user(
     _admin: AdminUser,
     body: Annotated[CreateAccountRequest, Depends(json_body(CreateAccountRequest))],
-    db: AutocommitDbDep,
+    db: DbDep,
     hashing: PasswordHashingDep,
 ) -> Response:
     """Create a user (participant, facilitator or administrator)."""
@@ -124,13 +93,13 @@ async def create_user(
         facilitator_id=body.facilitator_id,
         hashing=hashing,
     )
-    return api_response(AccountResponse(user=account_out(account)), status_code=201)
+    return api_response(AccountResponse(user=AccountOut.of(account)), status_code=201)
 
 
 @router.get("/users/{userId}", response_model=AccountResponse, responses=_ERRORS_404)
-async def get_user(user_id: UserIdPath, _admin: AdminUser, db: AutocommitDbDep) -> Response:
+async def get_user(user_id: UserIdPath, _admin: AdminUser, db: DbDep) -> Response:
     """One user's account."""
-    return api_response(AccountResponse(user=account_out(await service.get_account(db, user_id))))
+    return api_response(AccountResponse(user=AccountOut.of(await service.get_account(db, user_id))))
 
 
 @router.patch(
@@ -156,7 +125,7 @@ async def update_user(
     Role, facilitator, name or email. The last admin cannot be demoted (409)."""
     changes = body.model_dump(include=body.model_fields_set)
     account = await service.update_account(db, user_id, changes)
-    return api_response(AccountResponse(user=account_out(account)))
+    return api_response(AccountResponse(user=AccountOut.of(account)))
 
 
 @router.delete(
@@ -172,7 +141,7 @@ async def delete_user(user_id: UserIdPath, _admin: AdminUser, db: DbDep) -> Resp
 
     The user and everything they own. The last admin cannot be deleted (409)."""
     account = await service.delete_account(db, user_id)
-    return api_response(DeletedAccountResponse(deleted=account_out(account)))
+    return api_response(DeletedAccountResponse(deleted=AccountOut.of(account)))
 
 
 @router.get(
@@ -184,14 +153,14 @@ async def user_step_data(
     user_id: UserIdPath,
     workshop_type: WorkshopTypePath,
     _admin: AdminUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     catalog: CatalogDep,
 ) -> Response:
     """Every saved step of a user's workshop."""
     workshop = catalog.check_workshop_type(workshop_type)
     owner = await existing_user(db, user_id)
     records = await step_service.list_steps(db, owner.id, workshop)
-    return api_response(user_steps_response(owner.id, workshop, records))
+    return api_response(UserStepsResponse.of(workshop, records, user_id=owner.id))
 
 
 @router.post(
@@ -210,7 +179,7 @@ async def reopen_workshop(
     user_id: UserIdPath,
     workshop_type: WorkshopTypePath,
     admin: AdminUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     catalog: CatalogDep,
 ) -> Response:
     """Reopen a completed workshop.
@@ -218,5 +187,5 @@ async def reopen_workshop(
     Unlocks it so the participant can change it again."""
     workshop = catalog.check_workshop_type(workshop_type)
     owner = await existing_user(db, user_id)
-    status = await service.reopen_workshop(db, owner.id, workshop, admin.id)
-    return api_response(ReopenResponse(user_id=owner.id, **status_out(status).model_dump()))
+    status = await participation_service.reopen_workshop(db, owner.id, workshop, admin.id)
+    return api_response(ReopenResponse.of(status, user_id=owner.id))

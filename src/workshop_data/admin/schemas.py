@@ -1,11 +1,14 @@
+from collections.abc import Sequence
 from typing import Self
 
 from pydantic import ConfigDict, Field, model_validator
 
 from workshop_data.api_schema import CamelModel
-from workshop_data.progress.schemas import WorkshopStatusResponse
+from workshop_data.participation.schemas import WorkshopStatusResponse
 from workshop_data.step_data.schemas import WorkshopStepsResponse
+from workshop_data.timeutil import iso
 from workshop_data.users.schemas import Role
+from workshop_data.users.service import Account
 
 MAX_PAGE_SIZE = 200
 MAX_ID = 2**63 - 1  # ids are 64-bit
@@ -21,6 +24,19 @@ class AccountOut(CamelModel):
     created_at: str
     updated_at: str
 
+    @classmethod
+    def of(cls, account: Account) -> Self:
+        return cls(
+            id=account.id,
+            username=account.username,
+            name=account.name,
+            email=account.email,
+            role=account.role,
+            facilitator_id=account.facilitator_id,
+            created_at=iso(account.created_at),
+            updated_at=iso(account.updated_at),
+        )
+
 
 class AccountListResponse(CamelModel):
     success: bool = True
@@ -28,6 +44,15 @@ class AccountListResponse(CamelModel):
     page: int
     page_size: int
     total: int
+
+    @classmethod
+    def of(cls, accounts: Sequence[Account], total: int, page: int, page_size: int) -> Self:
+        return cls(
+            users=[AccountOut.of(account) for account in accounts],
+            page=page,
+            page_size=page_size,
+            total=total,
+        )
 
 
 class AccountResponse(CamelModel):

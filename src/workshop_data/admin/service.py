@@ -4,89 +4,21 @@ There is always at least one administrator: demoting or deleting an admin is one
 statement that succeeds only while another admin remains (on PostgreSQL the admin rows are
 locked first, so two admins demoting each other at once cannot both succeed)."""
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.db.tables import users
+from workshop_data.db.transaction import transaction
 from workshop_data.errors import Conflict, InvalidInput, NotFound
-from workshop_data.progress import service as progress_service
-from workshop_data.text_policy import check_name, check_storable
+from workshop_data.text_policy import check_name
 from workshop_data.timeutil import utc_now
 from workshop_data.users import service as users_service
 from workshop_data.users.passwords import PasswordHashing
 from workshop_data.users.schemas import ROLES
-
-_COLUMNS = (
-    users.c.id,
-    users.c.username,
-    users.c.name,
-    users.c.email,
-    users.c.role,
-    users.c.facilitator_id,
-    users.c.created_at,
-    users.c.updated_at,
-)
-
-
-class WorkshopNotStarted(NotFound):
-    code = "workshop_not_started"
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    username: str
-    name: str
-    email: str | None
-    role: str
-    facilitator_id: int | None
-    created_at: datetime
-    updated_at: datetime
-
-
-def _account(row: Any) -> Account:
-    return Account(
-        id=row.id,
-        username=row.username,
-        name=row.name,
-        email=row.email,
-        role=row.role,
-        facilitator_id=row.facilitator_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def _search(q: str | None) -> ColumnElement[bool]:
-    if not q:
-        return true()
-    check_storable(q, "q", code="invalid_input")
-    needle = q.lower()
-    return or_(
-        *(
-            func.lower(column).contains(needle, autoescape=True)
-            for column in (users.c.username, users.c.name, users.c.email)
-        )
-    )
-
-
-async def _page(
-    conn: AsyncConnection, where: ColumnElement[bool], page: int, page_size: int
-) -> tuple[list[Account], int]:
-    total = (await conn.execute(select(func.count()).select_from(users).where(where))).scalar()
-    query: Select[Any] = (
-        select(*_COLUMNS)
-        .where(where)
-        .order_by(users.c.id)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    )
-    return [_account(row) for row in await conn.execute(query)], int(total or 0)
+from workshop_data.users.service import ACCOUNT_COLUMNS, Account, account_from_row
 
 
 async def list_accounts(
@@ -94,26 +26,14 @@ async def list_accounts(
 ) -> tuple[list[Account], int]:
     """One page of users in id order, optionally those whose username, name or email contains
     `q` (case-insensitive); and how many match in all."""
-    return await _page(conn, _search(q), page, page_size)
-
-
-async def list_participants(
-    conn: AsyncConnection, *, facilitator_id: int | None, q: str | None, page: int, page_size: int
-) -> tuple[list[Account], int]:
-    """The users assigned to a facilitator; with `facilitator_id` None, every participant."""
-    assigned = (
-        users.c.role == "participant"
-        if facilitator_id is None
-        else users.c.facilitator_id == facilitator_id
-    )
-    return await _page(conn, assigned & _search(q), page, page_size)
+    return await users_service.account_page(conn, users_service.account_search(q), page, page_size)
 
 
 async def get_account(conn: AsyncConnection, user_id: int) -> Account:
-    row = (await conn.execute(select(*_COLUMNS).where(users.c.id == user_id))).first()
+    row = (await conn.execute(select(*ACCOUNT_COLUMNS).where(users.c.id == user_id))).first()
     if row is None:
         raise NotFound(f"There is no user with id {user_id}.")
-    return _account(row)
+    return account_from_row(row)
 
 
 async def _check_facilitator(
@@ -178,7 +98,6 @@ async def _lock_admins(conn: AsyncConnection) -> None:
 
 
 async def _explain_missing(conn: AsyncConnection, user_id: int, action: str) -> Exception:
-    await conn.rollback()
     if await users_service.get_user(conn, user_id) is None:
         return NotFound(f"There is no user with id {user_id}.")
     return Conflict(
@@ -208,51 +127,41 @@ async def update_account(conn: AsyncConnection, user_id: int, changes: dict[str,
     now = utc_now()
     statement = update(users).where(users.c.id == user_id)
     demoting = "role" in values and values["role"] != "admin"
-    if demoting:
-        await _lock_admins(conn)
-        statement = statement.where(_another_admin_remains(user_id))
-    try:
-        row = (
-            await conn.execute(statement.values(updated_at=now, **values).returning(*_COLUMNS))
-        ).first()
-    except IntegrityError:
-        await conn.rollback()
-        raise _user_exists_error("that email") from None
+    async with transaction(conn):
+        if demoting:
+            await _lock_admins(conn)
+            statement = statement.where(_another_admin_remains(user_id))
+        try:
+            row = (
+                await conn.execute(
+                    statement.values(updated_at=now, **values).returning(*ACCOUNT_COLUMNS)
+                )
+            ).first()
+        except IntegrityError:
+            raise _user_exists_error("that email") from None
+        if row is not None and "role" in values and values["role"] != "facilitator":
+            await conn.execute(
+                update(users)
+                .where(users.c.facilitator_id == user_id)
+                .values(facilitator_id=None, updated_at=now)
+            )
     if row is None:
         raise await _explain_missing(conn, user_id, "demoting them")
-    if "role" in values and values["role"] != "facilitator":
-        await conn.execute(
-            update(users)
-            .where(users.c.facilitator_id == user_id)
-            .values(facilitator_id=None, updated_at=now)
-        )
-    await conn.commit()
-    return _account(row)
+    return account_from_row(row)
 
 
 async def delete_account(conn: AsyncConnection, user_id: int) -> Account:
     """Delete the user; the foreign keys cascade to everything they own (sessions included) and
     clear references to them (participants' facilitator, who reopened a workshop)."""
-    await _lock_admins(conn)
-    row = (
-        await conn.execute(
-            delete(users)
-            .where(users.c.id == user_id, _another_admin_remains(user_id))
-            .returning(*_COLUMNS)
-        )
-    ).first()
+    async with transaction(conn):
+        await _lock_admins(conn)
+        row = (
+            await conn.execute(
+                delete(users)
+                .where(users.c.id == user_id, _another_admin_remains(user_id))
+                .returning(*ACCOUNT_COLUMNS)
+            )
+        ).first()
     if row is None:
         raise await _explain_missing(conn, user_id, "deleting them")
-    await conn.commit()
-    return _account(row)
-
-
-async def reopen_workshop(
-    conn: AsyncConnection, user_id: int, workshop_type: str, admin_id: int
-) -> progress_service.WorkshopStatus:
-    status = await progress_service.reopen_workshop(conn, user_id, workshop_type, admin_id)
-    if status is None:
-        raise WorkshopNotStarted(
-            f"User {user_id} has not started the {workshop_type.upper()} workshop."
-        )
-    return status
+    return account_from_row(row)

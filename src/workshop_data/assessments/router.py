@@ -11,7 +11,7 @@ from workshop_data.assessments.schemas import (
     SaveAssessmentRequest,
     SaveAssessmentResponse,
 )
-from workshop_data.deps import AutocommitDbDep, CurrentUser, JsonLimitsDep, json_body, openapi_body
+from workshop_data.deps import CurrentUser, DbDep, JsonLimitsDep, json_body, openapi_body
 from workshop_data.timeutil import iso
 
 router = APIRouter(prefix="/api/assessments", tags=["assessments"])
@@ -40,7 +40,7 @@ def assessment_out(assessment: service.Assessment) -> AssessmentOut:
 
 
 @router.get("", response_model=AssessmentListResponse, responses=_ERRORS)
-async def list_assessments(user: CurrentUser, db: AutocommitDbDep) -> Response:
+async def list_assessments(user: CurrentUser, db: DbDep) -> Response:
     """Every assessment the caller has saved, by type."""
     found = await service.list_assessments(db, user.id)
     return api_response(
@@ -50,7 +50,7 @@ async def list_assessments(user: CurrentUser, db: AutocommitDbDep) -> Response:
 
 @router.get("/{assessmentType}", response_model=AssessmentResponse, responses=_ERRORS)
 async def get_assessment(
-    assessment_type: AssessmentTypePath, user: CurrentUser, db: AutocommitDbDep
+    assessment_type: AssessmentTypePath, user: CurrentUser, db: DbDep
 ) -> Response:
     """The caller's results of one assessment (`results: null` if not taken yet)."""
     kind = service.check_assessment_type(assessment_type)
@@ -75,7 +75,7 @@ async def save_assessment(
     assessment_type: AssessmentTypePath,
     user: CurrentUser,
     body: Annotated[SaveAssessmentRequest, Depends(json_body(SaveAssessmentRequest))],
-    db: AutocommitDbDep,
+    db: DbDep,
     limits: JsonLimitsDep,
 ) -> Response:
     """Save the caller's results of an assessment (checked against that assessment's form)."""

@@ -5,9 +5,9 @@ from fastapi import APIRouter, Query, Response
 
 from workshop_data.api_schema import ErrorResponse
 from workshop_data.deps import (
-    AutocommitDbDep,
     CatalogDep,
     CurrentUser,
+    DbDep,
     UploadStoreDep,
     UserIdPath,
 )
@@ -41,7 +41,7 @@ router = APIRouter(prefix="/api/export", tags=["export"])
 async def export_user(
     user_id: UserIdPath,
     user: CurrentUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     catalog: CatalogDep,
     store: UploadStoreDep,
     history: Annotated[

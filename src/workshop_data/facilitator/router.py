@@ -5,20 +5,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from workshop_data.admin import service as admin_service
-from workshop_data.admin.router import Page, PageSize, Search, account_list, user_steps_response
 from workshop_data.admin.schemas import AccountListResponse, UserStepsResponse
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.deps import (
-    AutocommitDbDep,
     CatalogDep,
     CurrentUser,
+    DbDep,
+    Page,
+    PageSize,
+    Search,
     UserIdPath,
     WorkshopTypePath,
 )
 from workshop_data.errors import Forbidden
+from workshop_data.facilitator import service
 from workshop_data.navigation import service as navigation_service
-from workshop_data.navigation.router import progress_response
 from workshop_data.navigation.schemas import ParticipantProgressResponse
 from workshop_data.step_data import service as step_service
 from workshop_data.users.access import readable_user
@@ -56,7 +57,7 @@ FacilitatorUser = Annotated[User, Depends(get_facilitator)]
 @router.get("/participants", response_model=AccountListResponse, responses=_ERRORS)
 async def list_participants(
     facilitator: FacilitatorUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     q: Search = None,
     page: Page = 1,
     page_size: PageSize = 50,
@@ -64,14 +65,14 @@ async def list_participants(
     """List my participants.
 
     The users assigned to me; for an administrator, every participant."""
-    accounts, total = await admin_service.list_participants(
+    accounts, total = await service.list_participants(
         db,
         facilitator_id=None if facilitator.is_admin else facilitator.id,
         q=q,
         page=page,
         page_size=page_size,
     )
-    return api_response(account_list(accounts, total, page, page_size))
+    return api_response(AccountListResponse.of(accounts, total, page, page_size))
 
 
 @router.get(
@@ -83,14 +84,14 @@ async def participant_step_data(
     user_id: UserIdPath,
     workshop_type: WorkshopTypePath,
     facilitator: FacilitatorUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     catalog: CatalogDep,
 ) -> Response:
     """Every saved step of a participant's workshop."""
     owner = await readable_user(db, facilitator, user_id)
     workshop = catalog.check_workshop_type(workshop_type)
     records = await step_service.list_steps(db, owner.id, workshop)
-    return api_response(user_steps_response(owner.id, workshop, records))
+    return api_response(UserStepsResponse.of(workshop, records, user_id=owner.id))
 
 
 @router.get(
@@ -102,15 +103,11 @@ async def participant_progress(
     user_id: UserIdPath,
     workshop_type: WorkshopTypePath,
     facilitator: FacilitatorUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     catalog: CatalogDep,
 ) -> Response:
     """A participant's navigation progress in a workshop."""
     owner = await readable_user(db, facilitator, user_id)
     workshop = catalog.check_workshop_type(workshop_type)
     progress = await navigation_service.get_progress(db, owner.id, workshop)
-    return api_response(
-        ParticipantProgressResponse(
-            user_id=owner.id, **progress_response(workshop, progress).model_dump()
-        )
-    )
+    return api_response(ParticipantProgressResponse.of(workshop, progress, user_id=owner.id))

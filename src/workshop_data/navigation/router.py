@@ -4,9 +4,9 @@ from fastapi import APIRouter, Depends, Response
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.deps import (
-    AutocommitDbDep,
     CatalogDep,
     CurrentUser,
+    DbDep,
     JsonLimitsDep,
     WorkshopTypePath,
     json_body,
@@ -19,7 +19,6 @@ from workshop_data.navigation.schemas import (
     ProgressLockedResponse,
     ProgressUpdate,
 )
-from workshop_data.timeutil import iso
 
 router = APIRouter(prefix="/api/navigation-progress", tags=["navigation progress"])
 
@@ -29,43 +28,14 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def progress_response(
-    workshop_type: str, progress: service.Progress | None
-) -> NavigationProgressResponse:
-    """The stored progress, or the empty progress of a workshop not yet visited."""
-    if progress is None:
-        return NavigationProgressResponse(
-            workshop_type=workshop_type,
-            current_step_id=None,
-            completed_steps=[],
-            unlocked_steps=[],
-            video_progress={},
-            last_visited_at=None,
-            version=None,
-            created_at=None,
-            updated_at=None,
-        )
-    return NavigationProgressResponse(
-        workshop_type=progress.workshop_type,
-        current_step_id=progress.current_step_id,
-        completed_steps=progress.completed_steps,
-        unlocked_steps=progress.unlocked_steps,
-        video_progress=progress.video_progress,
-        last_visited_at=iso(progress.last_visited_at),
-        version=progress.version,
-        created_at=iso(progress.created_at),
-        updated_at=iso(progress.updated_at),
-    )
-
-
 @router.get("/{workshopType}", response_model=NavigationProgressResponse, responses=_ERRORS)
 async def get_progress(
-    workshop_type: WorkshopTypePath, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath, user: CurrentUser, db: DbDep, catalog: CatalogDep
 ) -> Response:
     """The caller's navigation progress in a workshop (empty if never visited)."""
     workshop = catalog.check_workshop_type(workshop_type)
     return api_response(
-        progress_response(workshop, await service.get_progress(db, user.id, workshop))
+        NavigationProgressResponse.of(workshop, await service.get_progress(db, user.id, workshop))
     )
 
 
@@ -82,7 +52,7 @@ async def update_progress(
     workshop_type: WorkshopTypePath,
     user: CurrentUser,
     body: Annotated[ProgressUpdate, Depends(json_body(ProgressUpdate))],
-    db: AutocommitDbDep,
+    db: DbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
 ) -> Response:
@@ -93,7 +63,7 @@ async def update_progress(
     check_document(body.video_progress, ("videoProgress",), limits)
     change = service.check_change(catalog, workshop_type, body)
     progress = await service.update_progress(db, catalog, user.id, change)
-    return api_response(progress_response(change.workshop_type, progress))
+    return api_response(NavigationProgressResponse.of(change.workshop_type, progress))
 
 
 @router.post(
@@ -110,10 +80,10 @@ async def update_progress(
     },
 )
 async def reset_progress(
-    workshop_type: WorkshopTypePath, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath, user: CurrentUser, db: DbDep, catalog: CatalogDep
 ) -> Response:
     """Start a workshop's navigation over (refused once the workshop is completed)."""
     workshop = catalog.check_workshop_type(workshop_type)
     return api_response(
-        progress_response(workshop, await service.reset_progress(db, user.id, workshop))
+        NavigationProgressResponse.of(workshop, await service.reset_progress(db, user.id, workshop))
     )

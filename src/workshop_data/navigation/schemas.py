@@ -1,5 +1,5 @@
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -11,6 +11,11 @@ from pydantic import (
 )
 
 from workshop_data.api_schema import CamelModel
+from workshop_data.timeutil import iso
+
+if TYPE_CHECKING:
+    # The service reads the request models defined here.
+    from workshop_data.navigation.service import Progress
 
 MAX_VIDEOS = 500
 VideoId = Annotated[str, StringConstraints(min_length=1, max_length=100, strict=True)]
@@ -81,6 +86,35 @@ class NavigationProgressResponse(CamelModel):
     version: int | None
     created_at: str | None
     updated_at: str | None
+
+    @classmethod
+    def of(cls, workshop_type: str, progress: "Progress | None", **extra: Any) -> Self:
+        """The stored progress, or the empty progress of a workshop not yet visited."""
+        if progress is None:
+            return cls(
+                workshop_type=workshop_type,
+                current_step_id=None,
+                completed_steps=[],
+                unlocked_steps=[],
+                video_progress={},
+                last_visited_at=None,
+                version=None,
+                created_at=None,
+                updated_at=None,
+                **extra,
+            )
+        return cls(
+            workshop_type=progress.workshop_type,
+            current_step_id=progress.current_step_id,
+            completed_steps=progress.completed_steps,
+            unlocked_steps=progress.unlocked_steps,
+            video_progress=progress.video_progress,
+            last_visited_at=iso(progress.last_visited_at),
+            version=progress.version,
+            created_at=iso(progress.created_at),
+            updated_at=iso(progress.updated_at),
+            **extra,
+        )
 
 
 class ParticipantProgressResponse(NavigationProgressResponse):

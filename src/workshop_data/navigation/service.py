@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.catalog.service import Catalog
 from workshop_data.db.dialect import upsertable_insert
-from workshop_data.db.tables import navigation_progress, workshop_participation
-from workshop_data.errors import InvalidInput, ServiceBusy, WorkshopLocked
+from workshop_data.db.tables import navigation_progress
+from workshop_data.errors import InvalidInput, ServiceBusy
 from workshop_data.navigation.schemas import MAX_VIDEOS, ProgressUpdate
-from workshop_data.timeutil import iso, utc_now
+from workshop_data.participation import service as participation_service
+from workshop_data.timeutil import utc_now
 
 np = navigation_progress
 # Each failed attempt means another writer of the same row committed, so this many concurrent
@@ -202,7 +203,7 @@ async def update_progress(
         if stored is None:
             # Recorded first so that each statement stands alone on an autocommit connection;
             # it is true (the user started) even if another request creates the row first.
-            await _record_start(conn, user_id, workshop, now)
+            await participation_service.record_start(conn, user_id, workshop, now)
             statement = (
                 upsertable_insert(conn.dialect.name, np)
                 .values(user_id=user_id, workshop_type=workshop, created_at=now, **values)
@@ -225,17 +226,6 @@ async def update_progress(
     raise ServiceBusy("The progress was changed too often at once; try again.")
 
 
-async def _record_start(
-    conn: AsyncConnection, user_id: int, workshop_type: str, now: datetime
-) -> None:
-    p = workshop_participation
-    await conn.execute(
-        upsertable_insert(conn.dialect.name, p)
-        .values(user_id=user_id, workshop_type=workshop_type, started_at=now)
-        .on_conflict_do_nothing(index_elements=[p.c.user_id, p.c.workshop_type])
-    )
-
-
 async def reset_progress(
     conn: AsyncConnection, user_id: int, workshop_type: str
 ) -> Progress | None:
@@ -243,12 +233,7 @@ async def reset_progress(
 
     The completion check and the reset are one compare-and-swap on `version`, which completing
     a workshop also bumps: a reset and a completion racing each other never both succeed."""
-    p = workshop_participation
-    completed_at = (
-        select(p.c.completed_at)
-        .where(p.c.user_id == user_id, p.c.workshop_type == workshop_type)
-        .scalar_subquery()
-    )
+    completed_at = participation_service.completed_at(user_id, workshop_type).scalar_subquery()
     for attempt in range(MAX_ATTEMPTS):
         # One statement, so the version and the completion are read from the same snapshot.
         found = (
@@ -259,9 +244,9 @@ async def reset_progress(
             )
         ).first()
         if found is None:
-            locked_since = (await conn.execute(select(completed_at))).scalar()
+            since = await participation_service.locked_since(conn, user_id, workshop_type)
             await conn.rollback()
-            _refuse_if_locked(workshop_type, locked_since)
+            _refuse_if_locked(workshop_type, since)
             return None
         if found.completed_at is not None:
             await conn.rollback()
@@ -291,9 +276,8 @@ async def reset_progress(
 
 def _refuse_if_locked(workshop_type: str, locked_since: datetime | None) -> None:
     if locked_since is not None:
-        raise WorkshopLocked(
-            f"The {workshop_type.upper()} workshop was completed, so its progress cannot be "
-            "reset; an administrator can reopen it.",
-            workshop_type=workshop_type,
-            locked_since=iso(locked_since),
+        raise participation_service.workshop_locked(
+            workshop_type,
+            locked_since,
+            "its progress cannot be reset; an administrator can reopen it",
         )

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.auth import service as auth_service
 from workshop_data.deps import (
-    AutocommitDbDep,
     CatalogDep,
     CurrentUser,
+    DbDep,
     HistoryDep,
     JsonLimitsDep,
     SessionCredentialDep,
@@ -26,7 +26,7 @@ from workshop_data.deps import (
 from workshop_data.errors import Conflict, DomainError, InvalidInput, WorkshopLocked
 from workshop_data.json_input import check_document, parse_json
 from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
-from workshop_data.progress import service as progress_service
+from workshop_data.participation import service as participation_service
 from workshop_data.step_data import history as step_history
 from workshop_data.step_data import service
 from workshop_data.step_data.schemas import (
@@ -293,7 +293,7 @@ async def get_step(
     workshop_type: WorkshopTypePath,
     step_id: StepIdPath,
     user: CurrentUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     catalog: CatalogDep,
 ) -> Response:
     """Load one of the caller's steps (its data, version and ETag; `data: null` if never
@@ -302,7 +302,7 @@ async def get_step(
     record = await service.get_step(db, user.id, step.workshop_type, step.step_id)
     completed_at = None
     if step.locks_on_completion:
-        status = await progress_service.workshop_status(db, user.id, step.workshop_type)
+        status = await participation_service.workshop_status(db, user.id, step.workshop_type)
         completed_at = status.completed_at
     locked_since = iso(completed_at)
     if record is None:
@@ -337,7 +337,7 @@ async def get_step(
 
 @router.get("/steps/{workshopType}", response_model=WorkshopStepsResponse, responses=_ERRORS)
 async def list_steps(
-    workshop_type: WorkshopTypePath, user: CurrentUser, db: AutocommitDbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath, user: CurrentUser, db: DbDep, catalog: CatalogDep
 ) -> Response:
     """Every saved step of one of the caller's workshops."""
     workshop = catalog.check_workshop_type(workshop_type)
@@ -363,7 +363,7 @@ async def step_history_list(
     workshop_type: WorkshopTypePath,
     step_id: StepIdPath,
     user: CurrentUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     catalog: CatalogDep,
     history: HistoryDep,
 ) -> Response:

@@ -20,7 +20,6 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    exists,
     literal,
     select,
     true,
@@ -32,15 +31,15 @@ from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import SessionCredential
 from workshop_data.catalog.service import StepInfo
 from workshop_data.db.dialect import upsertable_insert
-from workshop_data.db.tables import sessions, workshop_participation, workshop_step_data
+from workshop_data.db.tables import sessions, workshop_step_data
 from workshop_data.errors import (
     Conflict,
     PayloadTooLarge,
     ServiceBusy,
     VersionNotFound,
-    WorkshopLocked,
 )
 from workshop_data.json_input import JsonLimits, check_document, encoded_size
+from workshop_data.participation.service import locked_since, workshop_locked, workshop_not_locked
 from workshop_data.step_data import history as step_history
 from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.timeutil import iso, utc_now
@@ -92,15 +91,6 @@ def check_step_document(data: dict[str, Any], limits: JsonLimits) -> None:
         )
 
 
-def _workshop_not_locked(user_id: ColumnElement[Any]) -> ColumnElement[bool]:
-    p = workshop_participation
-    return ~exists().where(
-        p.c.user_id == user_id,
-        p.c.workshop_type == bindparam("p_workshop_type"),
-        p.c.completed_at.is_not(None),
-    )
-
-
 def _live_session() -> ColumnElement[bool]:
     # The rule of auth_service.user_for_session: the token's session exists (not signed out,
     # its user not deleted: deleting a user deletes their sessions) and has not expired.
@@ -126,7 +116,7 @@ def _insert_statement(dialect: str, upsert: bool, guarded: bool, by_session: boo
     )
     conditions: list[ColumnElement[bool]] = [_live_session()] if by_session else []
     if guarded:
-        conditions.append(_workshop_not_locked(user_id))
+        conditions.append(workshop_not_locked(user_id, bindparam("p_workshop_type")))
     source = select(
         user_id,
         bindparam("p_workshop_type", type_=String()),
@@ -180,7 +170,7 @@ def _update_statement(guarded: bool, by_session: bool) -> Any:
         t.c.data.is_distinct_from(bindparam("p_data", type_=t.c.data.type)),
     ]
     if guarded:
-        conditions.append(_workshop_not_locked(t.c.user_id))
+        conditions.append(workshop_not_locked(t.c.user_id, bindparam("p_workshop_type")))
     return (
         update(t)
         .where(and_(*conditions))
@@ -420,14 +410,13 @@ async def _explain_refusal(
     request_id: str | None,
 ) -> StepRecord:
     if step.locks_on_completion:
-        locked_since = await _locked_since(conn, user_id, step.workshop_type)
-        if locked_since is not None:
-            raise WorkshopLocked(
-                f"The {step.workshop_type.upper()} workshop was completed, so step "
-                f"'{step.step_id}' can no longer be changed.",
-                workshop_type=step.workshop_type,
+        completed_at = await locked_since(conn, user_id, step.workshop_type)
+        if completed_at is not None:
+            raise workshop_locked(
+                step.workshop_type,
+                completed_at,
+                f"step '{step.step_id}' can no longer be changed",
                 step_id=step.step_id,
-                locked_since=iso(locked_since),
             )
     row = (
         await conn.execute(
@@ -454,18 +443,6 @@ async def _explain_refusal(
             "updatedAt": None if row is None else iso(row.updated_at),
         },
     )
-
-
-async def _locked_since(conn: AsyncConnection, user_id: int, workshop_type: str) -> datetime | None:
-    p = workshop_participation
-    completed_at: datetime | None = (
-        await conn.execute(
-            select(p.c.completed_at).where(
-                p.c.user_id == user_id, p.c.workshop_type == workshop_type
-            )
-        )
-    ).scalar()
-    return completed_at
 
 
 async def get_step(

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request, Response
 
 from workshop_data.api_schema import ErrorResponse, api_response
-from workshop_data.deps import AutocommitDbDep, CurrentUser, SettingsDep, UploadStoreDep
+from workshop_data.deps import CurrentUser, DbDep, SettingsDep, UploadStoreDep
 from workshop_data.timeutil import iso
 from workshop_data.uploads import service
 from workshop_data.uploads.schemas import (
@@ -67,7 +67,7 @@ def _etag(info: UploadInfo) -> str:
 async def upload_image(
     request: Request,
     user: CurrentUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     settings: SettingsDep,
     store: UploadStoreDep,
 ) -> Response:
@@ -106,7 +106,7 @@ async def upload_image(
 async def get_upload(
     upload_id: UploadIdPath,
     user: CurrentUser,
-    db: AutocommitDbDep,
+    db: DbDep,
     store: UploadStoreDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:

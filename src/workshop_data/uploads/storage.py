@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text
 
 from workshop_data.db.tables import uploads, workshop_step_data
+from workshop_data.db.transaction import transaction
 
 URL_PREFIX = "/api/uploads/"
 # A save that refers to an upload marks it only when the mark is older than this, so
@@ -201,8 +202,8 @@ class DatabaseUploadStore:
             await conn.rollback()
             return removed
         # One statement decides and deletes, so a step saved in between is seen by it.
-        rows = await conn.execute(delete(uploads).where(unreferenced).returning(*_INFO_COLUMNS))
-        removed = sorted((_info(row) for row in rows), key=lambda info: info.id)
-        await conn.execute(update(uploads).where(old).values(last_referenced_at=now))
-        await conn.commit()
+        async with transaction(conn):
+            rows = await conn.execute(delete(uploads).where(unreferenced).returning(*_INFO_COLUMNS))
+            removed = sorted((_info(row) for row in rows), key=lambda info: info.id)
+            await conn.execute(update(uploads).where(old).values(last_referenced_at=now))
         return removed

@@ -1,14 +1,16 @@
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, true, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from zxcvbn import zxcvbn
 
 from workshop_data.db.tables import sessions, users
+from workshop_data.db.transaction import transaction
 from workshop_data.errors import Conflict, InvalidInput, NotFound
 from workshop_data.text_policy import check_name, check_storable
 from workshop_data.timeutil import utc_now
@@ -41,7 +43,15 @@ class User:
         )
 
 
-_USER_COLUMNS = (
+@dataclass(frozen=True)
+class Account(User):
+    """A user with the times of their account, as administrators and exports see it."""
+
+    created_at: datetime
+    updated_at: datetime
+
+
+USER_COLUMNS = (
     users.c.id,
     users.c.username,
     users.c.name,
@@ -49,6 +59,7 @@ _USER_COLUMNS = (
     users.c.role,
     users.c.facilitator_id,
 )
+ACCOUNT_COLUMNS = (*USER_COLUMNS, users.c.created_at, users.c.updated_at)
 
 
 def user_from_row(row: RowMapping | Any) -> User:
@@ -60,6 +71,48 @@ def user_from_row(row: RowMapping | Any) -> User:
         role=row.role,
         facilitator_id=row.facilitator_id,
     )
+
+
+def account_from_row(row: RowMapping | Any) -> Account:
+    return Account(
+        id=row.id,
+        username=row.username,
+        name=row.name,
+        email=row.email,
+        role=row.role,
+        facilitator_id=row.facilitator_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def account_search(q: str | None) -> ColumnElement[bool]:
+    """Accounts whose username, name or email contains `q` (any letter case); all without."""
+    if not q:
+        return true()
+    check_storable(q, "q", code="invalid_input")
+    needle = q.lower()
+    return or_(
+        *(
+            func.lower(column).contains(needle, autoescape=True)
+            for column in (users.c.username, users.c.name, users.c.email)
+        )
+    )
+
+
+async def account_page(
+    conn: AsyncConnection, where: ColumnElement[bool], page: int, page_size: int
+) -> tuple[list[Account], int]:
+    """One page of the accounts matching `where`, in id order, and how many match in all."""
+    total = (await conn.execute(select(func.count()).select_from(users).where(where))).scalar()
+    query: Select[Any] = (
+        select(*ACCOUNT_COLUMNS)
+        .where(where)
+        .order_by(users.c.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return [account_from_row(row) for row in await conn.execute(query)], int(total or 0)
 
 
 def check_username(username: str) -> None:
@@ -145,7 +198,7 @@ async def create_user(
                     created_at=now,
                     updated_at=now,
                 )
-                .returning(*_USER_COLUMNS)
+                .returning(*USER_COLUMNS)
             )
         ).one()
         await conn.commit()
@@ -167,19 +220,18 @@ async def set_password(
     password_hash = (
         await hashing.hash(password) if hashing is not None else await hash_in_thread(password)
     )
-    changed = (
-        await conn.execute(
-            update(users)
-            .where(users.c.id == user.id)
-            .values(password_hash=password_hash, updated_at=utc_now())
-            .returning(users.c.id)
-        )
-    ).first()
-    if changed is None:
-        await conn.rollback()
-        raise NotFound(f"no user '{user.username}'")
-    ended = await conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
-    await conn.commit()
+    async with transaction(conn):
+        changed = (
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user.id)
+                .values(password_hash=password_hash, updated_at=utc_now())
+                .returning(users.c.id)
+            )
+        ).first()
+        if changed is None:
+            raise NotFound(f"no user '{user.username}'")
+        ended = await conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
     return ended.rowcount
 
 
@@ -196,7 +248,7 @@ async def find_credentials(conn: AsyncConnection, login: str) -> Credentials | N
     names_username = func.lower(users.c.username) == func.lower(login)
     row = (
         await conn.execute(
-            select(*_USER_COLUMNS, users.c.password_hash)
+            select(*USER_COLUMNS, users.c.password_hash)
             .where(or_(names_username, users.c.email == login))
             # A username that equals another account's e-mail address: the username wins.
             .order_by(names_username.desc())
@@ -221,7 +273,7 @@ async def check_password(
 
 
 async def get_user(conn: AsyncConnection, user_id: int) -> User | None:
-    row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
+    row = (await conn.execute(select(*USER_COLUMNS).where(users.c.id == user_id))).first()
     return None if row is None else user_from_row(row)
 
 
@@ -229,14 +281,14 @@ async def get_user_by_username(conn: AsyncConnection, username: str) -> User | N
     """The account a username names, in any letter case (usernames are unique that way)."""
     row = (
         await conn.execute(
-            select(*_USER_COLUMNS).where(func.lower(users.c.username) == func.lower(username))
+            select(*USER_COLUMNS).where(func.lower(users.c.username) == func.lower(username))
         )
     ).first()
     return None if row is None else user_from_row(row)
 
 
 async def list_users(conn: AsyncConnection) -> list[User]:
-    rows = await conn.execute(select(*_USER_COLUMNS).order_by(users.c.id))
+    rows = await conn.execute(select(*USER_COLUMNS).order_by(users.c.id))
     return [user_from_row(row) for row in rows]
 
 

@@ -2,22 +2,10 @@ from fastapi import APIRouter, Response
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.deps import CatalogDep, CurrentUser, DbDep, WorkshopTypePath
-from workshop_data.progress import service
-from workshop_data.progress.schemas import StepsIncompleteResponse, WorkshopStatusResponse
-from workshop_data.timeutil import iso
+from workshop_data.participation import service
+from workshop_data.participation.schemas import StepsIncompleteResponse, WorkshopStatusResponse
 
 router = APIRouter(prefix="/api/workshop-data", tags=["workshop status"])
-
-
-def status_out(status: service.WorkshopStatus) -> WorkshopStatusResponse:
-    return WorkshopStatusResponse(
-        workshop_type=status.workshop_type,
-        completed=status.completed,
-        completed_at=iso(status.completed_at),
-        locked=status.completed,
-        reopened_at=iso(status.reopened_at),
-        reopened_by=status.reopened_by,
-    )
 
 
 @router.get(
@@ -30,7 +18,9 @@ async def workshop_status(
 ) -> Response:
     """Whether the caller completed a workshop (and so its locking sections are locked)."""
     workshop = catalog.check_workshop_type(workshop_type)
-    return api_response(status_out(await service.workshop_status(db, user.id, workshop)))
+    return api_response(
+        WorkshopStatusResponse.of(await service.workshop_status(db, user.id, workshop))
+    )
 
 
 @router.post(
@@ -56,4 +46,4 @@ async def complete_workshop(
     administrator reopens it. Completing again changes nothing."""
     workshop = catalog.check_workshop_type(workshop_type)
     status = await service.complete_workshop(db, catalog, user.id, workshop)
-    return api_response(status_out(status))
+    return api_response(WorkshopStatusResponse.of(status))
