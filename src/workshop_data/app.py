@@ -26,7 +26,7 @@ from workshop_data.facilitator.router import router as facilitator_router
 from workshop_data.json_input import JsonLimits
 from workshop_data.middleware import SECURITY_HEADERS, BodyRule, RequestGuard
 from workshop_data.navigation.router import router as navigation_router
-from workshop_data.openapi import install_openapi
+from workshop_data.openapi import document_json_bodies, install_openapi
 from workshop_data.ops.logging import configure_logging
 from workshop_data.ops.observer import RequestObserver
 from workshop_data.ops.router import router as ops_router
@@ -192,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         apidocs_router,
         apidocs_redirects,
     ):
+        document_json_bodies(router)
         app.include_router(router)
     for router in (
         navigation_router,
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         facilitator_router,
         uploads_router,
     ):
+        document_json_bodies(router)
         app.include_router(router)
     app.add_middleware(
         RequestGuard,

@@ -460,7 +460,7 @@ async def _export_all(
         return await export_service.write_all(
             conn, catalog, sink, EXPORTED_BY_CLI, batch, history=history
         )
-    total = await export_service.count_users(conn)
+    total = await users_service.count_users(conn)
     with typer.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
         return await export_service.write_all(
             conn, catalog, sink, EXPORTED_BY_CLI, batch, on_progress=bar.update, history=history

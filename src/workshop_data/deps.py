@@ -1,7 +1,8 @@
 """FastAPI dependencies shared by the routers, as `Annotated` aliases."""
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, ValidationError
@@ -155,23 +156,43 @@ def validation_message(error: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
-def json_body(model: type[ModelT]) -> Callable[[Request], Coroutine[Any, Any, ModelT]]:
-    """A dependency that reads the body with our own parser and validates it as `model`."""
+@dataclass(frozen=True)
+class JsonBodyParser(Generic[ModelT]):
+    """A dependency that reads the body with our own parser and validates it as `model`;
+    openapi.py documents the body of every route that depends on one."""
 
-    async def dependency(request: Request) -> ModelT:
+    model: type[ModelT]
+
+    async def __call__(self, request: Request) -> ModelT:
         payload = parse_json(await request.body())
         if not isinstance(payload, dict):
             raise InvalidInput("The request body must be a JSON object.", code="invalid_body")
         try:
-            return model.model_validate(payload)
+            return self.model.model_validate(payload)
         except ValidationError as error:
             raise InvalidInput(validation_message(error), code="invalid_body") from None
 
-    return dependency
+
+if TYPE_CHECKING:
+    JsonBody = Annotated[ModelT, "the request's JSON body"]
+else:
+
+    class JsonBody:
+        """`body: JsonBody[Model]`: the request's JSON body, parsed, validated as `Model` and
+        documented as the route's request body."""
+
+        def __class_getitem__(cls, model: type[BaseModel]) -> Any:
+            return Annotated[model, Depends(JsonBodyParser(model))]
+
+
+def json_body(model: type[ModelT]) -> Callable[[Request], Coroutine[Any, Any, ModelT]]:
+    """The parser of `JsonBody[model]`, for a route that reads its body itself."""
+    return JsonBodyParser(model).__call__
 
 
 def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
-    """`openapi_extra` documenting a body that `json_body` parses."""
+    """The document of a body that `JsonBodyParser(model)` parses (as `openapi_extra`, for a
+    route that reads its body itself)."""
     return {
         "requestBody": {
             "required": True,

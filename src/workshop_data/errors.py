@@ -94,6 +94,13 @@ class HashingBusy(ServiceBusy):
     retry_after_seconds = 2
 
 
+class NotReady(DomainError):
+    """The readiness check failed: the database or the schema is not there yet."""
+
+    status_code = 503
+    code = "not_ready"
+
+
 class DatabaseUnavailable(DomainError):
     """The database did not answer; nothing was written and the client may retry."""
 

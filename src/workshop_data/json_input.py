@@ -40,6 +40,10 @@ class JsonLimits:
         )
 
 
+# The limits of a server with the default settings, for callers without settings (scripts).
+DEFAULT_LIMITS = JsonLimits.from_settings(Settings.model_construct())
+
+
 def parse_json(raw: bytes, root: tuple[str | int, ...] = ()) -> Any:
     """The body's value; text that no backend can store (NUL, lone surrogates) is refused
     wherever it is, in keys as in values, naming its path (below `root`: a body that is

@@ -4,11 +4,10 @@ methods, JSON content types (or a route's own body rule); and headers every resp
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workshop_data.errors import PayloadTooLarge
+from workshop_data.errors import PayloadTooLarge, error_body
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SAME_SITE_FETCH = frozenset({"same-origin", "none"})
@@ -55,10 +54,6 @@ class BodyRule:
     max_bytes: int
     content_types: frozenset[str]
     refusal: str
-
-
-def _error_body(message: str, code: str) -> bytes:
-    return orjson.dumps({"success": False, "error": message, "code": code})
 
 
 def _own_origin(scope: Scope, headers: Headers) -> str:
@@ -159,7 +154,7 @@ def _with_headers(send: Send, is_api: bool) -> Send:
 
 
 async def _send_error(send: Send, status: int, message: str, code: str) -> None:
-    body = _error_body(message, code)
+    body = error_body(message, code)
     await send(
         {
             "type": "http.response.start",

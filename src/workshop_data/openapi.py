@@ -11,7 +11,7 @@ import http.client
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
@@ -73,6 +73,18 @@ def install_openapi(app: FastAPI, catalog: Catalog, session_cookie_name: str) ->
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document_json_bodies(router: APIRouter) -> None:
+    """Document the request body of each route of `router` that takes a `deps.JsonBody`, from
+    its model (before the router is included: an included route keeps what it had then)."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        for call in _dependencies(route.dependant):
+            if isinstance(call, deps.JsonBodyParser):
+                documented = deps.openapi_body(call.model)
+                route.openapi_extra = {**documented, **(route.openapi_extra or {})}
 
 
 def complete(

@@ -235,6 +235,23 @@ def test_users_create_refuses_weak_passwords_and_bad_emails(
     assert "maria" not in cli("users", "list", database_url=url).stdout
 
 
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--password", STRONG, "--name", "M" * 201], "name must be at most 200 characters"),
+        (["--password", STRONG + "x" * 1000], "password must be at most 1000 characters"),
+    ],
+)
+def test_users_create_refuses_what_the_admin_api_refuses(
+    tmp_path: Path, arguments: list[str], expected: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'create.db'}"
+    one_line_error(
+        cli("users", "create", "--username", "maria", *arguments, database_url=url), expected
+    )
+    assert "maria" not in cli("users", "list", database_url=url).stdout
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     if request.param == "sqlite":

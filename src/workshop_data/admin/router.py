@@ -1,6 +1,4 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
 from workshop_data.admin import service
 from workshop_data.admin.schemas import (
@@ -18,14 +16,13 @@ from workshop_data.deps import (
     AdminUser,
     CatalogDep,
     DbDep,
+    JsonBody,
     Page,
     PageSize,
     PasswordHashingDep,
     Search,
     UserIdPath,
     WorkshopTypePath,
-    json_body,
-    openapi_body,
 )
 from workshop_data.participation import service as participation_service
 from workshop_data.step_data import service as step_service
@@ -74,11 +71,10 @@ async def list_users(
     response_model=AccountResponse,
     status_code=201,
     responses={**_ERRORS, **_conflict(_USER_EXISTS)},
-    openapi_extra=openapi_body(CreateAccountRequest),
 )
 async def create_user(
     _admin: AdminUser,
-    body: Annotated[CreateAccountRequest, Depends(json_body(CreateAccountRequest))],
+    body: JsonBody[CreateAccountRequest],
     db: DbDep,
     hashing: PasswordHashingDep,
 ) -> Response:
@@ -112,12 +108,11 @@ async def get_user(user_id: UserIdPath, _admin: AdminUser, db: DbDep) -> Respons
             "demote the last administrator (`last_admin`)."
         ),
     },
-    openapi_extra=openapi_body(UpdateAccountRequest),
 )
 async def update_user(
     user_id: UserIdPath,
     _admin: AdminUser,
-    body: Annotated[UpdateAccountRequest, Depends(json_body(UpdateAccountRequest))],
+    body: JsonBody[UpdateAccountRequest],
     db: DbDep,
 ) -> Response:
     """Change a user's account.

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from workshop_data.db.tables import users
 from workshop_data.db.transaction import transaction
 from workshop_data.errors import Conflict, InvalidInput, NotFound
-from workshop_data.text_policy import check_name
 from workshop_data.timeutil import utc_now
 from workshop_data.users import service as users_service
 from workshop_data.users.passwords import PasswordHashing
@@ -116,7 +115,7 @@ async def update_account(conn: AsyncConnection, user_id: int, changes: dict[str,
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
         values["role"] = changes["role"]
     if "name" in changes:
-        values["name"] = check_name(changes["name"], "name", code="invalid_name")
+        values["name"] = users_service.check_display_name(changes["name"])
     if "email" in changes:
         values["email"] = users_service.check_email(changes["email"])
     if "facilitator_id" in changes:

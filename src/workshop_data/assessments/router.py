@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.assessments import service
@@ -11,7 +11,7 @@ from workshop_data.assessments.schemas import (
     SaveAssessmentRequest,
     SaveAssessmentResponse,
 )
-from workshop_data.deps import CurrentUser, DbDep, JsonLimitsDep, json_body, openapi_body
+from workshop_data.deps import CurrentUser, DbDep, JsonBody, JsonLimitsDep
 from workshop_data.timeutil import iso
 
 router = APIRouter(prefix="/api/assessments", tags=["assessments"])
@@ -69,17 +69,14 @@ async def get_assessment(
     "/{assessmentType}",
     response_model=SaveAssessmentResponse,
     responses={**_ERRORS, 413: {"model": ErrorResponse}},
-    openapi_extra=openapi_body(SaveAssessmentRequest),
 )
 async def save_assessment(
     assessment_type: AssessmentTypePath,
     user: CurrentUser,
-    body: Annotated[SaveAssessmentRequest, Depends(json_body(SaveAssessmentRequest))],
+    body: JsonBody[SaveAssessmentRequest],
     db: DbDep,
     limits: JsonLimitsDep,
 ) -> Response:
     """Save the caller's results of an assessment (checked against that assessment's form)."""
-    kind = service.check_assessment_type(assessment_type)
-    service.check_results(kind, body.results, limits)
-    saved = await service.save_assessment(db, user.id, kind, body.results)
+    saved = await service.save_assessment(db, user.id, assessment_type, body.results, limits)
     return api_response(SaveAssessmentResponse(assessment=assessment_out(saved)))

@@ -12,7 +12,7 @@ from workshop_data.assessments.schemas import RESULT_MODELS
 from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.tables import assessments
 from workshop_data.errors import InvalidInput
-from workshop_data.json_input import JsonLimits, check_document, json_path
+from workshop_data.json_input import DEFAULT_LIMITS, JsonLimits, check_document, json_path
 from workshop_data.timeutil import utc_now
 
 a = assessments
@@ -55,9 +55,16 @@ def check_results(assessment_type: str, results: dict[str, Any], limits: JsonLim
 
 
 async def save_assessment(
-    conn: AsyncConnection, user_id: int, assessment_type: str, results: dict[str, Any]
+    conn: AsyncConnection,
+    user_id: int,
+    assessment_type: str,
+    results: dict[str, Any],
+    limits: JsonLimits = DEFAULT_LIMITS,
 ) -> Assessment:
-    """Store the results as the user's current ones for this type (replacing earlier ones)."""
+    """Store the results as the user's current ones for this type (replacing earlier ones),
+    once they fit that assessment's form and the document limits."""
+    assessment_type = check_assessment_type(assessment_type)
+    check_results(assessment_type, results, limits)
     now = utc_now()
     insert = upsertable_insert(conn.dialect.name, a).values(
         user_id=user_id,

@@ -1,6 +1,4 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
@@ -9,11 +7,10 @@ from workshop_data.auth.schemas import LoginRequest, OkResponse, UserResponse
 from workshop_data.deps import (
     CurrentUser,
     DbDep,
+    JsonBody,
     PasswordHashingDep,
     SettingsDep,
     ThrottleDep,
-    json_body,
-    openapi_body,
 )
 from workshop_data.settings import Settings
 
@@ -46,11 +43,10 @@ def _cookie_is_secure(request: Request, settings: Settings) -> bool:
         },
         503: unavailable_or_busy("more sign-ins wait for password hashing than the server allows"),
     },
-    openapi_extra=openapi_body(LoginRequest),
 )
 async def login(
     request: Request,
-    body: Annotated[LoginRequest, Depends(json_body(LoginRequest))],
+    body: JsonBody[LoginRequest],
     settings: SettingsDep,
     throttle: ThrottleDep,
     hashing: PasswordHashingDep,

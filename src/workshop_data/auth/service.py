@@ -15,7 +15,7 @@ from workshop_data.text_policy import check_storable
 from workshop_data.timeutil import utc_now
 from workshop_data.users import service as users_service
 from workshop_data.users.passwords import PasswordHashing
-from workshop_data.users.service import User, user_from_row
+from workshop_data.users.service import USER_COLUMNS, User, user_from_row
 
 # last_seen_at and a sliding expiry are written at most this often, not on every request.
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
@@ -53,16 +53,7 @@ async def user_for_session(conn: AsyncConnection, token: str, ttl_seconds: int) 
     hashed = token_hash(token)
     row = (
         await conn.execute(
-            select(
-                users.c.id,
-                users.c.username,
-                users.c.name,
-                users.c.email,
-                users.c.role,
-                users.c.facilitator_id,
-                sessions.c.expires_at,
-                sessions.c.last_seen_at,
-            )
+            select(*USER_COLUMNS, sessions.c.expires_at, sessions.c.last_seen_at)
             .join(users, users.c.id == sessions.c.user_id)
             .where(sessions.c.token_hash == hashed)
         )

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.catalog.service import Catalog
@@ -29,19 +29,10 @@ from workshop_data.errors import NotFound
 from workshop_data.step_data import history as step_history
 from workshop_data.timeutil import iso, utc_now
 from workshop_data.uploads.storage import DatabaseUploadStore, UploadInfo, UploadStore
+from workshop_data.users.service import ACCOUNT_COLUMNS
 
 DATA_VERSION = "2.1"
 DEFAULT_BATCH_SIZE = 200
-_USER_COLUMNS = (
-    users.c.id,
-    users.c.username,
-    users.c.name,
-    users.c.email,
-    users.c.role,
-    users.c.facilitator_id,
-    users.c.created_at,
-    users.c.updated_at,
-)
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -226,7 +217,7 @@ async def export_user(
     store: UploadStore | None = None,
     history: bool = False,
 ) -> dict[str, Any]:
-    row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
+    row = (await conn.execute(select(*ACCOUNT_COLUMNS).where(users.c.id == user_id))).first()
     if row is None:
         raise NotFound(f"There is no user with id {user_id}.")
     documents = _export_rows(
@@ -242,10 +233,6 @@ async def export_user(
     return document
 
 
-async def count_users(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
-
-
 async def iter_exports(
     conn: AsyncConnection,
     catalog: Catalog,
@@ -259,7 +246,7 @@ async def iter_exports(
     exported_at = utc_now()
     after = None
     while True:
-        query = select(*_USER_COLUMNS).order_by(users.c.id).limit(batch_size)
+        query = select(*ACCOUNT_COLUMNS).order_by(users.c.id).limit(batch_size)
         if after is not None:
             query = query.where(users.c.id > after)
         batch = (await conn.execute(query)).all()

@@ -1,18 +1,14 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.deps import (
     CatalogDep,
     CurrentUser,
     DbDep,
+    JsonBody,
     JsonLimitsDep,
     WorkshopTypePath,
-    json_body,
-    openapi_body,
 )
-from workshop_data.json_input import check_document
 from workshop_data.navigation import service
 from workshop_data.navigation.schemas import (
     NavigationProgressResponse,
@@ -46,12 +42,11 @@ async def get_progress(
         **_ERRORS,
         503: unavailable_or_busy("the progress was changed by too many requests at once"),
     },
-    openapi_extra=openapi_body(ProgressUpdate),
 )
 async def update_progress(
     workshop_type: WorkshopTypePath,
     user: CurrentUser,
-    body: Annotated[ProgressUpdate, Depends(json_body(ProgressUpdate))],
+    body: JsonBody[ProgressUpdate],
     db: DbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
@@ -60,8 +55,7 @@ async def update_progress(
 
     The current step, the completed and unlocked steps, video progress and the time of the
     last visit."""
-    check_document(body.video_progress, ("videoProgress",), limits)
-    change = service.check_change(catalog, workshop_type, body)
+    change = service.check_change(catalog, workshop_type, body, limits)
     progress = await service.update_progress(db, catalog, user.id, change)
     return api_response(NavigationProgressResponse.of(change.workshop_type, progress))
 

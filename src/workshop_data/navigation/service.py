@@ -20,6 +20,7 @@ from workshop_data.catalog.service import Catalog
 from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.tables import navigation_progress
 from workshop_data.errors import InvalidInput, ServiceBusy
+from workshop_data.json_input import DEFAULT_LIMITS, JsonLimits, check_document
 from workshop_data.navigation.schemas import MAX_VIDEOS, ProgressUpdate
 from workshop_data.participation import service as participation_service
 from workshop_data.timeutil import utc_now
@@ -97,7 +98,15 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def check_change(catalog: Catalog, workshop_type: str, body: ProgressUpdate) -> ProgressChange:
+def check_change(
+    catalog: Catalog,
+    workshop_type: str,
+    body: ProgressUpdate,
+    limits: JsonLimits = DEFAULT_LIMITS,
+) -> ProgressChange:
+    """The report checked against the catalogue and the document limits: what
+    `update_progress` takes."""
+    check_document(body.video_progress, ("videoProgress",), limits)
     workshop = catalog.check_workshop_type(workshop_type)
     sets_current = "current_step_id" in body.model_fields_set
     if sets_current and body.current_step_id is not None:

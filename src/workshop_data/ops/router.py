@@ -4,15 +4,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workshop_data.api_schema import ErrorResponse, api_response
 from workshop_data.auth.schemas import OkResponse
-from workshop_data.errors import DomainError, NotFound
+from workshop_data.errors import NotFound, NotReady
 from workshop_data.ops.metrics import render
 
 router = APIRouter(tags=["operations"])
-
-
-class NotReady(DomainError):
-    status_code = 503
-    code = "not_ready"
 
 
 @router.get("/healthz", response_model=OkResponse)

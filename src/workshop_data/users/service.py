@@ -18,6 +18,8 @@ from workshop_data.users.passwords import PasswordHashing, absent_user_hash, has
 from workshop_data.users.schemas import ROLES, Role, UserOut
 
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1000
+MAX_NAME_LENGTH = 200
 # zxcvbn scores 0 (guessed at once) to 4; 3 means "safely unguessable" for an online attack.
 MIN_PASSWORD_SCORE = 3
 # zxcvbn's time grows with the length; what follows the first 100 characters only adds strength.
@@ -136,6 +138,11 @@ def check_password_strength(password: str, *, known_words: tuple[str | None, ...
             f"password must be at least {MIN_PASSWORD_LENGTH} characters",
             code="invalid_password",
         )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at most {MAX_PASSWORD_LENGTH} characters",
+            code="invalid_password",
+        )
     strength = zxcvbn(
         password[:_SCORED_PASSWORD_CHARACTERS],
         user_inputs=[word for word in known_words if word],
@@ -148,6 +155,15 @@ def check_password_strength(password: str, *, known_words: tuple[str | None, ...
             + (f": {advice}" if advice else "; use a longer one, e.g. a few unrelated words"),
             code="invalid_password",
         )
+
+
+def check_display_name(name: str) -> str:
+    check_name(name, "name", code="invalid_name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            f"name must be at most {MAX_NAME_LENGTH} characters", code="invalid_name"
+        )
+    return name
 
 
 def check_email(email: str | None) -> str | None:
@@ -177,7 +193,7 @@ async def create_user(
     check_username(username)
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
-    check_name(name, "name", code="invalid_name")
+    check_display_name(name)
     email = check_email(email)
     check_password_strength(password, known_words=(username, name, email))
     password_hash = (
