@@ -27,9 +27,11 @@ def token_hash(token: str) -> str:
 
 
 async def start_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) -> str:
-    """A fresh random token; only its hash is stored."""
+    """A fresh random token; only its hash is stored. Every sign-in also deletes the sessions
+    that have expired (anyone's), so that they do not pile up."""
     token = secrets.token_urlsafe(32)
     now = utc_now()
+    await conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
     await conn.execute(
         insert(sessions).values(
             token_hash=token_hash(token),
@@ -171,12 +173,6 @@ async def signed_in_user_id(conn: AsyncConnection, credential: SessionCredential
         credential.touches.forget(credential.hashed)
         raise NotAuthenticated(NOT_SIGNED_IN)
     return user.id
-
-
-async def purge_expired_sessions(conn: AsyncConnection) -> int:
-    result = await conn.execute(delete(sessions).where(sessions.c.expires_at <= utc_now()))
-    await conn.commit()
-    return result.rowcount
 
 
 async def sign_in(

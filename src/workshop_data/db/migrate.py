@@ -22,8 +22,3 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), revision))
-
-
-async def downgrade_to_base(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(_alembic_config(sync), "base"))

@@ -166,13 +166,3 @@ uploads = Table(
     UniqueConstraint("user_id", "sha256", name="uq_uploads_user_sha256"),
     Index("idx_uploads_last_referenced", "last_referenced_at"),
 )
-
-USER_OWNED_TABLES = (
-    sessions,
-    workshop_step_data,
-    workshop_step_history,
-    workshop_participation,
-    navigation_progress,
-    assessments,
-    uploads,
-)
