@@ -15,8 +15,12 @@ from workshop_data.errors import InvalidInput
 from workshop_data.json_input import DEFAULT_LIMITS, JsonLimits, check_document, json_path
 from workshop_data.timeutil import utc_now
 
-a = assessments
-_COLUMNS = (a.c.assessment_type, a.c.results, a.c.created_at, a.c.updated_at)
+_COLUMNS = (
+    assessments.c.assessment_type,
+    assessments.c.results,
+    assessments.c.created_at,
+    assessments.c.updated_at,
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ async def save_assessment(
     assessment_type = check_assessment_type(assessment_type)
     check_results(assessment_type, results, limits)
     now = utc_now()
-    insert = upsertable_insert(conn.dialect.name, a).values(
+    insert = upsertable_insert(conn.dialect.name, assessments).values(
         user_id=user_id,
         assessment_type=assessment_type,
         results=results,
@@ -74,7 +78,7 @@ async def save_assessment(
         updated_at=now,
     )
     statement = insert.on_conflict_do_update(
-        index_elements=[a.c.user_id, a.c.assessment_type],
+        index_elements=[assessments.c.user_id, assessments.c.assessment_type],
         set_={"results": insert.excluded.results, "updated_at": insert.excluded.updated_at},
     ).returning(*_COLUMNS)
     row = (await conn.execute(statement)).one()
@@ -87,7 +91,9 @@ async def get_assessment(
 ) -> Assessment | None:
     row = (
         await conn.execute(
-            select(*_COLUMNS).where(a.c.user_id == user_id, a.c.assessment_type == assessment_type)
+            select(*_COLUMNS).where(
+                assessments.c.user_id == user_id, assessments.c.assessment_type == assessment_type
+            )
         )
     ).first()
     return None if row is None else _assessment(row)
@@ -95,6 +101,8 @@ async def get_assessment(
 
 async def list_assessments(conn: AsyncConnection, user_id: int) -> list[Assessment]:
     rows = await conn.execute(
-        select(*_COLUMNS).where(a.c.user_id == user_id).order_by(a.c.assessment_type)
+        select(*_COLUMNS)
+        .where(assessments.c.user_id == user_id)
+        .order_by(assessments.c.assessment_type)
     )
     return [_assessment(row) for row in rows]

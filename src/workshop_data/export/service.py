@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Result, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.catalog.service import Catalog
@@ -68,76 +68,74 @@ def workshop_steps_summary(catalog: Catalog) -> str:
     return ", ".join(parts)
 
 
+async def _rows_of_users(
+    conn: AsyncConnection, table: Table, user_ids: Sequence[int], *order: ColumnElement[Any]
+) -> Result[Any]:
+    """The rows of `table` belonging to the users, by user and then `order`."""
+    return await conn.execute(
+        select(table).where(table.c.user_id.in_(user_ids)).order_by(table.c.user_id, *order)
+    )
+
+
+def _step_entry(row: Any) -> dict[str, Any]:
+    return {
+        "data": row.data,
+        "version": row.version,
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
+    }
+
+
+def _progress_entry(row: Any) -> dict[str, Any]:
+    return {
+        "currentStepId": row.current_step_id,
+        "completedSteps": row.completed_steps,
+        "unlockedSteps": row.unlocked_steps,
+        "videoProgress": row.video_progress,
+        "lastVisitedAt": iso(row.last_visited_at),
+        "version": row.version,
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
+    }
+
+
+def _assessment_entry(row: Any) -> dict[str, Any]:
+    return {
+        "results": row.results,
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
+    }
+
+
+def _participation_entry(row: Any) -> dict[str, Any]:
+    return {
+        "workshopType": row.workshop_type,
+        "startedAt": iso(row.started_at),
+        "completedAt": iso(row.completed_at),
+        "reopenedAt": iso(row.reopened_at),
+        "reopenedBy": row.reopened_by,
+    }
+
+
 async def _load(
     conn: AsyncConnection, catalog: Catalog, store: UploadStore, user_ids: Sequence[int]
 ) -> dict[int, _UserData]:
+    """Everything the users entered, one query per table for all of them."""
     found = {user_id: _UserData() for user_id in user_ids}
     for user_data in found.values():
         user_data.steps = {workshop: {} for workshop in catalog.workshop_types}
 
-    t = workshop_step_data
-    rows = await conn.execute(
-        select(
-            t.c.user_id,
-            t.c.workshop_type,
-            t.c.step_id,
-            t.c.data,
-            t.c.version,
-            t.c.created_at,
-            t.c.updated_at,
-        )
-        .where(t.c.user_id.in_(user_ids))
-        .order_by(t.c.user_id, t.c.workshop_type, t.c.id)
-    )
-    for row in rows:
-        found[row.user_id].steps.setdefault(row.workshop_type, {})[row.step_id] = {
-            "data": row.data,
-            "version": row.version,
-            "createdAt": iso(row.created_at),
-            "updatedAt": iso(row.updated_at),
-        }
-
-    n = navigation_progress
-    rows = await conn.execute(
-        select(n).where(n.c.user_id.in_(user_ids)).order_by(n.c.user_id, n.c.workshop_type)
-    )
-    for row in rows:
-        found[row.user_id].progress[row.workshop_type] = {
-            "currentStepId": row.current_step_id,
-            "completedSteps": row.completed_steps,
-            "unlockedSteps": row.unlocked_steps,
-            "videoProgress": row.video_progress,
-            "lastVisitedAt": iso(row.last_visited_at),
-            "version": row.version,
-            "createdAt": iso(row.created_at),
-            "updatedAt": iso(row.updated_at),
-        }
-
-    a = assessments
-    rows = await conn.execute(
-        select(a).where(a.c.user_id.in_(user_ids)).order_by(a.c.user_id, a.c.assessment_type)
-    )
-    for row in rows:
-        found[row.user_id].assessments[row.assessment_type] = {
-            "results": row.results,
-            "createdAt": iso(row.created_at),
-            "updatedAt": iso(row.updated_at),
-        }
-
-    p = workshop_participation
-    rows = await conn.execute(
-        select(p).where(p.c.user_id.in_(user_ids)).order_by(p.c.user_id, p.c.workshop_type)
-    )
-    for row in rows:
-        found[row.user_id].participation.append(
-            {
-                "workshopType": row.workshop_type,
-                "startedAt": iso(row.started_at),
-                "completedAt": iso(row.completed_at),
-                "reopenedAt": iso(row.reopened_at),
-                "reopenedBy": row.reopened_by,
-            }
-        )
+    steps = workshop_step_data
+    for row in await _rows_of_users(conn, steps, user_ids, steps.c.workshop_type, steps.c.id):
+        found[row.user_id].steps.setdefault(row.workshop_type, {})[row.step_id] = _step_entry(row)
+    progress = navigation_progress
+    for row in await _rows_of_users(conn, progress, user_ids, progress.c.workshop_type):
+        found[row.user_id].progress[row.workshop_type] = _progress_entry(row)
+    for row in await _rows_of_users(conn, assessments, user_ids, assessments.c.assessment_type):
+        found[row.user_id].assessments[row.assessment_type] = _assessment_entry(row)
+    participation = workshop_participation
+    for row in await _rows_of_users(conn, participation, user_ids, participation.c.workshop_type):
+        found[row.user_id].participation.append(_participation_entry(row))
 
     for info in await store.list_for_users(conn, user_ids):
         found[info.user_id].uploads.append(info)

@@ -25,21 +25,20 @@ from workshop_data.navigation.schemas import MAX_VIDEOS, ProgressUpdate
 from workshop_data.participation import service as participation_service
 from workshop_data.timeutil import utc_now
 
-np = navigation_progress
 # Each failed attempt means another writer of the same row committed, so this many concurrent
 # writers of one user's progress in one workshop can all get through.
 MAX_ATTEMPTS = 64
 _COLUMNS = (
-    np.c.id,
-    np.c.workshop_type,
-    np.c.current_step_id,
-    np.c.completed_steps,
-    np.c.unlocked_steps,
-    np.c.video_progress,
-    np.c.last_visited_at,
-    np.c.version,
-    np.c.created_at,
-    np.c.updated_at,
+    navigation_progress.c.id,
+    navigation_progress.c.workshop_type,
+    navigation_progress.c.current_step_id,
+    navigation_progress.c.completed_steps,
+    navigation_progress.c.unlocked_steps,
+    navigation_progress.c.video_progress,
+    navigation_progress.c.last_visited_at,
+    navigation_progress.c.version,
+    navigation_progress.c.created_at,
+    navigation_progress.c.updated_at,
 )
 
 
@@ -181,7 +180,10 @@ def _merged_values(
 async def get_progress(conn: AsyncConnection, user_id: int, workshop_type: str) -> Progress | None:
     row = (
         await conn.execute(
-            select(*_COLUMNS).where(np.c.user_id == user_id, np.c.workshop_type == workshop_type)
+            select(*_COLUMNS).where(
+                navigation_progress.c.user_id == user_id,
+                navigation_progress.c.workshop_type == workshop_type,
+            )
         )
     ).first()
     return None if row is None else _progress(row)
@@ -189,7 +191,9 @@ async def get_progress(conn: AsyncConnection, user_id: int, workshop_type: str) 
 
 async def list_progress(conn: AsyncConnection, user_id: int) -> list[Progress]:
     rows = await conn.execute(
-        select(*_COLUMNS).where(np.c.user_id == user_id).order_by(np.c.workshop_type)
+        select(*_COLUMNS)
+        .where(navigation_progress.c.user_id == user_id)
+        .order_by(navigation_progress.c.workshop_type)
     )
     return [_progress(row) for row in rows]
 
@@ -214,16 +218,24 @@ async def update_progress(
             # it is true (the user started) even if another request creates the row first.
             await participation_service.record_start(conn, user_id, workshop, now)
             statement = (
-                upsertable_insert(conn.dialect.name, np)
+                upsertable_insert(conn.dialect.name, navigation_progress)
                 .values(user_id=user_id, workshop_type=workshop, created_at=now, **values)
-                .on_conflict_do_nothing(index_elements=[np.c.user_id, np.c.workshop_type])
+                .on_conflict_do_nothing(
+                    index_elements=[
+                        navigation_progress.c.user_id,
+                        navigation_progress.c.workshop_type,
+                    ]
+                )
                 .returning(*_COLUMNS)
             )
         else:
             statement = (
-                update(np)
-                .where(np.c.id == stored.id, np.c.version == stored.version)
-                .values(version=np.c.version + 1, **values)
+                update(navigation_progress)
+                .where(
+                    navigation_progress.c.id == stored.id,
+                    navigation_progress.c.version == stored.version,
+                )
+                .values(version=navigation_progress.c.version + 1, **values)
                 .returning(*_COLUMNS)
             )
         row = (await conn.execute(statement)).first()
@@ -247,8 +259,13 @@ async def reset_progress(
         # One statement, so the version and the completion are read from the same snapshot.
         found = (
             await conn.execute(
-                select(np.c.id, np.c.version, completed_at.label("completed_at")).where(
-                    np.c.user_id == user_id, np.c.workshop_type == workshop_type
+                select(
+                    navigation_progress.c.id,
+                    navigation_progress.c.version,
+                    completed_at.label("completed_at"),
+                ).where(
+                    navigation_progress.c.user_id == user_id,
+                    navigation_progress.c.workshop_type == workshop_type,
                 )
             )
         ).first()
@@ -262,14 +279,17 @@ async def reset_progress(
             _refuse_if_locked(workshop_type, found.completed_at)
         row = (
             await conn.execute(
-                update(np)
-                .where(np.c.id == found.id, np.c.version == found.version)
+                update(navigation_progress)
+                .where(
+                    navigation_progress.c.id == found.id,
+                    navigation_progress.c.version == found.version,
+                )
                 .values(
                     current_step_id=None,
                     completed_steps=[],
                     unlocked_steps=[],
                     video_progress={},
-                    version=np.c.version + 1,
+                    version=navigation_progress.c.version + 1,
                     updated_at=utc_now(),
                 )
                 .returning(*_COLUMNS)

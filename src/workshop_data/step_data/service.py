@@ -255,7 +255,7 @@ async def save_step(
         if session is not None:
             user_id = await auth_service.signed_in_user_id(conn, session)
         assert user_id is not None
-        return await _explain_refusal(conn, user_id, step, base_version, request_id)
+        return await _outcome_of_an_unwritten_save(conn, user_id, step, base_version, request_id)
     finally:
         await conn.rollback()
 
@@ -397,18 +397,21 @@ async def _refuse(
     request_id: str | None,
 ) -> StepRecord:
     try:
-        return await _explain_refusal(conn, user_id, step, base_version, request_id)
+        return await _outcome_of_an_unwritten_save(conn, user_id, step, base_version, request_id)
     finally:
         await conn.rollback()
 
 
-async def _explain_refusal(
+async def _outcome_of_an_unwritten_save(
     conn: AsyncConnection,
     user_id: int,
     step: StepInfo,
     base_version: int | None,
     request_id: str | None,
 ) -> StepRecord:
+    """Why a save wrote nothing: the workshop is locked (423), the version is not the stored
+    one (409); or it was a retry of a save already committed, or the data was unchanged: the
+    stored record, a success."""
     if step.locks_on_completion:
         completed_at = await locked_since(conn, user_id, step.workshop_type)
         if completed_at is not None:
