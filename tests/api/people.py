@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import func, select, update
 
 from tests.api.images import GIF, PNG
-from tests.conftest import Backend
+from tests.support import Backend
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import metadata, users
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.api.conftest import ClientFor
 from tests.api.images import GIF, PNG
-from tests.conftest import Account, MakeAccount
+from tests.api.support import ClientFor
+from tests.support import Account, MakeAccount
 
 PERSONAS = ["anonymous", "alice", "bob", "fran", "gus", "root"]
 

@@ -5,8 +5,8 @@ import asyncio
 
 import httpx
 
-from tests.api.conftest import ClientFor, load, save
-from tests.conftest import Account
+from tests.api.support import ClientFor, load, save
+from tests.support import Account
 from workshop_data.catalog.service import load_catalog
 
 CATALOG = load_catalog()

@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from tests.api.conftest import new_client, save
-from tests.conftest import Account, Backend
+from tests.api.support import new_client, save
+from tests.support import Account, Backend
 from workshop_data.app import create_app
 from workshop_data.ops.logging import REQUEST_LOGGER, configure_logging
 

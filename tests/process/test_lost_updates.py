@@ -10,8 +10,8 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from tests.conftest import Backend, MakeAccount
 from tests.server_process import ServerProcess
+from tests.support import Backend, MakeAccount
 
 pytestmark = [pytest.mark.process, pytest.mark.pgbouncer]
 
