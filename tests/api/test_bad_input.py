@@ -1,4 +1,5 @@
-"""Every class of bad input (DESIGN §8): a 4xx with a clear message, and nothing changed."""
+"""Every class of bad input (docs/contract.md#bad-input): a 4xx with a clear message, and nothing
+changed."""
 
 import json
 from collections.abc import AsyncIterator

@@ -14,7 +14,8 @@ from tests.support import Account, Backend
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import metadata
 
-SPEC_DEBUG_QUERIES = [
+# docs/contract.md#debugging-queries, as operators type them.
+DEBUGGING_QUERIES = [
     """SELECT table_name FROM information_schema.tables
 WHERE table_name = 'workshop_step_data';""",
     """SELECT workshop_type, step_id, data, created_at, updated_at
@@ -50,7 +51,8 @@ async def test_migrations_match_the_declared_tables(backend: Backend) -> None:
     assert differences == []
 
 
-async def test_step_table_has_the_spec_constraint_and_indexes(backend: Backend) -> None:
+async def test_step_table_has_the_original_constraint_and_indexes(backend: Backend) -> None:
+    """docs/contract.md#the-step-table: the names, the unique constraint and the indexes."""
     engine = create_engine(backend.settings())
     async with engine.connect() as conn:
 
@@ -73,7 +75,7 @@ async def test_step_table_has_the_spec_constraint_and_indexes(backend: Backend) 
     assert foreign_keys == {"users": "CASCADE"}
 
 
-async def test_spec_debugging_queries_run_unchanged_on_postgresql(
+async def test_debugging_queries_run_unchanged_on_postgresql(
     backend: Backend, alice: httpx.AsyncClient, accounts: dict[str, Account]
 ) -> None:
     """The operators' queries of docs/contract.md#debugging-queries, on two saved steps (the
@@ -88,7 +90,7 @@ async def test_spec_debugging_queries_run_unchanged_on_postgresql(
     try:
         tables, steps, counts, recent = [
             await connection.fetch(query.replace("123", str(alice_id)))
-            for query in SPEC_DEBUG_QUERIES
+            for query in DEBUGGING_QUERIES
         ]
         column = await connection.fetchrow(
             "SELECT data_type FROM information_schema.columns "
