@@ -14,7 +14,10 @@ tests marked `pgbouncer` (the lost-update test across server processes). The inp
 matrices (bad and hostile input, headers, authorization by role, throttling) check the request
 before any statement runs and stay on the first two backends: the whole API suite through
 PgBouncer adds about 3.5 minutes to a CI run on two cores, this subset about a third of that.
-`WORKSHOP_DATA_PGBOUNCER_ALL=1` runs the whole API suite through it."""
+`WORKSHOP_DATA_PGBOUNCER_ALL=1` runs the whole API suite through it.
+
+A test marked `backends("sqlite")` runs on SQLite only: for checks that do not depend on the
+database, such as the whole authorization matrix (a sample of it runs on every backend)."""
 
 import os
 import uuid
@@ -73,17 +76,29 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "pgbouncer: runs on the pgbouncer backend too (tests/api always does)"
     )
+    config.addinivalue_line(
+        "markers",
+        "backends(*names): runs only on these backends (for what does not depend on the database)",
+    )
+
+
+def _left_out(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("migrated_backend") if callspec is not None else None
+    if backend is None:
+        return False
+    only = item.get_closest_marker("backends")
+    if only is not None and backend not in only.args:
+        return True
+    return backend == "pgbouncer" and not _runs_on_pgbouncer(item)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The "pgbouncer" backend only where `_runs_on_pgbouncer` says (see the docstring)."""
+    """The "pgbouncer" backend only where `_runs_on_pgbouncer` says (see the docstring), and a
+    test marked `backends(...)` only on those."""
     kept, dropped = [], []
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        on_pgbouncer = callspec is not None and callspec.params.get("migrated_backend") == (
-            "pgbouncer"
-        )
-        if on_pgbouncer and not _runs_on_pgbouncer(item):
+        if _left_out(item):
             dropped.append(item)
         else:
             kept.append(item)
