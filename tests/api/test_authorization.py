@@ -124,9 +124,9 @@ CASES = [
 
 
 ALL_CALLS = [(case, persona) for case in CASES for persona in PERSONAS]
-# The whole matrix runs on SQLite in `test_every_caller_gets_its_status` (whether a caller may
-# is decided before or in a query whose scope is the same on every backend); a fixed sample of
-# about a tenth of the calls also runs one by one on each backend, a different one on each.
+# The whole matrix runs on SQLite in `test_every_caller_gets_its_status`: who may call what is
+# decided before any query, or by a query scoped the same way on every backend. A fixed sample
+# of a tenth of the calls also runs one by one on each backend, a different tenth on each.
 SAMPLE_SIZE = len(ALL_CALLS) // 10
 _sample = random.Random(20261204).sample(ALL_CALLS, 2 * SAMPLE_SIZE)
 SAMPLED_CALLS = [
