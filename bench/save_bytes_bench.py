@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, async_playwright
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_images_offline import noisy_png
 from tests.server_process import ServerProcess
 

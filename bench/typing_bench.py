@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import async_playwright
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS
 from tests.server_process import ServerProcess
 
 from workshop_data.db.engine import create_engine

@@ -14,23 +14,22 @@ tests marked `pgbouncer` (the lost-update test across server processes). The inp
 matrices (bad and hostile input, headers, authorization by role, throttling) check the request
 before any statement runs and stay on the first two backends: the whole API suite through
 PgBouncer adds about 3.5 minutes to a CI run on two cores, this subset about a third of that.
-`WORKSHOP_DATA_PGBOUNCER_ALL=1` runs the whole API suite through it."""
+`WORKSHOP_DATA_PGBOUNCER_ALL=1` runs the whole API suite through it.
 
-import asyncio
+A test marked `backends("sqlite")` runs on SQLite only: for checks that do not depend on the
+database, such as the whole authorization matrix (a sample of it runs on every backend)."""
+
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests import pgbouncer
+from tests.support import POSTGRES_URL, Account, Backend, MakeAccount, scratch_postgres_database
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.db.tables import (
@@ -42,13 +41,8 @@ from workshop_data.db.tables import (
     workshop_step_data,
     workshop_step_history,
 )
-from workshop_data.settings import Settings
 from workshop_data.users import service as users_service
 
-POSTGRES_URL = os.environ.get(
-    "WORKSHOP_DATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-REQUIRE_POSTGRES = os.environ.get("WORKSHOP_DATA_REQUIRE_POSTGRES") == "1"
 REQUIRE_PGBOUNCER = os.environ.get("WORKSHOP_DATA_REQUIRE_PGBOUNCER") == "1"
 BACKENDS = ["sqlite", "postgresql", "pgbouncer"]
 PGBOUNCER_API_MODULES = {
@@ -82,97 +76,35 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "pgbouncer: runs on the pgbouncer backend too (tests/api always does)"
     )
+    config.addinivalue_line(
+        "markers",
+        "backends(*names): runs only on these backends (for what does not depend on the database)",
+    )
+
+
+def _left_out(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("migrated_backend") if callspec is not None else None
+    if backend is None:
+        return False
+    only = item.get_closest_marker("backends")
+    if only is not None and backend not in only.args:
+        return True
+    return backend == "pgbouncer" and not _runs_on_pgbouncer(item)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The "pgbouncer" backend only where `_runs_on_pgbouncer` says (see the docstring)."""
+    """The "pgbouncer" backend only where `_runs_on_pgbouncer` says (see the docstring), and a
+    test marked `backends(...)` only on those."""
     kept, dropped = [], []
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        on_pgbouncer = callspec is not None and callspec.params.get("migrated_backend") == (
-            "pgbouncer"
-        )
-        if on_pgbouncer and not _runs_on_pgbouncer(item):
+        if _left_out(item):
             dropped.append(item)
         else:
             kept.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-
-
-def _server_url(url: str, database: str) -> str:
-    return url.rsplit("/", 1)[0] + "/" + database
-
-
-def on_postgres(statement: str) -> None:
-    """Run one statement on the test server, in a thread of its own: this is called from
-    fixtures set up while the tests' event loop is already running."""
-
-    async def run() -> None:
-        connection = await asyncpg.connect(POSTGRES_URL, timeout=5)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, run()).result()
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    username: str
-    password: str
-    role: str
-
-
-MakeAccount = Callable[..., Awaitable[Account]]
-
-
-@dataclass
-class Backend:
-    name: str
-    database_url: str
-
-    @property
-    def is_postgres(self) -> bool:
-        """PostgreSQL, directly or through PgBouncer."""
-        return self.name != "sqlite"
-
-    @property
-    def server_env(self) -> dict[str, str]:
-        """What a `workshop-data serve` process on this backend needs in its environment."""
-        return {"WORKSHOP_DATA_DATABASE_PGBOUNCER": "1"} if self.name == "pgbouncer" else {}
-
-    def settings(self, **overrides: object) -> Settings:
-        values: dict[str, object] = {
-            "database_url": self.database_url,
-            "login_rate_limit": "1000/minute",
-            "login_address_rate_limit": "100000/minute",
-            "sqlite_synchronous": "NORMAL",
-            "database_pgbouncer": self.name == "pgbouncer",
-        }
-        values.update(overrides)
-        return Settings(**values)  # type: ignore[arg-type]
-
-
-@contextmanager
-def scratch_postgres_database(prefix: str = "wd_test") -> Iterator[str]:
-    """A database of its own on the test server, dropped afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    try:
-        on_postgres(f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError) as error:
-        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message)
-        pytest.skip(message)
-    try:
-        yield _server_url(POSTGRES_URL, name)
-    finally:
-        on_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -203,7 +135,7 @@ def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def migrated_backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+async def migrated_backend(request: pytest.FixtureRequest) -> Backend:
     database_fixture = {
         "sqlite": "sqlite_database",
         "postgresql": "postgres_database",
@@ -240,11 +172,6 @@ async def _clear_data(engine: AsyncEngine) -> None:
         ):
             await conn.execute(delete(table))
         await conn.execute(delete(users).where(users.c.username.like("tmp-%")))
-
-
-@pytest.fixture
-def repo_root() -> Iterator[Path]:
-    return Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -1,16 +1,15 @@
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from tests.api.people import set_facilitator
-from tests.conftest import Account, Backend
+from tests.api.support import ClientFor, login, new_client
+from tests.support import Account, Backend
 from workshop_data.app import create_app
 from workshop_data.db.engine import create_engine
 from workshop_data.users import service as users_service
-
-ClientFor = Callable[[Account], Awaitable[httpx.AsyncClient]]
 
 _ACCOUNTS = {
     "alice": "participant",
@@ -57,16 +56,6 @@ async def app(backend: Backend) -> AsyncIterator[FastAPI]:
     await application.state.engine.dispose()
 
 
-def new_client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-async def login(client: httpx.AsyncClient, account: Account) -> httpx.Response:
-    return await client.post(
-        "/api/auth/login", json={"username": account.username, "password": account.password}
-    )
-
-
 @pytest.fixture
 async def anon(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with new_client(app) as client:
@@ -111,25 +100,6 @@ async def bob(client_for: ClientFor, accounts: dict[str, Account]) -> httpx.Asyn
 @pytest.fixture
 async def root(client_for: ClientFor, accounts: dict[str, Account]) -> httpx.AsyncClient:
     return await client_for(accounts["root"])
-
-
-async def save(
-    client: httpx.AsyncClient,
-    data: dict[str, object],
-    workshop_type: str = "ia",
-    step_id: str = "ia-3-4",
-    **extra: object,
-) -> httpx.Response:
-    return await client.post(
-        "/api/workshop-data/step",
-        json={"workshopType": workshop_type, "stepId": step_id, "data": data, **extra},
-    )
-
-
-async def load(
-    client: httpx.AsyncClient, workshop_type: str = "ia", step_id: str = "ia-3-4"
-) -> httpx.Response:
-    return await client.get(f"/api/workshop-data/step/{workshop_type}/{step_id}")
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import httpx
 from sqlalchemy import func, select, update
 
 from tests.api.images import GIF, PNG
-from tests.conftest import Backend
+from tests.support import Backend
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import metadata, users
 
-# A 1x1 PNG as a data URL, as the spec's image steps store them.
+# A 1x1 PNG as a data URL, as the original image step stored it (docs/contract.md#example-steps).
 IMAGE_DATA_URL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
     "z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

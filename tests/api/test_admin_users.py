@@ -8,9 +8,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from tests.api.conftest import ClientFor, save
 from tests.api.people import enter_everything, rows_about
-from tests.conftest import Account, Backend, MakeAccount
+from tests.api.support import ClientFor, save
+from tests.support import Account, Backend, MakeAccount
 from workshop_data.catalog.service import load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import users
@@ -76,7 +76,7 @@ async def test_create_list_search_and_page(root: httpx.AsyncClient) -> None:
     everyone = (await root.get("/api/admin/users", params={"pageSize": 200})).json()
     assert {"alice", "bob", "root", "fran", "gus"} <= {u["username"] for u in everyone["users"]}
 
-    refused: list[dict[str, object]] = [
+    refused: list[dict[str, str | int]] = [
         {"page": 0},
         {"pageSize": 0},
         {"pageSize": 201},

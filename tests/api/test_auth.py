@@ -4,8 +4,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.api.conftest import login, new_client, save
-from tests.conftest import Account, Backend, MakeAccount
+from tests.api.support import login, new_client, save
+from tests.support import Account, Backend, MakeAccount
 from workshop_data.app import create_app
 
 

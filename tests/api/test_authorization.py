@@ -1,9 +1,11 @@
-"""Every endpoint against every kind of caller, with the exact status each must get.
+"""Every endpoint against every kind of caller, with the exact status each must get: the whole
+matrix on SQLite, a seeded sample of it on each backend.
 
 alice is the participant whose data is at stake; bob another participant; fran is alice's
 facilitator, gus a facilitator of nobody; root an admin. "Own" endpoints act on the caller's
 own data, so every signed-in caller may use them."""
 
+import random
 import re
 import uuid
 from dataclasses import dataclass
@@ -11,11 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 
-from tests.api.conftest import ClientFor
 from tests.api.images import GIF, PNG
-from tests.conftest import Account, MakeAccount
+from tests.api.support import ClientFor
+from tests.support import Account, MakeAccount
+from workshop_data.users import passwords
 
 PERSONAS = ["anonymous", "alice", "bob", "fran", "gus", "root"]
 
@@ -119,17 +123,55 @@ CASES = [
 ]
 
 
-@pytest.mark.usefixtures("fran_facilitates_alice")
-@pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize("case", CASES, ids=str)
-async def test_status_for_every_caller(
-    case: Case,
-    persona: str,
+ALL_CALLS = [(case, persona) for case in CASES for persona in PERSONAS]
+# The whole matrix runs on SQLite in `test_every_caller_gets_its_status`: who may call what is
+# decided before any query, or by a query scoped the same way on every backend. A fixed sample
+# of a tenth of the calls also runs one by one on each backend, a different tenth on each.
+SAMPLE_SIZE = len(ALL_CALLS) // 10
+_sample = random.Random(20261204).sample(ALL_CALLS, 2 * SAMPLE_SIZE)
+SAMPLED_CALLS = [
+    pytest.param(case, persona, marks=pytest.mark.backends(backend), id=f"{case}-{persona}")
+    for backend, calls in (
+        ("sqlite", _sample[:SAMPLE_SIZE]),
+        ("postgresql", _sample[SAMPLE_SIZE:]),
+    )
+    for case, persona in calls
+]
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The throw-away accounts some cases need, hashed cheaply (sign-in verifies either)."""
+    monkeypatch.setattr(
+        passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+@dataclass
+class Callers:
+    """Everything a call of the matrix needs, from the fixtures."""
+
+    accounts: dict[str, Account]
+    client_for: ClientFor
+    anon: httpx.AsyncClient
+    make_account: MakeAccount
+
+
+@pytest.fixture
+async def callers(
+    fran_facilitates_alice: None,
     accounts: dict[str, Account],
     client_for: ClientFor,
     anon: httpx.AsyncClient,
     make_account: MakeAccount,
-) -> None:
+) -> Callers:
+    return Callers(accounts, client_for, anon, make_account)
+
+
+async def call_as(callers: Callers, case: Case, persona: str) -> int:
+    """Make the case's request as the persona, check the answer's error body and that a
+    refused request changed nothing; the status it got."""
+    accounts, client_for = callers.accounts, callers.client_for
     alice = await client_for(accounts["alice"])
     root = await client_for(accounts["root"])
     await alice.post(
@@ -138,7 +180,7 @@ async def test_status_for_every_caller(
     )
     if case.needs_start:
         assert (await alice.post("/api/workshop-data/complete/ia")).status_code == 200
-    target = await make_account() if case.needs_target else None
+    target = await callers.make_account() if case.needs_target else None
     token = uuid.uuid4().hex[:10]
     alice_upload = ""
     if "{alice_upload}" in case.path:
@@ -156,7 +198,8 @@ async def test_status_for_every_caller(
 
     # Signing in replaces the caller's session, which other tests share: use a fresh client.
     signs_in = case.path == "/api/auth/login"
-    client = anon if persona == "anonymous" or signs_in else await client_for(accounts[persona])
+    anonymous = persona == "anonymous" or signs_in
+    client = callers.anon if anonymous else await client_for(accounts[persona])
     if case.saves_first and persona != "anonymous":
         saved = await client.post(
             "/api/workshop-data/step",
@@ -169,26 +212,40 @@ async def test_status_for_every_caller(
         )
     else:
         response = await client.request(case.method, path, json=body)
-    expected = case.expected[persona]
-    assert response.status_code == expected, response.text
-    if expected >= 400:
+    status = response.status_code
+    if status >= 400:
         error = response.json()
-        assert error["success"] is False
-        assert (
-            error["code"]
-            == {401: "not_authenticated", 403: "forbidden", 404: "not_found"}[expected]
-        )
+        assert error["success"] is False, (persona, response.text)
+        codes = {401: "not_authenticated", 403: "forbidden", 404: "not_found"}
+        assert error["code"] == codes.get(status), (persona, response.text)
 
-    if case.changes and expected >= 400:
+    if case.changes and status >= 400:
         # A refused request changed nothing.
         if target is not None:
             user = (await root.get(f"/api/admin/users/{target.id}")).json()["user"]
-            assert (user["role"], user["name"]) == ("participant", "")
+            assert (user["role"], user["name"]) == ("participant", ""), persona
         if case.method == "POST" and case.path == "/api/admin/users":
-            assert (await root.get("/api/admin/users", params={"q": token})).json()["total"] == 0
+            found = await root.get("/api/admin/users", params={"q": token})
+            assert found.json()["total"] == 0, persona
         if case.needs_start:
-            status = (await alice.get("/api/workshop-data/status/ia")).json()
-            assert status["completed"] is True and status["reopenedAt"] is None
+            status_ia = (await alice.get("/api/workshop-data/status/ia")).json()
+            assert status_ia["completed"] is True, persona
+            assert status_ia["reopenedAt"] is None, persona
+    return status
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_every_caller_gets_its_status(case: Case, callers: Callers) -> None:
+    # root comes last: its reopen or change succeeds after the refused ones have checked that
+    # they changed nothing.
+    statuses = {persona: await call_as(callers, case, persona) for persona in PERSONAS}
+    assert statuses == case.expected
+
+
+@pytest.mark.parametrize(("case", "persona"), SAMPLED_CALLS)
+async def test_sampled_call_on_each_backend(case: Case, persona: str, callers: Callers) -> None:
+    assert await call_as(callers, case, persona) == case.expected[persona]
 
 
 @pytest.mark.usefixtures("fran_facilitates_alice")
@@ -222,6 +279,7 @@ NOT_CALLED = {
 }
 
 
+@pytest.mark.backends("sqlite")
 def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
     """The app's route table (its OpenAPI document, which lists every API route) against the
     matrix: a route added without an entry here fails, naming itself."""

@@ -1,12 +1,14 @@
-"""Every class of bad input (DESIGN §8): a 4xx with a clear message, and nothing changed."""
+"""Every class of bad input (docs/contract.md#bad-input): a 4xx with a clear message, and nothing
+changed."""
 
 import json
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.api.conftest import load, save
-from tests.conftest import Account
+from tests.api.support import load, save
+from tests.support import Account
 
 STORED = {"whyReflection": "keep me", "nested": {"list": [1, 2, 3]}}
 
@@ -172,7 +174,7 @@ async def test_twenty_megabyte_body_is_413(
 async def test_oversized_body_without_content_length_is_413(
     alice: httpx.AsyncClient, stored: dict[str, object]
 ) -> None:
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         yield b'{"workshopType": "ia", "stepId": "ia-3-4", "data": {"img": "'
         for _ in range(10):
             yield b"A" * (1024 * 1024)

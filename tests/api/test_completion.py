@@ -5,8 +5,8 @@ import asyncio
 
 import httpx
 
-from tests.api.conftest import ClientFor, load, save
-from tests.conftest import Account
+from tests.api.support import ClientFor, load, save
+from tests.support import Account
 from workshop_data.catalog.service import load_catalog
 
 CATALOG = load_catalog()
@@ -39,7 +39,6 @@ async def test_a_reset_and_a_completion_never_both_succeed(
 ) -> None:
     tabs = [await client_for(accounts["alice"]) for _ in range(2)]
     alice_id = accounts["alice"].id
-    outcomes = set()
     for _round in range(12):
         await complete_all_but(tabs[0], 0)
         completion, reset = await asyncio.gather(
@@ -48,14 +47,14 @@ async def test_a_reset_and_a_completion_never_both_succeed(
         )
         outcome = (completion.status_code, reset.status_code)
         assert outcome in {(200, 423), (409, 200)}, outcome
-        outcomes.add(outcome)
         status = (await tabs[0].get("/api/workshop-data/status/ia")).json()
         progress = (await tabs[0].get("/api/navigation-progress/ia")).json()
+        # Which one wins depends on scheduling; the stored state agrees with the answers.
+        assert status["completed"] is (outcome == (200, 423)), (outcome, status)
         if status["completed"]:
             assert set(REQUIRED) <= set(progress["completedSteps"])
             reopened = await root.post(f"/api/admin/users/{alice_id}/workshops/ia/reopen")
             assert reopened.status_code == 200
-    assert outcomes  # which interleavings occur depends on scheduling; both are valid
 
 
 async def test_admin_reopens_a_completed_workshop(

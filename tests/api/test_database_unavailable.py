@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from tests.api.conftest import new_client
+from tests.api.support import new_client
 from tests.api.test_hostile_input import SAMPLES, _fill, operations
-from tests.conftest import on_postgres, scratch_postgres_database
+from tests.support import on_postgres, scratch_postgres_database
 from workshop_data.app import create_app
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.settings import Settings

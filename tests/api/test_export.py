@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.api.conftest import ClientFor
 from tests.api.people import ASSESSMENTS, PROGRESS, STEP_DATA, UPLOADS, enter_everything
-from tests.conftest import Account
+from tests.api.support import ClientFor
+from tests.support import Account
 from workshop_data.catalog.service import load_catalog
 
 CATALOG = load_catalog()

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from sqlalchemy import Table, select
 
-from tests.api.conftest import ClientFor
 from tests.api.people import enter_everything
-from tests.conftest import Backend, MakeAccount
+from tests.api.support import ClientFor
+from tests.support import Backend, MakeAccount
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import (
     assessments,

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.api.conftest import save
-from tests.conftest import Account
+from tests.api.support import save
+from tests.support import Account
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",

@@ -23,8 +23,8 @@ from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import select
 
-from tests.api.conftest import new_client
-from tests.conftest import Account, MakeAccount
+from tests.api.support import new_client
+from tests.support import Account, MakeAccount
 from workshop_data.db.tables import metadata
 from workshop_data.users import passwords
 
@@ -248,7 +248,7 @@ def _set(body: Any, steps: tuple[str | int, ...], value: Any) -> Any:
             copy.append(_set(child, rest, value))
         return copy
     copy_dict = dict(body) if isinstance(body, dict) else {}
-    copy_dict[head] = _set(copy_dict.get(head), rest, value)  # type: ignore[index]
+    copy_dict[head] = _set(copy_dict.get(head), rest, value)
     return copy_dict
 
 

@@ -2,8 +2,8 @@
 
 import httpx
 
-from tests.api.conftest import load, save
-from tests.conftest import Account
+from tests.api.support import load, save
+from tests.support import Account
 
 
 async def test_no_way_to_reach_another_users_data(

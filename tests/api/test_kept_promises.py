@@ -6,8 +6,8 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select, update
 
-from tests.api.conftest import load, new_client, save
-from tests.conftest import Account, Backend, MakeAccount
+from tests.api.support import load, new_client, save
+from tests.support import Account, Backend, MakeAccount
 from workshop_data.app import create_app
 from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.tables import navigation_progress, sessions

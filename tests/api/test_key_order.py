@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.api.conftest import load, save
-from tests.conftest import Backend
+from tests.api.support import load, save
+from tests.support import Backend
 
 KEYS = ["zeta", "b", "alpha", "aa", "c", "ä"]
 DOCUMENT: dict[str, Any] = {

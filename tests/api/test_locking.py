@@ -3,8 +3,8 @@
 import httpx
 from sqlalchemy import insert
 
-from tests.api.conftest import load, save
-from tests.conftest import Account, Backend
+from tests.api.support import load, save
+from tests.support import Account, Backend
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import navigation_progress
 from workshop_data.timeutil import utc_now

@@ -5,6 +5,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from typing import Literal
 
 import httpx
 import pytest
@@ -12,8 +13,8 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from tests.api.conftest import new_client
-from tests.conftest import Backend, MakeAccount
+from tests.api.support import new_client
+from tests.support import Backend, MakeAccount
 from workshop_data.app import create_app
 from workshop_data.db.tables import users
 from workshop_data.users import passwords
@@ -30,7 +31,7 @@ class CountingHasher(PasswordHasher):
         self.most_at_once = 0
         self._lock = threading.Lock()
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         with self._lock:
             self.verified += 1
             self.running += 1

@@ -3,13 +3,14 @@
 import asyncio
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.api.conftest import ClientFor
-from tests.conftest import Account, Backend
+from tests.api.support import ClientFor
+from tests.support import Account, Backend
 from workshop_data.catalog.service import load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import workshop_participation
@@ -181,7 +182,7 @@ async def test_concurrent_reports_never_lose_a_completed_step(
 ) -> None:
     tabs = [await client_for(accounts["alice"]) for _ in range(2)]
     rng = random.Random(7)
-    reports = []
+    reports: list[dict[str, Any]] = []
     for i in range(40):
         steps = [*rng.sample(AST_STEPS, 3), AST_STEPS[i % len(AST_STEPS)]]
         reports.append(

@@ -13,8 +13,8 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import select, text
 
-from tests.api.conftest import new_client
-from tests.conftest import Backend, MakeAccount
+from tests.api.support import new_client
+from tests.support import Backend, MakeAccount
 from workshop_data.app import create_app
 from workshop_data.db.tables import sessions, users
 from workshop_data.users import passwords

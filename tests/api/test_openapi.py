@@ -20,9 +20,9 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from tests.api.conftest import new_client
+from tests.api.support import new_client
 from tests.api.test_hostile_input import PNG, SAMPLES, Sample, _fill, operations
-from tests.conftest import scratch_postgres_database
+from tests.support import scratch_postgres_database
 from workshop_data.app import create_app
 from workshop_data.catalog.service import MAX_STEP_ID_LENGTH
 from workshop_data.db.migrate import upgrade_to_head

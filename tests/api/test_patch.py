@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.api.conftest import load, save
+from tests.api.support import load, save
 
 PATH = "/api/workshop-data/step/ia/ia-3-4"
 MERGE = {"Content-Type": "application/merge-patch+json"}

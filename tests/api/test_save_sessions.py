@@ -16,8 +16,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from tests.api.conftest import login, new_client
-from tests.conftest import Account, Backend, MakeAccount
+from tests.api.support import login, new_client
+from tests.support import Account, Backend, MakeAccount
 from workshop_data.app import create_app
 from workshop_data.auth.service import SESSION_TOUCH_INTERVAL, token_hash
 from workshop_data.db.tables import sessions, workshop_step_data

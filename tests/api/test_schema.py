@@ -1,16 +1,21 @@
 """The migrations build the schema the code declares, on both backends."""
 
+import json
+
 import asyncpg
+import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from tests.conftest import Backend
+from tests.api.support import save
+from tests.support import Account, Backend
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import metadata
 
-SPEC_DEBUG_QUERIES = [
+# docs/contract.md#debugging-queries, as operators type them.
+DEBUGGING_QUERIES = [
     """SELECT table_name FROM information_schema.tables
 WHERE table_name = 'workshop_step_data';""",
     """SELECT workshop_type, step_id, data, created_at, updated_at
@@ -46,7 +51,8 @@ async def test_migrations_match_the_declared_tables(backend: Backend) -> None:
     assert differences == []
 
 
-async def test_step_table_has_the_spec_constraint_and_indexes(backend: Backend) -> None:
+async def test_step_table_has_the_original_constraint_and_indexes(backend: Backend) -> None:
+    """docs/contract.md#the-step-table: the names, the unique constraint and the indexes."""
     engine = create_engine(backend.settings())
     async with engine.connect() as conn:
 
@@ -69,23 +75,41 @@ async def test_step_table_has_the_spec_constraint_and_indexes(backend: Backend) 
     assert foreign_keys == {"users": "CASCADE"}
 
 
-async def test_spec_debugging_queries_run_unchanged_on_postgresql(backend: Backend) -> None:
+async def test_debugging_queries_run_unchanged_on_postgresql(
+    backend: Backend, alice: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    """The operators' queries of docs/contract.md#debugging-queries, on two saved steps (the
+    user id 123 in the second query stands for alice's)."""
     if backend.name != "postgresql":
-        pytest.skip("the spec's queries are PostgreSQL SQL")
-    connection = await asyncpg.connect(backend.database_url)
+        pytest.skip("the debugging queries are PostgreSQL SQL")
+    assert (await save(alice, {"why": "because"})).status_code == 200
+    assert (await save(alice, {"star": 1}, "ast", "2-1")).status_code == 200
+    alice_id = accounts["alice"].id
+    # The timestamps are naive UTC; NOW() compares them in the session's time zone.
+    connection = await asyncpg.connect(backend.database_url, server_settings={"timezone": "UTC"})
     try:
-        await connection.execute("SELECT 1")
-        found = await connection.fetch(SPEC_DEBUG_QUERIES[0])
-        assert [r["table_name"] for r in found] == ["workshop_step_data"]
-        for query in SPEC_DEBUG_QUERIES[1:]:
-            await connection.fetch(query)
+        tables, steps, counts, recent = [
+            await connection.fetch(query.replace("123", str(alice_id)))
+            for query in DEBUGGING_QUERIES
+        ]
         column = await connection.fetchrow(
             "SELECT data_type FROM information_schema.columns "
             "WHERE table_name = 'workshop_step_data' AND column_name = 'data'"
         )
-        assert column["data_type"] == "jsonb"
     finally:
         await connection.close()
+    assert [r["table_name"] for r in tables] == ["workshop_step_data"]
+    assert [(r["workshop_type"], r["step_id"], json.loads(r["data"])) for r in steps] == [
+        ("ast", "2-1", {"star": 1}),
+        ("ia", "ia-3-4", {"why": "because"}),
+    ]
+    assert {r["workshop_type"]: r["step_count"] for r in counts} == {"ast": 1, "ia": 1}
+    assert [(r["user_id"], r["step_id"]) for r in recent] == [
+        (alice_id, "2-1"),
+        (alice_id, "ia-3-4"),
+    ]
+    assert column is not None
+    assert column["data_type"] == "jsonb"
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys(backend: Backend) -> None:

@@ -6,7 +6,7 @@ import re
 import httpx
 import pytest
 
-from tests.api.conftest import load, save
+from tests.api.support import load, save
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.api.conftest import load, login, new_client, save
-from tests.conftest import Account, Backend
+from tests.api.support import load, login, new_client, save
+from tests.support import Account, Backend
 from workshop_data.app import create_app
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import workshop_step_history

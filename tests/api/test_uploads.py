@@ -7,7 +7,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.api.conftest import ClientFor, login, new_client
 from tests.api.images import (
     GIF,
     JPEG,
@@ -19,7 +18,8 @@ from tests.api.images import (
     WEBP,
     big_png,
 )
-from tests.conftest import Account, Backend, MakeAccount
+from tests.api.support import ClientFor, login, new_client
+from tests.support import Account, Backend, MakeAccount
 from workshop_data.app import create_app
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import uploads

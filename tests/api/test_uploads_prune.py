@@ -1,15 +1,15 @@
 """Pruning uploads: what no step of their owner has referred to for the given time goes;
 what a step refers to, or referred to recently, stays (the command: tests/process)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select, update
 
-from tests.api.conftest import save
 from tests.api.images import GIF, JPEG, PNG, WEBP, image_bytes
+from tests.api.support import save
 from tests.api.test_uploads import upload
-from tests.conftest import Backend
+from tests.support import Backend
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import uploads
 from workshop_data.timeutil import utc_now
@@ -30,7 +30,7 @@ async def backdate(backend: Backend, upload_ids: list[str], days: int) -> None:
     await engine.dispose()
 
 
-async def remaining(backend: Backend) -> dict[str, object]:
+async def remaining(backend: Backend) -> dict[str, datetime]:
     engine = create_engine(backend.settings())
     async with engine.connect() as conn:
         rows = await conn.execute(select(uploads.c.id, uploads.c.last_referenced_at))

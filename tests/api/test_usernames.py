@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.conftest import Backend, scratch_postgres_database
+from tests.support import Backend, scratch_postgres_database
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to, upgrade_to_head
 from workshop_data.db.problems import MigrationBlocked

@@ -4,41 +4,21 @@ Without /usr/bin/chromium these tests are skipped, or fail when
 WORKSHOP_DATA_REQUIRE_BROWSER=1. The web app must be built (`make test` builds it)."""
 
 import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, async_playwright
 
-from tests.conftest import Account
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, REQUIRE_BROWSER, NewUser
 from tests.server_process import ServerProcess
+from tests.support import REPO_ROOT, Account
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.settings import Settings
 from workshop_data.users import service as users_service
 
-CHROMIUM = Path(os.environ.get("WORKSHOP_DATA_CHROMIUM", "/usr/bin/chromium"))
-REQUIRE_BROWSER = os.environ.get("WORKSHOP_DATA_REQUIRE_BROWSER") == "1"
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-# What this machine's Chromium needs to start headless as root with no network but loopback.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
 pytestmark = pytest.mark.e2e
-
-NewUser = Callable[[], Awaitable[Account]]
-SignedInPage = Callable[..., Awaitable[Page]]
 
 
 def _require(condition: bool, message: str) -> None:
@@ -62,7 +42,7 @@ async def e2e_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def browser_available() -> None:
     _require(CHROMIUM.exists(), f"no browser at {CHROMIUM} (apt-get install chromium)")
     _require(
-        (REPO / "web" / "dist" / "index.html").exists(),
+        (REPO_ROOT / "web" / "dist" / "index.html").exists(),
         "the web app is not built (cd web && npm run build)",
     )
 
@@ -111,22 +91,6 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     ctx = await browser.new_context(viewport={"width": 1024, "height": 800})
     yield ctx
     await ctx.close()
-
-
-async def screenshot(page: Page, name: str) -> None:
-    folder = ARTIFACTS / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-DOC_IMAGES = REPO / "docs" / "images"
-
-
-async def doc_screenshot(page: Page, name: str) -> None:
-    """A screenshot for the documentation (docs/app.md shows docs/images/*.png)."""
-    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(DOC_IMAGES / f"{name}.png"))
-    await screenshot(page, name)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ violation; an inline script injected into the page is blocked."""
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.e2e.conftest import NewUser, screenshot
+from tests.e2e.support import NewUser, screenshot
 from tests.e2e.test_workshop_pages import SAVED, save_state, sign_in
 from tests.server_process import ServerProcess
 

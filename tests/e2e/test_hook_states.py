@@ -5,8 +5,7 @@ the same person has signed in again, without reloading the page."""
 
 from playwright.async_api import BrowserContext, Dialog, Page, Request, expect
 
-from tests.conftest import Account
-from tests.e2e.conftest import NewUser, screenshot
+from tests.e2e.support import NewUser, screenshot
 from tests.e2e.test_workshop_pages import (
     SAVED,
     complete_every_required_step,
@@ -16,6 +15,7 @@ from tests.e2e.test_workshop_pages import (
     signed_in_client,
 )
 from tests.server_process import ServerProcess
+from tests.support import Account
 
 WHY = "Why is this important to you?"
 STEP_API = "/api/workshop-data/step"

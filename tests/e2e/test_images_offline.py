@@ -9,10 +9,10 @@ import zlib
 import httpx
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.conftest import Account
-from tests.e2e.conftest import NewUser, screenshot
+from tests.e2e.support import NewUser, screenshot
 from tests.e2e.test_workshop_pages import OFFLINE, SAVED, save_state, server_copy, sign_in
 from tests.server_process import ServerProcess
+from tests.support import Account
 
 NOT_KEPT = "Not saved yet — this device could not keep a copy"
 UPLOAD_URL = re.compile(r"^/api/uploads/[A-Za-z0-9_-]+$")

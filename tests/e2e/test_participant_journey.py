@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.e2e.conftest import NewUser, doc_screenshot
+from tests.e2e.support import NewUser, doc_screenshot
 from tests.e2e.test_workshop_pages import (
     SAVED,
     complete_every_required_step,

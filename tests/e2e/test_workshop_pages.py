@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 import httpx
 from playwright.async_api import BrowserContext, Page, Route, expect
 
-from tests.conftest import Account
-from tests.e2e.conftest import NewUser, screenshot
+from tests.e2e.support import NewUser, screenshot
 from tests.server_process import ServerProcess
+from tests.support import Account
 
 SAVED = "All changes saved"
 OFFLINE = "Offline — kept on this device"

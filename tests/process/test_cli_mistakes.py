@@ -17,8 +17,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, scratch_postgres_database
 from tests.server_process import ServerProcess, free_port
+from tests.support import POSTGRES_URL, REPO_ROOT, REQUIRE_POSTGRES, scratch_postgres_database
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to
 from workshop_data.settings import Settings
@@ -465,13 +465,13 @@ def test_serve_says_what_to_open_and_which_database(tmp_path: Path) -> None:
     assert "make run PORT=8001" in printed[2]
 
 
-def test_make_run_passes_the_port(repo_root: Path) -> None:
+def test_make_run_passes_the_port() -> None:
     def run_recipe(*variables: str) -> list[str]:
         dry_run = subprocess.run(
             ["make", "-n", "run", *variables],
             capture_output=True,
             text=True,
-            cwd=repo_root,
+            cwd=REPO_ROOT,
             timeout=60,
             check=False,
         )

@@ -6,8 +6,8 @@ import asyncio
 import httpx
 import pytest
 
-from tests.conftest import Backend, MakeAccount
 from tests.server_process import ServerProcess
+from tests.support import Backend, MakeAccount
 
 pytestmark = pytest.mark.process
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import REPO_ROOT
+
 pytestmark = pytest.mark.process
 
-REPO = Path(__file__).resolve().parents[2]
-PACKAGE = REPO / "web" / "packages" / "workshop-data-react"
-SCRATCH_APP = REPO / "tests" / "hook_package"
+PACKAGE = REPO_ROOT / "web" / "packages" / "workshop-data-react"
+SCRATCH_APP = REPO_ROOT / "tests" / "hook_package"
 NPM = shutil.which("npm")
 NPM_OFFLINE = ["--prefer-offline", "--no-audit", "--no-fund"]
 
@@ -34,13 +35,14 @@ def _run(args: list[str], cwd: Path, timeout: float = 120) -> str:
 def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if NPM is None:
         pytest.fail("npm is not installed")
-    if not (REPO / "web" / "node_modules" / "typescript").exists():
+    if not (REPO_ROOT / "web" / "node_modules" / "typescript").exists():
         pytest.fail("web/node_modules is not installed (make web/node_modules/.installed)")
     destination = tmp_path_factory.mktemp("pack")
     # prepack builds dist/ with tsc first, as a publish would.
     out = _run([NPM, "pack", "--json", "--pack-destination", str(destination)], PACKAGE)
     (packed,) = json.loads(out)
-    return destination / packed["filename"]
+    filename: str = packed["filename"]
+    return destination / filename
 
 
 def test_the_tarball_holds_the_build_only(tarball: Path) -> None:

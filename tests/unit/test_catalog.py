@@ -9,7 +9,7 @@ from workshop_data.errors import InvalidInput
 catalog = load_catalog()
 
 
-def test_spec_steps_exist() -> None:
+def test_the_original_steps_exist() -> None:
     ast = {s.step_id for s in catalog.steps_of("ast")}
     ia = {s.step_id for s in catalog.steps_of("ia")}
     assert {
