@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from tests.api.conftest import login, new_client
-from tests.conftest import Backend, MakeAccount
+from tests.api.support import login, new_client
+from tests.support import Backend, MakeAccount
 from workshop_data.app import create_app
 from workshop_data.db.tables import sessions
 from workshop_data.timeutil import utc_now

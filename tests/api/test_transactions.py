@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import Account
+from tests.support import Account
 from workshop_data.catalog.service import Catalog
 from workshop_data.db.tables import navigation_progress, users, workshop_participation
 from workshop_data.db.transaction import AUTOCOMMIT, transaction
