@@ -74,12 +74,10 @@ async def get_history_policy(request: Request) -> HistoryPolicy:
 
 
 async def get_step_db(request: Request) -> AsyncIterator[AsyncConnection]:
-    """For saving step data: an autocommit connection (one round trip per save) unless step
-    history is on, whose rows must commit in the same transaction as the save."""
-    policy: HistoryPolicy = request.app.state.history_policy
-    engine: AsyncEngine = (
-        request.app.state.engine if policy.enabled else request.app.state.autocommit_engine
-    )
+    """For saving step data: an autocommit connection (one round trip per save, step history
+    included on PostgreSQL, where the save writes it in the same statement; on SQLite the
+    autocommit engine is the transactional one, and the save commits its history with it)."""
+    engine: AsyncEngine = request.app.state.autocommit_engine
     async with engine.connect() as conn:
         yield conn
 

@@ -218,8 +218,9 @@ async def save_step(
     request_id) returns the stored record instead of a conflict.
 
     With an enabled `history` policy the new version is also kept in the step's history, and
-    the history pruned, in the same transaction: pass a transactional connection (`DbDep`),
-    not an autocommit one, so that the save and its history commit together.
+    the history pruned, atomically with the save: on PostgreSQL in the save statement itself
+    (any connection), on SQLite in the save's transaction (SQLite's connections here always
+    run their statements in a transaction).
 
     Who writes is either `user_id` or `session` (the statement checks the session, and a
     refusal for want of one is NotAuthenticated); with a session, the session is touched
@@ -243,10 +244,17 @@ async def save_step(
         "p_request_id": request_id,
         "p_base_version": base_version,
     }
+    recording = history is not None and history.enabled
+    in_statement = recording and conn.dialect.name == "postgresql"
+    if in_statement:
+        assert history is not None
+        statement = step_history.recorded_save_statement(statement)
+        values.update(step_history.recorded_values(history, data, now))
     row = (await conn.execute(statement, values)).first()
     if row is not None:
         record = _record(row)
-        if history is not None and history.enabled:
+        if recording and not in_statement:
+            assert history is not None
             await step_history.record_version(
                 conn,
                 history,
