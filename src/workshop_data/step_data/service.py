@@ -32,6 +32,7 @@ from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import SessionCredential
 from workshop_data.catalog.service import StepInfo
 from workshop_data.db.dialect import upsertable_insert
+from workshop_data.db.engine import first_row_on_driver, runs_on_driver
 from workshop_data.db.tables import sessions, workshop_participation, workshop_step_data
 from workshop_data.errors import (
     Conflict,
@@ -250,9 +251,13 @@ async def save_step(
         assert history is not None
         statement = step_history.recorded_save_statement(statement)
         values.update(step_history.recorded_values(history, data, now))
-    row = (await conn.execute(statement, values)).first()
-    if row is not None:
-        record = _record(row)
+    if runs_on_driver(conn):
+        found = await first_row_on_driver(conn, statement, values)
+        record = None if found is None else StepRecord(**found)
+    else:
+        row = (await conn.execute(statement, values)).first()
+        record = None if row is None else _record(row)
+    if record is not None:
         if recording and not in_statement:
             assert history is not None
             await step_history.record_version(
