@@ -32,6 +32,7 @@ from workshop_data.ops.observer import RequestObserver
 from workshop_data.ops.router import router as ops_router
 from workshop_data.progress.router import router as progress_router
 from workshop_data.settings import Settings
+from workshop_data.step_data import save_endpoint as step_save_endpoint
 from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.step_data.router import router as step_data_router
 from workshop_data.uploads.router import router as uploads_router
@@ -202,6 +203,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads_router,
     ):
         app.include_router(router)
+    # Matched before the FastAPI route of the same path, which documents it.
+    app.router.routes.insert(0, step_save_endpoint.route)
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
