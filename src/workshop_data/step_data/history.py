@@ -127,7 +127,10 @@ def recorded_save_statement(save: Any) -> Any:
 
     Every part of the statement sees the table as it was before the statement, so the new
     version is not in `h` yet: it takes part in the ranking as a row of its own, and a row
-    left with the same version (which the history insert replaces) takes no part."""
+    left with the same version (which the history insert replaces) takes no part. Of two
+    saves of one step at the same moment, the later (it waits for the earlier's row lock)
+    does not see the earlier's history row: the step may then hold one row more than the
+    policy keeps until its next save prunes it."""
     saved = save.cte("saved")
     same_step = and_(
         h.c.user_id == saved.c.user_id,
