@@ -58,14 +58,15 @@ def scratch_postgres() -> Iterator[str]:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def seed_users(database_url: str, count: int) -> list[str]:
-    """Migrate, create `count` participants with a live session each; return the tokens."""
+async def seed_users(database_url: str, count: int, tokens: list[str] | None = None) -> list[str]:
+    """Migrate, create `count` participants with a live session each (the given `tokens`, or
+    new ones); return the tokens."""
     engine = create_engine(Settings(database_url=database_url))
     await upgrade_to_head(engine)
     now = utc_now()
     # One hash of a password nobody knows: the benchmarks use seeded sessions, not logins.
     password_hash = PasswordHasher().hash(secrets.token_urlsafe(16))
-    tokens = [secrets.token_urlsafe(32) for _ in range(count)]
+    tokens = tokens or [secrets.token_urlsafe(32) for _ in range(count)]
     async with engine.begin() as conn:
         ids = (
             (

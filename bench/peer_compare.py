@@ -23,6 +23,9 @@ CONCURRENCY = [int(c) for c in os.environ.get("BENCH_PEER_CONCURRENCY", "16,64")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 # Also ours through a PgBouncer (transaction pooling, `database_pgbouncer` on), same rounds.
 VIA_PGBOUNCER = os.environ.get("BENCH_PGBOUNCER", "1") == "1" and pgbouncer.available()
+# A checkout of an earlier version of the service (its root: `src/` and `tests/` inside) to
+# run as one more contestant in the same rounds: before and after a change, beside the peer.
+BEFORE = os.environ.get("BENCH_BEFORE")
 SCRIPT = Path(__file__).with_name("wrk_save.lua")
 PATH = "/api/workshop-data/step"
 
@@ -86,6 +89,21 @@ def report(summary: dict[str, LoadResult]) -> str:
             lines.append(
                 f"| {connections} | {via.rate} | {via.p99_ms} | **{via.rate / ours.rate:.2f}** |"
             )
+    if BEFORE:
+        lines += [
+            "",
+            f"Ours before (`{BEFORE}`), same rounds:",
+            "",
+            "| concurrency | before saves/s | before p99 ms | after ÷ before | before ÷ peer |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for connections in CONCURRENCY:
+            before = summary[f"ours-before c={connections}"]
+            ours, peer = summary[f"ours c={connections}"], summary[f"peer c={connections}"]
+            lines.append(
+                f"| {connections} | {before.rate} | {before.p99_ms} "
+                f"| **{ours.rate / before.rate:.2f}** | {before.rate / peer.rate:.2f} |"
+            )
     best_peer = max(CONCURRENCY, key=lambda c: summary[f"peer c={c}"].rate)
     best_ours = max(summary[f"ours c={c}"].rate for c in CONCURRENCY)
     errors = sum(r.errors for r in summary.values())
@@ -104,8 +122,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         ours_cookies = Path(scratch) / "ours.txt"
         peer_cookies = Path(scratch) / "peer.txt"
-        with scratch_postgres() as ours_db, scratch_postgres() as peer_db:
+        with ExitStack() as databases:
+            ours_db = databases.enter_context(scratch_postgres())
+            peer_db = databases.enter_context(scratch_postgres())
             tokens = asyncio.run(seed_users(ours_db, USERS))
+            # The earlier version gets a database of its own, seeded with the same sessions.
+            before_db = databases.enter_context(scratch_postgres()) if BEFORE else ""
+            if BEFORE:
+                asyncio.run(seed_users(before_db, USERS, tokens))
             ours_cookies.write_text("".join(f"wd_session={t}\n" for t in tokens))
             peer, cookies = original_stack.prepare(peer_db, USERS)
             peer_cookies.write_text("\n".join(cookies) + "\n")
@@ -122,6 +146,16 @@ def main() -> None:
                         )
                     )
                     contestants.append(("ours-pgbouncer", via.url, ours_cookies))
+                if BEFORE:
+                    root = Path(BEFORE)
+                    earlier = stack.enter_context(
+                        ServerProcess(
+                            before_db,
+                            workers=WORKERS,
+                            env={"PYTHONPATH": f"{root / 'src'}:{root}"},
+                        )
+                    )
+                    contestants.append(("ours-before", earlier.url, ours_cookies))
                 peer.start()
                 stack.callback(peer.stop)
                 summary = compare(contestants)

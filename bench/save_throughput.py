@@ -64,7 +64,7 @@ def document(counter: int) -> dict[str, Any]:
 
 
 def service_statement(dialect_name: str) -> Any:
-    return service._insert_statement(dialect_name, upsert=True, guarded=True)
+    return service._insert_statement(dialect_name, upsert=True, guarded=True, by_session=False)
 
 
 def compiled_service_statement(dialect: Any) -> tuple[str, list[str]]:

@@ -68,17 +68,6 @@ async def get_history_policy(request: Request) -> HistoryPolicy:
     return policy
 
 
-async def get_step_db(request: Request) -> AsyncIterator[AsyncConnection]:
-    """For saving step data: an autocommit connection (one round trip per save) unless step
-    history is on, whose rows must commit in the same transaction as the save."""
-    policy: HistoryPolicy = request.app.state.history_policy
-    engine: AsyncEngine = (
-        request.app.state.engine if policy.enabled else request.app.state.autocommit_engine
-    )
-    async with engine.connect() as conn:
-        yield conn
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
@@ -86,7 +75,6 @@ JsonLimitsDep = Annotated[JsonLimits, Depends(get_json_limits)]
 UploadStoreDep = Annotated[UploadStore, Depends(get_upload_store)]
 PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 DbDep = Annotated[AsyncConnection, Depends(get_db)]
-StepDbDep = Annotated[AsyncConnection, Depends(get_step_db)]
 HistoryDep = Annotated[HistoryPolicy, Depends(get_history_policy)]
 
 

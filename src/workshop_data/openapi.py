@@ -24,7 +24,7 @@ SESSION_SCHEME = "sessionCookie"
 _ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 # A route that depends on one of these reads or writes the database (the session lookup too).
 _DATABASE_DEPENDENCIES: frozenset[Callable[..., Any]] = frozenset(
-    {deps.get_current_user, deps.get_db, deps.get_step_db}
+    {deps.get_current_user, deps.get_db}
 )
 # A route that depends on one of these needs a session (the step writes check theirs in the
 # save statement itself).

@@ -6,14 +6,15 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from tests.api.support import load, login, new_client, save
 from tests.support import Account, Backend
 from workshop_data.app import create_app
 from workshop_data.db.engine import create_engine
-from workshop_data.db.tables import workshop_step_history
+from workshop_data.db.tables import workshop_step_data, workshop_step_history
 from workshop_data.step_data.history import HistoryPolicy, preview, versions_to_prune
+from workshop_data.timeutil import utc_now
 
 HISTORY = "/api/workshop-data/step/ia/ia-3-4/history"
 
@@ -198,6 +199,99 @@ async def test_history_stays_bounded_after_a_thousand_saves(
     restored = await client.post(restore_path(996), json={"baseVersion": 1000})
     assert restored.json()["data"]["data"] == {"whyReflection": "edit 996"}
     assert await history_rows(backend, accounts["alice"].id) <= 6
+
+
+async def seed_step_history(
+    backend: Backend, user_id: int, saved_at: dict[int, datetime], current: int
+) -> None:
+    """The step ia/ia-3-4 at version `current`, with history rows of the given versions."""
+    engine = create_engine(backend.settings())
+    t, h = workshop_step_data, workshop_step_history
+    step = {"user_id": user_id, "workshop_type": "ia", "step_id": "ia-3-4"}
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(t).values(
+                    **step,
+                    data={"whyReflection": f"edit {current}"},
+                    version=current,
+                    created_at=min(saved_at.values()),
+                    updated_at=max(saved_at.values()),
+                )
+            )
+            await conn.execute(
+                insert(h),
+                [
+                    {
+                        **step,
+                        "version": v,
+                        "data": {"v": v},
+                        "size": 8,
+                        "preview": "",
+                        "saved_at": at,
+                    }
+                    for v, at in saved_at.items()
+                ],
+            )
+    finally:
+        await engine.dispose()
+
+
+async def history_saved_at(backend: Backend, user_id: int) -> dict[int, datetime]:
+    engine = create_engine(backend.settings())
+    h = workshop_step_history
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                select(h.c.version, h.c.saved_at).where(h.c.user_id == user_id)
+            )
+            return {row.version: row.saved_at for row in rows}
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "policy", [HistoryPolicy(3, 2), HistoryPolicy(4, 0), HistoryPolicy(0, 1)], ids=str
+)
+async def test_a_save_prunes_what_the_retention_rule_does_not_keep(
+    backend: Backend, accounts: dict[str, Account], policy: HistoryPolicy
+) -> None:
+    """Whichever way the backend prunes (on PostgreSQL in the save statement), what is left
+    is what `versions_to_prune` keeps: the same rule, row for row."""
+    alice = accounts["alice"].id
+    start = utc_now()
+    # Versions 1..60 every 20 minutes up to now, some versions missing (history switched
+    # off for a while), two beyond any kept day, a version a minute either side of the
+    # day boundary, and one in the hour of the next save.
+    saved_at = {v: start - timedelta(minutes=20 * (61 - v)) for v in range(1, 61)}
+    for missing in (10, 11, 12, 40):
+        del saved_at[missing]
+    saved_at |= {
+        61: start - timedelta(days=5),
+        62: start - timedelta(days=3),
+        63: start - timedelta(days=policy.hourly_days or 1, minutes=-1),
+        64: start - timedelta(days=policy.hourly_days or 1, minutes=1),
+        65: start - timedelta(seconds=1),
+    }
+    await seed_step_history(backend, alice, saved_at, current=65)
+    app = create_app(
+        backend.settings(
+            history_versions=policy.keep_versions, history_hourly_days=policy.hourly_days
+        )
+    )
+    try:
+        async with new_client(app) as client:
+            await login(client, accounts["alice"])
+            response = await save(client, {"whyReflection": "edit 66"}, baseVersion=65)
+            assert response.status_code == 200, response.text
+    finally:
+        await app.state.engine.dispose()
+    left = await history_saved_at(backend, alice)
+    assert 66 in left
+    before = [(v, v, at) for v, at in {**saved_at, 66: left[66]}.items()]
+    expected = {v for v, _, _ in before} - set(versions_to_prune(before, policy, left[66]))
+    assert set(left) == expected
+    assert len(left) <= policy.max_rows
 
 
 async def test_history_can_be_turned_off(backend: Backend, accounts: dict[str, Account]) -> None:

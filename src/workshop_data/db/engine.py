@@ -1,10 +1,15 @@
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from workshop_data.db.availability import is_database_unavailable
 from workshop_data.settings import Settings
 
 
@@ -78,3 +83,52 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+@dataclass(frozen=True)
+class _DriverStatement:
+    compiled: Any
+    names: tuple[str, ...]
+    processors: dict[str, Callable[[Any], Any]]
+
+
+@lru_cache(maxsize=64)
+def _for_driver(statement: Any, dialect: Dialect) -> _DriverStatement:
+    compiled = statement.compile(dialect=dialect)
+    # The values as SQLAlchemy would send them (JSON serialised by the engine's serializer,
+    # the casts in the SQL), in the order of the SQL's $n.
+    processors = dict(compiled._bind_processors)
+    return _DriverStatement(compiled, tuple(compiled.positiontup), processors)
+
+
+def runs_on_driver(conn: AsyncConnection) -> bool:
+    """Whether `first_row_on_driver` may run statements on this connection: PostgreSQL
+    (asyncpg) in autocommit. In a transaction (PgBouncer), statements go through SQLAlchemy,
+    which owns the transaction."""
+    options = conn.sync_connection.get_execution_options() if conn.sync_connection else {}
+    return conn.dialect.driver == "asyncpg" and options.get("isolation_level") == "AUTOCOMMIT"
+
+
+async def first_row_on_driver(
+    conn: AsyncConnection, statement: Any, values: dict[str, Any]
+) -> Any | None:
+    """The first row of `statement` (a SQLAlchemy Core statement, compiled once per dialect)
+    run by asyncpg itself on `conn`'s connection, without SQLAlchemy's execution and its
+    bridge between asyncpg and synchronous code: for the statement of every save. Only where
+    `runs_on_driver`. The row's columns are read by name (`row["id"]`). A connection that
+    broke is invalidated, as SQLAlchemy does with its own."""
+    prepared = _for_driver(statement, conn.dialect)
+    params = prepared.compiled.construct_params(values)
+    processors = prepared.processors
+    args = [
+        processors[name](params[name]) if name in processors else params[name]
+        for name in prepared.names
+    ]
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    try:
+        return await driver.fetchrow(prepared.compiled.string, *args)
+    except Exception as error:
+        if is_database_unavailable(error):
+            await conn.invalidate()
+        raise

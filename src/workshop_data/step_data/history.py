@@ -11,9 +11,26 @@ nothing but this table."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.db.dialect import upsertable_insert
@@ -99,6 +116,105 @@ def versions_to_prune(
                 hours_seen.add(hour)
                 keep.add(row_id)
     return [row_id for row_id, _, _ in rows if row_id not in keep]
+
+
+@lru_cache
+def recorded_save_statement(save: Any) -> Any:
+    """PostgreSQL: `save` (an INSERT or UPDATE of the step returning its record) with the
+    history row of the version it wrote and the pruning of the step's history, in one
+    statement returning what `save` returns. Writes nothing more when `save` writes nothing.
+    Its values besides the save's: `recorded_values`.
+
+    Every part of the statement sees the table as it was before the statement, so the new
+    version is not in `h` yet: it takes part in the ranking as a row of its own, and a row
+    left with the same version (which the history insert replaces) takes no part. Of two
+    saves of one step at the same moment, the later (it waits for the earlier's row lock)
+    does not see the earlier's history row: the step may then hold one row more than the
+    policy keeps until its next save prunes it."""
+    saved = save.cte("saved")
+    same_step = and_(
+        h.c.user_id == saved.c.user_id,
+        h.c.workshop_type == saved.c.workshop_type,
+        h.c.step_id == saved.c.step_id,
+    )
+    inserted = postgresql.insert(h).from_select(
+        [
+            h.c.user_id,
+            h.c.workshop_type,
+            h.c.step_id,
+            h.c.version,
+            h.c.data,
+            h.c.size,
+            h.c.preview,
+            h.c.saved_at,
+        ],
+        select(
+            saved.c.user_id,
+            saved.c.workshop_type,
+            saved.c.step_id,
+            saved.c.version,
+            # As sent (not as stored): its preview keeps the participant's order of fields.
+            bindparam("p_data", type_=h.c.data.type),
+            bindparam("p_history_size", type_=Integer()),
+            bindparam("p_history_preview", type_=String()),
+            saved.c.updated_at,
+        ),
+    )
+    recorded = inserted.on_conflict_do_update(
+        index_elements=[h.c.user_id, h.c.workshop_type, h.c.step_id, h.c.version],
+        set_={
+            "data": inserted.excluded.data,
+            "size": inserted.excluded.size,
+            "preview": inserted.excluded.preview,
+            "saved_at": inserted.excluded.saved_at,
+        },
+    ).cte("recorded")
+    candidates = union_all(
+        select(
+            cast(null(), BigInteger()).label("id"),
+            saved.c.version,
+            saved.c.updated_at.label("saved_at"),
+        ),
+        select(h.c.id, h.c.version, h.c.saved_at)
+        .select_from(h.join(saved, same_step))
+        .where(h.c.version != saved.c.version),
+    ).subquery("candidates")
+    recent = candidates.c.saved_at >= bindparam("p_hourly_since", type_=DateTime())
+    newest_first = candidates.c.version.desc()
+    ranked = select(
+        candidates.c.id,
+        recent.label("recent"),
+        func.row_number().over(order_by=newest_first).label("by_version"),
+        func.row_number()
+        .over(
+            partition_by=[func.date_trunc("hour", candidates.c.saved_at), recent],
+            order_by=newest_first,
+        )
+        .label("in_hour"),
+    ).subquery("ranked")
+    kept = or_(
+        ranked.c.by_version <= bindparam("p_keep_versions", type_=Integer()),
+        and_(bindparam("p_keep_hourly", type_=Boolean()), ranked.c.recent, ranked.c.in_hour == 1),
+    )
+    pruned = (
+        delete(h)
+        .where(h.c.id.in_(select(ranked.c.id).where(ranked.c.id.is_not(None), ~kept)))
+        .returning(h.c.id)
+        .cte("pruned")
+    )
+    return select(*saved.c).add_cte(recorded, pruned)
+
+
+def recorded_values(policy: HistoryPolicy, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The values `recorded_save_statement` needs besides the save's own (`now` is the save's
+    time, which the version will be saved at)."""
+    return {
+        "p_history_size": encoded_size(data),
+        "p_history_preview": preview(data),
+        "p_keep_versions": policy.keep_versions,
+        "p_keep_hourly": policy.hourly_days > 0,
+        "p_hourly_since": now - timedelta(days=policy.hourly_days),
+    }
 
 
 async def record_version(

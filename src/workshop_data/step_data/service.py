@@ -31,7 +31,9 @@ from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import SessionCredential
 from workshop_data.catalog.service import StepInfo
 from workshop_data.db.dialect import upsertable_insert
+from workshop_data.db.engine import first_row_on_driver, runs_on_driver
 from workshop_data.db.tables import sessions, workshop_step_data
+from workshop_data.db.transaction import transaction
 from workshop_data.errors import (
     Conflict,
     PayloadTooLarge,
@@ -190,6 +192,16 @@ def _check_writer(user_id: int | None, session: SessionCredential | None) -> Non
         raise TypeError("pass either user_id or session")
 
 
+async def _first_record(
+    conn: AsyncConnection, statement: Any, values: dict[str, Any]
+) -> StepRecord | None:
+    if runs_on_driver(conn):
+        found = await first_row_on_driver(conn, statement, values)
+        return None if found is None else StepRecord(**found)
+    row = (await conn.execute(statement, values)).first()
+    return None if row is None else _record(row)
+
+
 async def save_step(
     conn: AsyncConnection,
     *,
@@ -208,8 +220,8 @@ async def save_step(
     request_id) returns the stored record instead of a conflict.
 
     With an enabled `history` policy the new version is also kept in the step's history, and
-    the history pruned, in the same transaction: pass a transactional connection (`DbDep`),
-    not an autocommit one, so that the save and its history commit together.
+    the history pruned, atomically with the save: on PostgreSQL in the save statement itself,
+    elsewhere in a transaction of its own around the save and the history row.
 
     Who writes is either `user_id` or `session` (the statement checks the session, and a
     refusal for want of one is NotAuthenticated); with a session, the session is touched
@@ -233,20 +245,30 @@ async def save_step(
         "p_request_id": request_id,
         "p_base_version": base_version,
     }
-    row = (await conn.execute(statement, values)).first()
-    if row is not None:
-        record = _record(row)
-        if history is not None and history.enabled:
-            await step_history.record_version(
-                conn,
-                history,
-                user_id=record.user_id,
-                workshop_type=record.workshop_type,
-                step_id=record.step_id,
-                version=record.version,
-                data=data,  # as sent: its preview keeps the participant's order of fields
-                saved_at=record.updated_at,
-            )
+    recording = history is not None and history.enabled
+    in_statement = recording and conn.dialect.name == "postgresql"
+    if in_statement:
+        assert history is not None
+        statement = step_history.recorded_save_statement(statement)
+        values.update(step_history.recorded_values(history, data, now))
+    if recording and not in_statement:
+        assert history is not None
+        async with transaction(conn):
+            record = await _first_record(conn, statement, values)
+            if record is not None:
+                await step_history.record_version(
+                    conn,
+                    history,
+                    user_id=record.user_id,
+                    workshop_type=record.workshop_type,
+                    step_id=record.step_id,
+                    version=record.version,
+                    data=data,  # as sent: its preview keeps the participant's order of fields
+                    saved_at=record.updated_at,
+                )
+    else:
+        record = await _first_record(conn, statement, values)
+    if record is not None:
         if session is not None and hashed is not None:
             await auth_service.touch_session_when_due(conn, session, hashed, now)
         await conn.commit()
