@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { KEEPALIVE_LIMIT_BYTES, StepDataController } from './stepDataController.js';
+import { KEEPALIVE_LIMIT_BYTES } from './pageAdapters.js';
+import { StepDataController } from './stepDataController.js';
 import { ChannelHub, FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
 import type { StepDataOptions } from './types.js';
 

@@ -2,15 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { journalKey, readJournal } from './journal.js';
 import { canonicalJson, fingerprint, jsonEqual, threeWayMerge } from './merge.js';
-import {
-  HttpError,
-  KEEPALIVE_LIMIT_BYTES,
-  StepDataController,
-  clearJournal,
-  isRetryable,
-  parseRetryAfter,
-  saveAllNow,
-} from './stepDataController.js';
+import { KEEPALIVE_LIMIT_BYTES } from './pageAdapters.js';
+import { clearJournal, saveAllNow } from './registry.js';
+import { StepDataController } from './stepDataController.js';
+import { HttpError, isRetryable, parseRetryAfter } from './transport.js';
 import { ChannelHub, FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
 import type { StepDataOptions } from './types.js';
 
