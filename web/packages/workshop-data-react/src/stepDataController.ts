@@ -1,27 +1,12 @@
-import { journalKey } from './journal.js';
-import { fingerprint, jsonEqual, threeWayMerge } from './merge.js';
-import { fitsKeepalive, listenToPage, pageOf, readBroadcast, TabChannel, type BroadcastMessage } from './pageAdapters.js';
+import { changedFields, fingerprint, jsonEqual, threeWayMerge } from './merge.js';
+import { fitsKeepalive, listenToPage, readBroadcast, TabChannel, type BroadcastMessage } from './pageAdapters.js';
 import { stepMounted } from './registry.js';
-import { buildSaveRequest, SentSnapshots, stepPath, storedRecord, type SaveRequest } from './saveRequest.js';
-import { journalStoreOf, StepJournal, type PageCopy } from './stepJournal.js';
-import { describeFailure, HttpError, isRetryable, requestJson, retryDelayMs, RetryTimer, type RetryKind } from './transport.js';
-import { requireUserId } from './userId.js';
-import type { JournalStore } from './journal.js';
-import type { RejectedChange, SaveStatus, StepDataOptions, StepDataState, StepRecord, WorkshopType } from './types.js';
-
-function clone<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
+import { stepPath, storedRecord } from './saveRequest.js';
+import { clone, StepStore } from './stepStore.js';
+import { describeFailure, HttpError, isRetryable, requestJson, type RetryKind } from './transport.js';
+import type { StepRecord } from './types.js';
 
 const LOCKED = 'The workshop is completed, so this step can no longer be changed.';
-
-/** Top-level fields in which `data` differs from `base`. */
-function changedFields<T extends object>(base: T, data: T): (keyof T & string)[] {
-  const before = base as Record<string, unknown>;
-  const after = data as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  return keys.filter((key) => !jsonEqual(before[key], after[key])) as (keyof T & string)[];
-}
 
 interface LoadResponse {
   success: true;
@@ -52,43 +37,9 @@ type SendOutcome = 'done' | 'again' | 'stop';
  * copy newer than the page's (a load, a 409's, another tab's) is merged in `adoptServer`;
  * network errors, 5xx, 408 and 429 are retried with exponential backoff and jitter.
  */
-export class StepDataController<T extends object> {
-  private state: StepDataState<T>;
-  private readonly listeners = new Set<() => void>();
-  private readonly initial: T;
-  private readonly key: string;
-  private readonly fetchFn: typeof fetch;
-  private readonly random: () => number;
-  private readonly now: () => number;
-  private readonly page: ReturnType<typeof pageOf>;
-  private readonly journal: StepJournal<T>;
-  private readonly sent: SentSnapshots<T>;
-  private readonly retry = new RetryTimer();
-
-  /** The newest server copy this page knows (merged over initialData): the base of merges. */
-  private serverData: T | null = null;
-  private serverVersion = 0;
-  private serverLoaded = false;
-  /** Before the load: the server copy the journal's edits started from, if any. */
-  private journalBase: { data: T | null; version: number } | null = null;
-  /** Before the load: the journal or this page changed something. */
-  private localEdits = false;
+export class StepDataController<T extends object> extends StepStore<T> {
   /** Reading the journal at the first start; the server copy is adopted only after it. */
   private journalRead: Promise<void> | null = null;
-
-  private everSaved = false;
-  private locked = false;
-  private lockMessage: string | null = null;
-  private lockedSince: string | null = null;
-  private rejected: RejectedChange<T> | null = null;
-  /** The server answered 401: nothing is sent until resume() (the journal keeps the edits). */
-  private signedOut = false;
-  private failure: { network: boolean; message: string } | null = null;
-  private conflictPending = false;
-  private inFlight = false;
-
-  private debounceTimer: ReturnType<typeof setTimeout> | null = null;
-  private maxWaitTimer: ReturnType<typeof setTimeout> | null = null;
   private conflictsInRow = 0;
   /** The running save loop; flush() while it runs asks it to go round once more. */
   private loop: Promise<void> | null = null;
@@ -98,142 +49,6 @@ export class StepDataController<T extends object> {
   private alive = false;
   private channel: TabChannel | null = null;
   private stopListening: (() => void) | null = null;
-
-  /** The user this step belongs to (keys the journal). */
-  readonly userId: string | number;
-
-  constructor(
-    readonly workshopType: WorkshopType,
-    readonly stepId: string,
-    initialData: T,
-    private readonly options: () => StepDataOptions<T>,
-  ) {
-    const opts = options();
-    this.userId = requireUserId(opts.userId);
-    this.initial = clone(initialData);
-    this.key = journalKey(this.userId, workshopType, stepId);
-    this.fetchFn = opts.fetch ?? ((...args) => fetch(...args));
-    this.random = opts.random ?? Math.random;
-    this.now = opts.now ?? Date.now;
-    this.page = pageOf(opts);
-    this.sent = new SentSnapshots<T>(this.random, this.now);
-    this.journal = new StepJournal<T>(journalStoreOf(opts), this.key, this, this.initial, this.now, {
-      copy: () => this.journalCopy(),
-      changed: () => this.setState(),
-    });
-    this.state = {
-      data: clone(this.initial),
-      status: 'loading',
-      loaded: false,
-      saving: false,
-      error: null,
-      journalError: null,
-      version: null,
-      lastSavedAt: null,
-      hasPendingChanges: false,
-      locked: false,
-      lockedSince: null,
-      rejected: null,
-    };
-  }
-
-  // ---- store interface -------------------------------------------------------------------
-
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  };
-
-  getSnapshot = (): StepDataState<T> => this.state;
-
-  /** How many retries in a row have been scheduled since the last success. */
-  get retryAttempts(): number {
-    return this.retry.attempt;
-  }
-
-  /** Where this step's journal entry is kept. */
-  get journalKey(): string {
-    return this.key;
-  }
-
-  /** Does clearJournal(…, journal) concern this step? */
-  usesJournal(journal: JournalStore | Storage | null | undefined): boolean {
-    return this.journal.uses(journal);
-  }
-
-  /** See clearJournal(): keep nothing more on the device and send nothing more. */
-  discardLocal(): void {
-    this.journal.discarded = true;
-    this.clearTimers();
-  }
-
-  /** Resolves when no journal write of this step is running. */
-  journalIdle(): Promise<void> {
-    return this.journal.idle();
-  }
-
-  private setState(patch: Partial<StepDataState<T>> = {}): void {
-    const data = patch.data ?? this.state.data;
-    const next: StepDataState<T> = {
-      data,
-      status: this.deriveStatus(data),
-      loaded: patch.loaded ?? this.state.loaded,
-      saving: this.inFlight,
-      error: this.locked ? this.lockMessage : (this.failure?.message ?? null),
-      journalError: this.journal.failure,
-      version: this.serverLoaded && this.serverVersion > 0 ? this.serverVersion : null,
-      lastSavedAt: patch.lastSavedAt !== undefined ? patch.lastSavedAt : this.state.lastSavedAt,
-      hasPendingChanges: this.hasPending(data),
-      locked: this.locked,
-      lockedSince: this.lockedSince,
-      rejected: this.rejected,
-    };
-    const previous = this.state;
-    const same = (Object.keys(next) as (keyof StepDataState<T>)[]).every((k) => next[k] === previous[k]);
-    if (same) return;
-    this.state = next;
-    this.listeners.forEach((listener) => listener());
-  }
-
-  private hasPending(data: T): boolean {
-    return this.serverLoaded ? this.isDirty(data) : this.localEdits || !jsonEqual(data, this.initial);
-  }
-
-  private deriveStatus(data: T): SaveStatus {
-    if (this.locked) return 'locked';
-    const pending = this.hasPending(data);
-    // Never "kept on this device" unless a journal write of exactly this data succeeded.
-    if (pending && this.journal.failure) return 'not-kept';
-    if (this.signedOut) return 'signed-out';
-    const offline = !pending || this.journal.holds ? 'offline' : 'dirty';
-    if (!this.serverLoaded) return this.failure ? (this.failure.network ? offline : 'error') : 'loading';
-    if (this.failure && (this.failure.network || !this.inFlight)) return this.failure.network ? offline : 'error';
-    if (this.conflictPending) return 'conflict';
-    if (this.inFlight) return 'saving';
-    if (this.isDirty(data)) return 'dirty';
-    return this.everSaved ? 'saved' : 'idle';
-  }
-
-  /** Call an application callback; its failure must not break saving. */
-  private callback<A>(fn: ((arg: A) => void) | undefined, arg: A): void {
-    if (!fn) return;
-    try {
-      fn(arg);
-    } catch (error) {
-      if (typeof reportError === 'function') reportError(error);
-      else console.error(error);
-    }
-  }
-
-  private get opts(): StepDataOptions<T> {
-    return this.options();
-  }
-
-  private get autoSave(): boolean {
-    return this.opts.enableAutoSave !== false;
-  }
 
   // ---- lifecycle --------------------------------------------------------------------------
 
@@ -409,88 +224,14 @@ export class StepDataController<T extends object> {
       if (this.autoSave && this.alive && !this.retry.pending) this.schedule();
     } else {
       // Back to the server copy (an edit undone): nothing to save, nothing to replay.
-      this.clearSaveTimers();
+      this.saveTimers.clear();
     }
     this.setState({ data });
     this.journal.sync();
   }
 
   private schedule(): void {
-    const debounceMs = this.opts.debounceMs ?? 1000;
-    const maxWaitMs = this.opts.maxWaitMs ?? 10000;
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = null;
-      void this.flush();
-    }, debounceMs);
-    // The first unsaved change starts the maxWait clock; further typing does not move it.
-    if (!this.maxWaitTimer) {
-      this.maxWaitTimer = setTimeout(() => {
-        this.maxWaitTimer = null;
-        void this.flush();
-      }, maxWaitMs);
-    }
-  }
-
-  private clearSaveTimers(): void {
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
-    if (this.maxWaitTimer) clearTimeout(this.maxWaitTimer);
-    this.debounceTimer = null;
-    this.maxWaitTimer = null;
-  }
-
-  private clearTimers(): void {
-    this.clearSaveTimers();
-    this.retry.cancel();
-  }
-
-  private isDirty(data: T): boolean {
-    return !jsonEqual(data, this.serverData ?? this.initial);
-  }
-
-  /** A server document with initialData's defaults for the fields it lacks. */
-  private complete(raw: object | null | undefined): T {
-    const fields = raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {};
-    return clone({ ...this.initial, ...fields } as T);
-  }
-
-  // ---- the journal -------------------------------------------------------------------------
-
-  /** At the first start: take what the journal kept (data, base, sent snapshots). Edits made
-   * before it answered are merged over it (they are newer). */
-  private async readJournalAtMount(): Promise<void> {
-    const entry = await this.journal.readKept();
-    if (entry && !this.journal.discarded) {
-      this.journalBase = {
-        data: entry.base ? this.complete(entry.base) : null,
-        version: typeof entry.baseVersion === 'number' ? entry.baseVersion : 0,
-      };
-      this.sent.restore(Array.isArray(entry.sent) ? entry.sent : []);
-      const kept = this.complete(entry.data);
-      const data = this.localEdits ? threeWayMerge(this.initial, this.state.data, kept).merged : kept;
-      this.localEdits = true;
-      this.setState({ data });
-    }
-    this.journal.open();
-    if (this.localEdits) this.journal.sync();
-  }
-
-  /** What the journal must hold now: the page's data (and its base), or nothing when the
-   * server has it. */
-  private journalCopy(): PageCopy<T> {
-    return {
-      keep: this.serverLoaded ? this.isDirty(this.state.data) : this.localEdits,
-      data: this.state.data,
-      base: this.serverLoaded ? this.serverData : (this.journalBase?.data ?? null),
-      baseVersion: this.serverLoaded ? this.serverVersion : (this.journalBase?.version ?? 0),
-      sent: this.sent.fingerprints,
-    };
-  }
-
-  /** Note a snapshot as sent (so finding it on the server later is recognised as our own). */
-  private markSent(snapshot: T): void {
-    this.sent.mark(snapshot);
-    this.journal.sync();
+    this.saveTimers.schedule(this.opts.debounceMs ?? 1000, this.opts.maxWaitMs ?? 10000, () => void this.flush());
   }
 
   // ---- saving ------------------------------------------------------------------------------
@@ -498,7 +239,7 @@ export class StepDataController<T extends object> {
   /** Save the newest snapshot unless the server has it. While a save is in flight, ask the
    * running loop to go round once more (the newest snapshot wins); resolves when it is done. */
   private flush(): Promise<void> {
-    this.clearSaveTimers();
+    this.saveTimers.clear();
     if (!this.serverLoaded || this.locked || this.signedOut || !this.alive || this.journal.discarded) return Promise.resolve();
     if (this.loop) {
       this.again = true;
@@ -527,7 +268,7 @@ export class StepDataController<T extends object> {
     }
     // Edits whose timers fired during the save were sent above; edits still waiting have
     // their own timers; anything else still unsaved (a merge from another tab) gets one.
-    if (this.alive && this.autoSave && this.isDirty(this.state.data) && !this.debounceTimer && !this.retry.pending) {
+    if (this.alive && this.autoSave && this.isDirty(this.state.data) && !this.saveTimers.debouncing && !this.retry.pending) {
       this.schedule();
     }
   }
@@ -575,32 +316,6 @@ export class StepDataController<T extends object> {
         if (record) this.stored(record, false);
       })
       .catch(() => undefined);
-  }
-
-  /** The one request both sends make: `snapshot` on the server copy this page has now (a
-   * retry of the same snapshot keeps its request id). */
-  private requestFor(snapshot: T): { request: SaveRequest; baseVersion: number } {
-    const baseVersion = this.serverVersion;
-    return { request: this.saveRequest(snapshot, baseVersion, this.sent.requestIdFor(snapshot)), baseVersion };
-  }
-
-  /**
-   * The request that saves `snapshot` on `baseVersion`: a merge patch (PATCH) of what changed
-   * since that version when the page has it and the change can be written as one, so its size
-   * does not depend on the document's; else the whole document (POST).
-   */
-  saveRequest(snapshot: T, baseVersion: number, requestId: string): SaveRequest {
-    const partial = this.opts.partialSaves !== false && baseVersion > 0 && this.serverData !== null;
-    return buildSaveRequest(this, snapshot, baseVersion, requestId, partial ? this.serverData : null);
-  }
-
-  private transmit(request: SaveRequest, keepalive: boolean): Promise<Record<string, unknown>> {
-    const { method, body, headers } = request;
-    return requestJson(this.fetchFn, this.url(request.path), { method, body, headers, keepalive }, this.now);
-  }
-
-  private url(path: string): string {
-    return `${this.opts.baseUrl ?? ''}${path}`;
   }
 
   /**
@@ -685,12 +400,6 @@ export class StepDataController<T extends object> {
     return 'stop';
   }
 
-  /** Exponential backoff with jitter: between half and all of base·2^attempt (at most
-   * retryMaxMs), or the server's Retry-After if that is longer. */
-  retryDelay(attempt: number, error: unknown): number {
-    return retryDelayMs(attempt, error, this.opts, this.random);
-  }
-
   private scheduleRetry(kind: RetryKind, error: unknown): void {
     if (this.retry.pending || !this.alive) return;
     this.retry.start(kind, this.retryDelay(this.retry.attempt, error), () => void (kind === 'load' ? this.load() : this.flush()));
@@ -712,7 +421,7 @@ export class StepDataController<T extends object> {
     if (!message || !this.serverLoaded || this.locked || message.version <= this.serverVersion) return;
     this.everSaved = true;
     this.adoptServer(message.data, message.version);
-    if (this.isDirty(this.state.data) && this.autoSave && !this.loop && !this.retry.pending && !this.debounceTimer) {
+    if (this.isDirty(this.state.data) && this.autoSave && !this.loop && !this.retry.pending && !this.saveTimers.debouncing) {
       this.schedule();
     }
   }
