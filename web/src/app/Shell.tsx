@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { HttpError, saveAllNow, WorkshopDataProvider } from 'workshop-data-react';
-import { api, ApiError, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
+import { api, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
 import { MyData } from './MyData';
 import { Overview } from './Overview';
 import { useNavigationProgress } from './progress';
@@ -29,7 +29,7 @@ function useCatalog(failed: (err: unknown, fallback: string) => string) {
       },
       (err: unknown) => {
         const cached = recall<CatalogWorkshop[]>(CATALOG_KEY);
-        if (cached && !(err instanceof ApiError)) setCatalog(cached);
+        if (cached && !(err instanceof HttpError)) setCatalog(cached);
         else setLoadError(failed(err, 'The workshops could not be loaded. Check your connection and reload.'));
       },
     );
@@ -50,8 +50,8 @@ function useHashRoute(catalog: CatalogWorkshop[] | null): Route | null {
 export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSignedOut: () => void; onSessionEnded: () => void }) {
   const failed = useCallback(
     (err: unknown, fallback: string): string => {
-      if (err instanceof ApiError && err.status === 401) onSessionEnded();
-      return err instanceof ApiError ? err.message : fallback;
+      if (err instanceof HttpError && err.status === 401) onSessionEnded();
+      return err instanceof HttpError ? err.message : fallback;
     },
     [onSessionEnded],
   );
@@ -134,7 +134,7 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
       setStatus(await api.complete(workshop.type));
       return null;
     } catch (err) {
-      const missing = err instanceof ApiError ? (err.body.missingSteps as string[] | undefined) : undefined;
+      const missing = err instanceof HttpError ? (err.body?.missingSteps as string[] | undefined) : undefined;
       if (missing?.length) {
         const names = missing.map((id) => findStep(workshop, id)?.step.title ?? id);
         return `The server says these steps are not done yet: ${names.join(', ')}.`;
