@@ -17,6 +17,8 @@ export function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/** A step's state and the snapshot derived from it (what `useSyncExternalStore` reads); the
+ * transitions are StepDataController's. */
 export abstract class StepStore<T extends object> implements RegisteredStep {
   protected state: StepDataState<T>;
   protected readonly listeners = new Set<() => void>();
@@ -267,6 +269,7 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
     return retryDelayMs(attempt, error, this.opts, this.random);
   }
 
+  // What the registry calls (saveAllNow, resumeAfterSignIn): transitions, so the controller's.
   abstract saveNow: () => Promise<void>;
   abstract resume: () => Promise<void>;
 }
