@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 
-import { clearJournal, resumeAfterSignIn } from 'workshop-data-react';
-import { api, ApiError, type User } from './api';
+import { clearJournal, HttpError, resumeAfterSignIn } from 'workshop-data-react';
+import { api, type User } from './api';
 import { Login, SignInAgain } from './Login';
 import { Shell } from './Shell';
 import { forget, recall, remember, USER_KEY } from './storage';
@@ -18,7 +18,7 @@ export function App() {
       },
       (err: unknown) => {
         // Offline, the participant keeps working on this device with what was saved locally.
-        const offline = !(err instanceof ApiError);
+        const offline = !(err instanceof HttpError);
         setUser(offline ? recall<User>(USER_KEY) : null);
       },
     );

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 
-import { api, ApiError, type StepHistory } from './api';
+import { HttpError } from 'workshop-data-react';
+import { api, type StepHistory } from './api';
 import { formatBytes } from './exportData';
 import type { Step } from './steps/common';
 
@@ -25,7 +26,7 @@ export function HistoryPanel<T extends object>({ step }: { step: Step<T> }) {
 
   const refresh = useCallback(() => {
     api.history(workshopType, stepId).then(setHistory, (err: unknown) =>
-      setMessage(err instanceof ApiError ? err.message : 'The previous versions could not be loaded.'),
+      setMessage(err instanceof HttpError ? err.message : 'The previous versions could not be loaded.'),
     );
   }, [workshopType, stepId]);
 
@@ -44,9 +45,9 @@ export function HistoryPanel<T extends object>({ step }: { step: Step<T> }) {
       refresh();
     } catch (err) {
       setMessage(
-        err instanceof ApiError && err.status === 409
+        err instanceof HttpError && err.status === 409
           ? 'This step was changed elsewhere just now. Look at the current text, then restore again if you still want to.'
-          : err instanceof ApiError
+          : err instanceof HttpError
             ? err.message
             : 'The version could not be restored. Check your connection and try again.',
       );

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 
-import { api, ApiError, type User } from './api';
+import { HttpError } from 'workshop-data-react';
+import { api, type User } from './api';
 
 function SignInForm({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   const [username, setUsername] = useState('');
@@ -15,7 +16,7 @@ function SignInForm({ onSignedIn }: { onSignedIn: (user: User) => void }) {
     try {
       onSignedIn(await api.login(username, password));
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'The server could not be reached. Check your connection and try again.');
+      setError(err instanceof HttpError ? err.message : 'The server could not be reached. Check your connection and try again.');
     } finally {
       setBusy(false);
     }

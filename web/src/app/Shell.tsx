@@ -1,14 +1,16 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { HttpError, saveAllNow, WorkshopDataProvider } from 'workshop-data-react';
-import { api, ApiError, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
+import { api, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
 import { MyData } from './MyData';
+import { NotFound } from './NotFound';
 import { Overview } from './Overview';
 import { useNavigationProgress } from './progress';
-import { findStep, orderedSteps, parseRoute, stepHref, stepLabel, type Route } from './routes';
+import { findStep, parseRoute, type Route } from './routes';
 import { StepList } from './StepList';
-import { stepPage } from './steps';
+import { StepView } from './StepView';
 import { CATALOG_KEY, recall, remember } from './storage';
+import { TopBar } from './TopBar';
 
 function pageTitle(route: Route, workshop: CatalogWorkshop | null): string {
   if (route.kind === 'my-data') return 'My data — Workshop';
@@ -29,7 +31,7 @@ function useCatalog(failed: (err: unknown, fallback: string) => string) {
       },
       (err: unknown) => {
         const cached = recall<CatalogWorkshop[]>(CATALOG_KEY);
-        if (cached && !(err instanceof ApiError)) setCatalog(cached);
+        if (cached && !(err instanceof HttpError)) setCatalog(cached);
         else setLoadError(failed(err, 'The workshops could not be loaded. Check your connection and reload.'));
       },
     );
@@ -50,8 +52,8 @@ function useHashRoute(catalog: CatalogWorkshop[] | null): Route | null {
 export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSignedOut: () => void; onSessionEnded: () => void }) {
   const failed = useCallback(
     (err: unknown, fallback: string): string => {
-      if (err instanceof ApiError && err.status === 401) onSessionEnded();
-      return err instanceof ApiError ? err.message : fallback;
+      if (err instanceof HttpError && err.status === 401) onSessionEnded();
+      return err instanceof HttpError ? err.message : fallback;
     },
     [onSessionEnded],
   );
@@ -134,7 +136,7 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
       setStatus(await api.complete(workshop.type));
       return null;
     } catch (err) {
-      const missing = err instanceof ApiError ? (err.body.missingSteps as string[] | undefined) : undefined;
+      const missing = err instanceof HttpError ? (err.body?.missingSteps as string[] | undefined) : undefined;
       if (missing?.length) {
         const names = missing.map((id) => findStep(workshop, id)?.step.title ?? id);
         return `The server says these steps are not done yet: ${names.join(', ')}.`;
@@ -152,66 +154,17 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
   } else if (route.kind === 'overview' && workshop) {
     content = <Overview workshop={workshop} progress={progress} status={status} onComplete={complete} />;
   } else if (route.kind === 'step' && workshop) {
-    const found = findStep(workshop, route.stepId)!;
-    const ordered = orderedSteps(workshop);
-    const index = ordered.indexOf(found.step);
-    const previous = ordered[index - 1];
-    const next = ordered[index + 1];
-    const Page = stepPage(route.workshopType, route.stepId);
-    content = (
-      <>
-        <Page key={`${route.workshopType}:${route.stepId}`} workshopType={route.workshopType} stepId={route.stepId}
-          title={found.step.title} eyebrow={`${workshop.name} · ${stepLabel(workshop, route.stepId)} · ${found.section.title}`}
-          readOnly={Boolean(status?.locked && found.section.locksOnCompletion)} rule={found.step} onAnswered={onAnswered} />
-        <nav className="pager" aria-label="Previous and next step">
-          {previous ? <a href={stepHref(workshop.type, previous.id)} rel="prev">← {previous.title}</a> : <span />}
-          {next ? <a href={stepHref(workshop.type, next.id)} rel="next">{next.title} →</a> : null}
-        </nav>
-      </>
-    );
+    content = <StepView workshop={workshop} stepId={route.stepId} status={status} onAnswered={onAnswered} />;
   } else {
-    content = (
-      <div className="not-found">
-        <h1 id="page-title" tabIndex={-1}>This step does not exist</h1>
-        <p>
-          There is no page at <code>#/{route.kind === 'missing' ? route.path : ''}</code>. It may have been renamed, or the
-          link is mistyped.
-        </p>
-        <p>
-          {workshop ? <a href={`#/${workshop.type}`}>Go to the {workshop.name} overview</a> : null}
-          {workshop ? ' or ' : ''}
-          {catalog.map((w, i) => (
-            <span key={w.type}>{i > 0 ? ', ' : ''}<a href={`#/${w.type}`}>{w.name}</a></span>
-          ))}
-        </p>
-      </div>
-    );
+    content = <NotFound path={route.kind === 'missing' ? route.path : ''} workshop={workshop} catalog={catalog} />;
   }
 
   return (
     <WorkshopDataProvider userId={user.id} onSaveError={onSaveError}>
       <a className="skip" href="#content">Skip to the content</a>
       <div className={menuOpen ? 'shell shell--menu-open' : 'shell'}>
-        <header className="topbar">
-          <a className="brand" href="#/">Workshop</a>
-          {workshop ? <span className="topbar__workshop">{workshop.name}</span> : null}
-          <button type="button" className="menu-toggle secondary" aria-expanded={menuOpen} aria-controls="app-menu step-list"
-            onClick={() => setMenuOpen((open) => !open)}>
-            {menuOpen ? 'Close menu' : 'Menu'}
-          </button>
-          <div className="topbar__menu" id="app-menu">
-            <nav aria-label="Workshops" className="tabs">
-              {catalog.map((w) => (
-                <a key={w.type} href={`#/${w.type}`} aria-current={w.type === workshopType && route.kind !== 'my-data' ? 'true' : undefined}>
-                  {w.name}
-                </a>
-              ))}
-            </nav>
-            <span className="topbar__user">{user.name || user.username}</span>
-            <a href="#/my-data" aria-current={route.kind === 'my-data' ? 'page' : undefined}>Download my data</a>
-            <button type="button" className="secondary" onClick={signOut} disabled={busy}>Sign out</button>
-          </div>
-        </header>
+        <TopBar catalog={catalog} workshop={workshop} workshopCurrent={route.kind !== 'my-data'} myDataCurrent={route.kind === 'my-data'}
+          user={user} menuOpen={menuOpen} onToggleMenu={() => setMenuOpen((open) => !open)} onSignOut={signOut} busy={busy} />
         <div className={workshop && route.kind !== 'my-data' ? 'layout' : 'layout layout--single'}>
           {workshop && route.kind !== 'my-data' ? (
             <StepList workshop={workshop} progress={progress} currentStepId={stepId} overviewCurrent={route.kind === 'overview'} />

@@ -1,4 +1,4 @@
-import type { WorkshopType } from 'workshop-data-react';
+import { requestJson, type WorkshopType } from 'workshop-data-react';
 
 export interface User {
   id: number;
@@ -67,29 +67,15 @@ export interface StepHistory {
   retention: string;
 }
 
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
-
+/** The one HTTP client of the app and the hook: a failed answer rejects with the hook's
+ * HttpError (`status`, the server's `error` as its message, its body). */
 async function call<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
-  const response = await fetch(path, {
+  const answer = await requestJson((input, init) => fetch(input, init), path, {
     method,
-    credentials: 'same-origin',
-    headers: { ...(body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' }), ...extraHeaders },
     body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...extraHeaders },
   });
-  const payload = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!response.ok) {
-    const message = typeof payload.error === 'string' ? payload.error : `The server answered ${response.status}.`;
-    throw new ApiError(message, response.status, payload);
-  }
-  return payload as T;
+  return answer as T;
 }
 
 export const api = {

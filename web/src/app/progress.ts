@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 
-import type { WorkshopType } from 'workshop-data-react';
-import { api, ApiError, type CatalogStep, type CatalogWorkshop, type NavigationProgress } from './api';
+import { HttpError, type WorkshopType } from 'workshop-data-react';
+import { api, type CatalogStep, type CatalogWorkshop, type NavigationProgress } from './api';
 import { orderedSteps } from './routes';
 
 /**
@@ -112,7 +112,7 @@ export function useNavigationProgress(
         (stored) => setProgress((local) => merge(stored, local)),
         (err: unknown) => {
           // Sent again with the next report; a refused report (4xx) is not retried.
-          if (!(err instanceof ApiError)) {
+          if (!(err instanceof HttpError)) {
             pending.current = {
               completed: union(pending.current.completed, body.completedSteps),
               unlocked: union(pending.current.unlocked, body.unlockedSteps),
