@@ -92,6 +92,7 @@ async def _load(
             t.c.step_id,
             t.c.data,
             t.c.version,
+            t.c.schema_version,
             t.c.created_at,
             t.c.updated_at,
         )
@@ -102,6 +103,7 @@ async def _load(
         found[row.user_id].steps.setdefault(row.workshop_type, {})[row.step_id] = {
             "data": row.data,
             "version": row.version,
+            "schemaVersion": row.schema_version,
             "createdAt": iso(row.created_at),
             "updatedAt": iso(row.updated_at),
         }
