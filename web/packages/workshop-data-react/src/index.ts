@@ -2,18 +2,12 @@ export { useWorkshopStepData } from './useWorkshopStepData.js';
 export type { UseWorkshopStepData } from './useWorkshopStepData.js';
 export { WorkshopDataProvider } from './context.js';
 export type { WorkshopDataDefaults } from './context.js';
-export {
-  StepDataController,
-  HttpError,
-  KEEPALIVE_LIMIT_BYTES,
-  isRetryable,
-  parseRetryAfter,
-  saveAllNow,
-  resumeAfterSignIn,
-  clearJournal,
-  byteLength,
-} from './stepDataController.js';
-export type { BroadcastMessage, SaveRequest } from './stepDataController.js';
+export { StepDataController } from './stepDataController.js';
+export { HttpError, isRetryable, parseRetryAfter } from './transport.js';
+export { KEEPALIVE_LIMIT_BYTES, byteLength } from './pageAdapters.js';
+export type { BroadcastMessage } from './pageAdapters.js';
+export { saveAllNow, resumeAfterSignIn, clearJournal } from './registry.js';
+export type { SaveRequest } from './saveRequest.js';
 export { requireUserId } from './userId.js';
 export { journalKey, indexedDbJournal, storageJournal, defaultJournal } from './journal.js';
 export type { JournalEntry, JournalStore } from './journal.js';

@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createDefaultJournal, indexedDbJournal, journalKey, storageJournal, type JournalEntry, type JournalStore } from './journal.js';
 import { applyMergePatch, createMergePatch } from './merge.js';
-import { KEEPALIVE_LIMIT_BYTES, StepDataController, byteLength, clearJournal } from './stepDataController.js';
+import { KEEPALIVE_LIMIT_BYTES, byteLength } from './pageAdapters.js';
+import { clearJournal } from './registry.js';
+import { StepDataController } from './stepDataController.js';
 import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
 import type { StepDataOptions } from './types.js';
 

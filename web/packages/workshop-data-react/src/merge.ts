@@ -119,3 +119,11 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   }
   return result;
 }
+
+/** Top-level fields in which `data` differs from `base`. */
+export function changedFields<T extends object>(base: T, data: T): (keyof T & string)[] {
+  const before = base as Record<string, unknown>;
+  const after = data as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return keys.filter((key) => !jsonEqual(before[key], after[key])) as (keyof T & string)[];
+}

@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { journalKey, readJournal } from './journal.js';
-import { StepDataController, resumeAfterSignIn, saveAllNow } from './stepDataController.js';
+import { resumeAfterSignIn, saveAllNow } from './registry.js';
+import { StepDataController } from './stepDataController.js';
 import { FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
 import type { StepDataOptions } from './types.js';
 import { uploadKey } from './uploads.js';

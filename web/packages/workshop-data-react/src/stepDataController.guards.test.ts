@@ -1,66 +1,17 @@
 /**
  * Guards of the controller that a plausible one-line bug would remove while every other test
  * still passes: each test here fails with that bug put in. Black-box: only the public
- * controller API and the fake server (testing/fakeServer.ts).
+ * controller API and the fake server (testing/fakeServer.ts, through testing/controllerHarness.ts).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { KEEPALIVE_LIMIT_BYTES, StepDataController } from './stepDataController.js';
-import { ChannelHub, FakeEvents, FakeServer, MemoryStorage } from './testing/fakeServer.js';
-import type { StepDataOptions } from './types.js';
+import { KEEPALIVE_LIMIT_BYTES } from './pageAdapters.js';
+import { ChannelHub } from './testing/fakeServer.js';
+import { KEY, advance, events, held, make, server, settle, started, useControllerHarness } from './testing/controllerHarness.js';
 
-interface Reflection {
-  why: string;
-  how: string;
-  next: string;
-}
-
-const INITIAL: Reflection = { why: '', how: '', next: '' };
-const KEY = 'ia:ia-3-4';
 const HOUR_MS = 60 * 60 * 1000;
 
-let server: FakeServer;
-let storage: MemoryStorage;
-let events: FakeEvents;
-let controllers: StepDataController<Reflection>[];
-
-function make(options: Partial<StepDataOptions<Reflection>> = {}): StepDataController<Reflection> {
-  const opts: StepDataOptions<Reflection> = {
-    fetch: server.fetch,
-    storage,
-    events,
-    document: { visibilityState: 'visible' },
-    createChannel: null,
-    random: () => 0.5,
-    userId: 7,
-    ...options,
-  };
-  const controller = new StepDataController<Reflection>('ia', 'ia-3-4', INITIAL, () => opts);
-  controllers.push(controller);
-  return controller;
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 8; i += 1) await vi.advanceTimersByTimeAsync(0);
-}
-
-async function advance(ms: number): Promise<void> {
-  await vi.advanceTimersByTimeAsync(ms);
-  await settle();
-}
-
-async function started(options: Partial<StepDataOptions<Reflection>> = {}): Promise<StepDataController<Reflection>> {
-  const controller = make(options);
-  controller.start();
-  await settle();
-  return controller;
-}
-
-function held(): { promise: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const promise = new Promise<void>((resolve) => (release = resolve));
-  return { promise, release };
-}
+useControllerHarness();
 
 function conflict(data: Record<string, unknown>, version: number) {
   return {
@@ -74,20 +25,6 @@ function conflict(data: Record<string, unknown>, version: number) {
     },
   };
 }
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
-  server = new FakeServer();
-  storage = new MemoryStorage();
-  events = new FakeEvents();
-  controllers = [];
-});
-
-afterEach(() => {
-  controllers.forEach((c) => c.dispose());
-  vi.useRealTimers();
-});
 
 describe('a stale load answer', () => {
   /** The first load is answered only when released, with what the server held when asked. */
@@ -130,9 +67,16 @@ describe('a stale load answer', () => {
     gate.release();
     await settle();
     expect(controller.getSnapshot()).toMatchObject({ status: 'idle', error: null, loaded: true });
-    expect(controller.retryAttempts).toBe(0);
     await advance(60_000);
     expect(server.loads()).toHaveLength(2);
+    // No retry was counted either: the next failed load waits the first delay (retryBaseMs
+    // 1000, jitter 0.5: 750 ms), not the second's (1500 ms).
+    server.fail('GET', { kind: 'network' });
+    await controller.reload();
+    await advance(749);
+    expect(server.loads()).toHaveLength(3);
+    await advance(1);
+    expect(server.loads()).toHaveLength(4);
   });
 });
 
@@ -169,7 +113,15 @@ describe('the conflict counter', () => {
     await advance(500);
     expect(server.docs.get(KEY)).toMatchObject({ data: { next: 'second' }, version: 3 });
     expect(controller.getSnapshot()).toMatchObject({ status: 'saved', error: null });
-    expect(controller.retryAttempts).toBe(0);
+    // No retry is counted: the next failed save waits the first delay (750 ms), not a longer one.
+    server.fail('POST', { kind: 'network' });
+    controller.updateData({ next: 'third' });
+    await advance(100);
+    const failed = server.saves().length;
+    await advance(749);
+    expect(server.saves()).toHaveLength(failed);
+    await advance(1);
+    expect(server.saves()).toHaveLength(failed + 1);
   });
 });
 

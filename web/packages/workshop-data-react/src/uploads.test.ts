@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { clearJournal } from './stepDataController.js';
+import { clearJournal } from './registry.js';
 import { FakeEvents } from './testing/fakeServer.js';
 import { UploadQueue, clearUploads, indexedDbUploads, memoryUploads, uploadKey, type UploadStore } from './uploads.js';
 
