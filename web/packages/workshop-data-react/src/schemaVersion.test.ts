@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { migrateStepData, needsMigration, type MigrateStepData } from './schemaVersion.js';
 
 /** Version 2 renamed `reflection` to `why`; version 3 split `name` into `first` and `last`. */
-const migrate: MigrateStepData<object> = (data, from) => {
+const migrate: MigrateStepData = (data, from) => {
   let next = { ...data };
   if (from === null || from < 2) {
     const { reflection, ...rest } = next;

@@ -5,8 +5,9 @@
  */
 import type { StepDocument } from './types.js';
 
-/** Bring data written in `fromVersion` (null: no version declared) up to the current one. */
-export type MigrateStepData<T extends object> = (data: StepDocument, fromVersion: number | null) => T | StepDocument;
+/** Bring data written in `fromVersion` (null: no version declared) up to the current one
+ * (fields it leaves out get initialData's defaults). */
+export type MigrateStepData = (data: StepDocument, fromVersion: number | null) => object;
 
 export interface Migrated<T> {
   data: T;
@@ -26,11 +27,11 @@ export function needsMigration(stored: number | null | undefined, current: numbe
  * (or none). A migrate() that throws leaves the data as it was (nothing is lost, nothing saved
  * back) and the error is passed to `onError`.
  */
-export function migrateStepData<T extends object>(
+export function migrateStepData(
   data: StepDocument,
   stored: number | null | undefined,
   current: number | undefined,
-  migrate: MigrateStepData<T> | undefined,
+  migrate: MigrateStepData | undefined,
   onError?: (error: Error) => void,
 ): Migrated<StepDocument> {
   if (!needsMigration(stored, current)) return { data, migrated: false };

@@ -168,6 +168,11 @@ describe('mergeText examples', () => {
     });
   });
 
+  it('keeps both rewrites of a word whole, with what each typed on after it', () => {
+    expect(mergeText('base', 'mine too', 'theirs')).toEqual({ text: 'mine too theirs', conflicted: true });
+    expect(mergeText('Note: base', 'Note: mine too', 'Note: theirs')).toEqual({ text: 'Note: mine too theirs', conflicted: true });
+  });
+
   it('keeps both sentences typed into the same empty field', () => {
     expect(mergeText('', 'Written on the phone.', 'Written on the laptop.')).toEqual({
       text: 'Written on the phone. Written on the laptop.',

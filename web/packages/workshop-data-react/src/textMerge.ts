@@ -79,15 +79,20 @@ export function mergeSequences<T>(base: T[], ours: T[], theirs: T[], options: Se
     let start = group[0]!.start;
     let end = group[0]!.end;
     next += 1;
-    const joins = (hunk: Hunk<T>) => hunk.start < end || group.some((member) => member.side !== hunk.side && overlaps(member, hunk));
+    const bothSides = () => group.some((hunk) => hunk.side !== group[0]!.side);
+    // A widened conflict also takes in an edit that touches its end (typing on at the end of
+    // the same word).
+    const joins = (hunk: Hunk<T>) =>
+      hunk.start < end ||
+      (options.widen !== undefined && hunk.start === end && bothSides()) ||
+      group.some((member) => member.side !== hunk.side && overlaps(member, hunk));
     for (;;) {
       while (next < all.length && joins(all[next]!)) {
         group.push(all[next]!);
         end = Math.max(end, all[next]!.end);
         next += 1;
       }
-      const bothSides = group.some((hunk) => hunk.side !== group[0]!.side);
-      if (!bothSides || !options.widen) break;
+      if (!bothSides() || !options.widen) break;
       const [wideStart, wideEnd] = options.widen(base, start, end);
       start = Math.max(position, Math.min(start, wideStart));
       end = Math.max(end, wideEnd);
@@ -96,9 +101,8 @@ export function mergeSequences<T>(base: T[], ours: T[], theirs: T[], options: Se
     if (start > position) chunks.push({ ok: base.slice(position, start) });
     const mine = applyHunks(base, group.filter((hunk) => hunk.side === 0), start, end);
     const other = applyHunks(base, group.filter((hunk) => hunk.side === 1), start, end);
-    const bothSides = group.some((hunk) => hunk.side !== group[0]!.side);
     const agreed = mine.length === other.length && mine.every((item, i) => same(item, other[i]!));
-    chunks.push(!bothSides ? { ok: group[0]!.side === 0 ? mine : other } : agreed ? { ok: mine } : { ours: mine, theirs: other });
+    chunks.push(!bothSides() ? { ok: group[0]!.side === 0 ? mine : other } : agreed ? { ok: mine } : { ours: mine, theirs: other });
     position = end;
   }
   if (position < base.length) chunks.push({ ok: base.slice(position) });
