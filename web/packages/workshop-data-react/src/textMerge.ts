@@ -18,10 +18,16 @@ interface Hunk<T> {
 }
 
 function hunks<T>(base: T[], edited: T[], same: (a: T, b: T) => boolean, side: 0 | 1): Hunk<T>[] {
+  // Only the stretch between the common start and end is diffed: an edit is usually small
+  // against the text, and the diff's cost grows with the length it is given.
+  let head = 0;
+  while (head < base.length && head < edited.length && same(base[head]!, edited[head]!)) head += 1;
+  let tail = 0;
+  while (tail < base.length - head && tail < edited.length - head && same(base[base.length - 1 - tail]!, edited[edited.length - 1 - tail]!)) tail += 1;
   const found: Hunk<T>[] = [];
-  let position = 0;
+  let position = head;
   let open: Hunk<T> | null = null;
-  for (const change of diffArrays(base, edited, { comparator: same })) {
+  for (const change of diffArrays(base.slice(head, base.length - tail), edited.slice(head, edited.length - tail), { comparator: same })) {
     if (!change.added && !change.removed) {
       open = null;
       position += change.value.length;
