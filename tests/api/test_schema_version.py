@@ -106,3 +106,13 @@ async def test_the_export_returns_the_schema_version(
     steps = export["workshopStepData"]["ia"]
     assert steps["ia-3-4"]["schemaVersion"] == 5
     assert steps["ia-4-2"]["schemaVersion"] is None
+
+
+async def test_a_restore_writes_no_schema_version(writer: httpx.AsyncClient) -> None:
+    await save(writer, {"goal": "Run"}, schemaVersion=2)
+    await save(writer, {"goal": "Walk"}, schemaVersion=2)
+    restored = await writer.post(f"{PATH}/restore/1", json={"baseVersion": 2})
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["data"]["data"] == {"goal": "Run"}
+    # The history keeps documents, not their schema versions: the client migrates it as unknown.
+    assert restored.json()["data"]["schemaVersion"] is None

@@ -57,6 +57,13 @@ async def test_two_devices_typing_into_the_same_field_keep_both_sentences(
         )
         for page in (phone, laptop):
             await expect(save_state(page)).to_have_text(SAVED, timeout=15_000)
+        # The page whose save met the other's says so, naming the field.
+        notes = [page.get_by_test_id("conflict-note") for page in (phone, laptop)]
+        shown = [await note.count() for note in notes]
+        assert sorted(shown) == [0, 1], shown
+        note = notes[shown.index(1)]
+        await expect(note).to_contain_text("whyReflection")
+        await expect(note).to_contain_text("both versions are there, yours first")
 
         stored = await server_copy(e2e_server, account, "ia/ia-3-4")
         why = stored["data"]["whyReflection"]  # type: ignore[index]
