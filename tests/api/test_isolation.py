@@ -29,7 +29,12 @@ async def test_no_way_to_reach_another_users_data(
     # By version: Bob's base version refers to his own (missing) row.
     response = await save(bob, {"whyReflection": "x"}, baseVersion=alice_record["version"])
     assert response.status_code == 409
-    assert response.json()["current"] == {"data": None, "version": None, "updatedAt": None}
+    assert response.json()["current"] == {
+        "data": None,
+        "version": None,
+        "schemaVersion": None,
+        "updatedAt": None,
+    }
 
     # By query string: ignored.
     response = await bob.get(f"/api/workshop-data/step/ia/ia-3-4?userId={accounts['alice'].id}")

@@ -125,7 +125,12 @@ async def test_conflict_is_409_with_the_current_version(
         alice, {"a": 1}, "/api/workshop-data/step/ia/ia-3-2", **{"X-Base-Version": "4"}
     )
     assert missing.status_code == 409
-    assert missing.json()["current"] == {"data": None, "version": None, "updatedAt": None}
+    assert missing.json()["current"] == {
+        "data": None,
+        "version": None,
+        "schemaVersion": None,
+        "updatedAt": None,
+    }
 
 
 async def test_locked_workshop_is_423(alice: httpx.AsyncClient, stored: dict[str, Any]) -> None:

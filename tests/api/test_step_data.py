@@ -33,6 +33,7 @@ async def test_original_client_saves_then_reads_back(alice: httpx.AsyncClient) -
         "stepId",
         "data",
         "version",
+        "schemaVersion",
         "createdAt",
         "updatedAt",
     }
@@ -50,6 +51,7 @@ async def test_original_client_saves_then_reads_back(alice: httpx.AsyncClient) -
         "stepId": "ia-3-4",
         "workshopType": "ia",
         "version": 1,
+        "schemaVersion": None,
         "createdAt": record["createdAt"],
         "updatedAt": record["updatedAt"],
         "lastUpdated": record["updatedAt"],
@@ -69,6 +71,7 @@ async def test_nothing_saved_yet_is_null_not_404(alice: httpx.AsyncClient) -> No
         "stepId": "4-5",
         "workshopType": "ast",
         "version": None,
+        "schemaVersion": None,
         "createdAt": None,
         "updatedAt": None,
         "lastUpdated": None,
@@ -118,7 +121,13 @@ async def test_list_steps_of_a_workshop(alice: httpx.AsyncClient) -> None:
         "3-2": {"goals": ["Goal 1"], "timeline": "Q3"},
     }
     assert set(body["steps"]) == {"2-1", "3-2"}
-    assert set(body["steps"]["2-1"]) == {"data", "version", "createdAt", "updatedAt"}
+    assert set(body["steps"]["2-1"]) == {
+        "data",
+        "version",
+        "schemaVersion",
+        "createdAt",
+        "updatedAt",
+    }
     assert body["steps"]["3-2"]["version"] == 1
 
 
@@ -147,7 +156,12 @@ async def test_base_version_zero_means_must_not_exist(alice: httpx.AsyncClient) 
 async def test_base_version_of_missing_step_conflicts(alice: httpx.AsyncClient) -> None:
     response = await save(alice, {"a": "1"}, baseVersion=3)
     assert response.status_code == 409
-    assert response.json()["current"] == {"data": None, "version": None, "updatedAt": None}
+    assert response.json()["current"] == {
+        "data": None,
+        "version": None,
+        "schemaVersion": None,
+        "updatedAt": None,
+    }
     assert (await load(alice)).json()["data"] is None
 
 

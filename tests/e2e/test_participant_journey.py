@@ -156,6 +156,8 @@ async def test_a_draft_moment_survives_a_reload(
     await expect(save_state(page)).to_have_text(SAVED, timeout=10_000)
     stored = await server_copy(e2e_server, account, "ia/ia-3-2")
     assert stored["version"] == version + 1  # type: ignore[operator]
+    moments = stored["data"]["savedMoments"]  # type: ignore[index]
+    assert isinstance(moments[0].pop("id"), str)  # each saved moment gets its own id
     assert stored["data"] == {
         "savedMoments": [{"text": "Half-written moment", "tag": "Curiosity"}],
         "currentMomentText": "",

@@ -343,6 +343,8 @@ async def test_every_example_step_page_renders(
     await screenshot(page, "ia-4-2-generic-phone")
 
     moments = await server_copy(e2e_server, account, "ia/ia-3-2")
+    saved_moments = moments["data"]["savedMoments"]  # type: ignore[index]
+    assert isinstance(saved_moments[0].pop("id"), str)  # each saved moment gets its own id
     assert moments["data"] == {
         "savedMoments": [{"text": "A childhood memory", "tag": "Memory"}],
         "currentMomentText": "",

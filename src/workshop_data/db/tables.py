@@ -77,6 +77,8 @@ workshop_step_data = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     Column("last_request_id", String(100), nullable=True),
+    # The step's schema version the document was written with (null: none declared).
+    Column("schema_version", Integer, nullable=True),
     UniqueConstraint(
         "user_id",
         "workshop_type",

@@ -11,6 +11,9 @@ from workshop_data.api_schema import CamelModel
 class StepRecordExport(CamelModel):
     data: dict[str, Any]
     version: int
+    schema_version: int | None = Field(
+        description="The step's schema version the document was written with (null: none declared)."
+    )
     created_at: str
     updated_at: str
 

@@ -81,6 +81,7 @@ def _step_entry(row: Any) -> dict[str, Any]:
     return {
         "data": row.data,
         "version": row.version,
+        "schemaVersion": row.schema_version,
         "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at),
     }

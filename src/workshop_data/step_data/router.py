@@ -84,6 +84,7 @@ def _record_out(record: service.StepRecord) -> StepRecordOut:
         step_id=record.step_id,
         data=record.data,
         version=record.version,
+        schema_version=record.schema_version,
         created_at=iso(record.created_at),
         updated_at=iso(record.updated_at),
     )
@@ -127,6 +128,22 @@ def _patch_base_version(if_match: str | None, x_base_version: str | None) -> int
             "If-Match and X-Base-Version name different versions.", code="invalid_base_version"
         )
     return version
+
+
+def _schema_version_header(x_schema_version: str | None) -> int | None:
+    if x_schema_version is None:
+        return None
+    stripped = x_schema_version.strip()
+    if (
+        not stripped.isascii()
+        or not stripped.isdigit()
+        or len(stripped) > 10
+        or not 1 <= int(stripped) <= MAX_VERSION
+    ):
+        raise InvalidInput(
+            "X-Schema-Version must be a schema version such as 2.", code="invalid_schema_version"
+        )
+    return int(stripped)
 
 
 _parse_save_request = json_body(SaveStepRequest)
@@ -205,6 +222,7 @@ async def save_step(
             base_version=base_version,
             request_id=request_id,
             history=history,
+            schema_version=body.schema_version,
         )
     except Conflict:
         CONFLICTS.inc()
@@ -259,11 +277,13 @@ async def patch_step(
     idempotency_key: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
     x_base_version: Annotated[str | None, Header()] = None,
+    x_schema_version: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Change part of a step.
 
     The body is a merge patch (RFC 7396) of its `data`; the base version comes in If-Match or
-    X-Base-Version. Answers as POST /api/workshop-data/step."""
+    X-Base-Version. X-Schema-Version sets the schema version the patched document is in
+    (absent: the stored one stays). Answers as POST /api/workshop-data/step."""
     try:
         step = catalog.step(workshop_type, step_id)
         patch = parse_json(await request.body(), ("data",))
@@ -273,6 +293,7 @@ async def patch_step(
                 code="invalid_body",
             )
         base_version = _patch_base_version(if_match, x_base_version)
+        schema_version = _schema_version_header(x_schema_version)
         request_id = _request_id(idempotency_key, None)
         check_document(patch, ("data",), limits)
     except DomainError:
@@ -288,6 +309,7 @@ async def patch_step(
             request_id=request_id,
             limits=limits,
             history=history,
+            schema_version=schema_version,
         )
     except Conflict:
         CONFLICTS.inc()
@@ -322,6 +344,7 @@ async def get_step(
                 step_id=step.step_id,
                 workshop_type=step.workshop_type,
                 version=None,
+                schema_version=None,
                 created_at=None,
                 updated_at=None,
                 last_updated=None,
@@ -335,6 +358,7 @@ async def get_step(
             step_id=record.step_id,
             workshop_type=record.workshop_type,
             version=record.version,
+            schema_version=record.schema_version,
             created_at=iso(record.created_at),
             updated_at=iso(record.updated_at),
             last_updated=iso(record.updated_at),

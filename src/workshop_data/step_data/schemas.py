@@ -10,6 +10,9 @@ from workshop_data.timeutil import iso
 
 MAX_REQUEST_ID_LENGTH = 100
 MAX_VERSION = 2**31 - 1  # the version column is a 32-bit INTEGER
+SCHEMA_VERSION_DESCRIPTION = (
+    "The step's schema version the document was written with (null: none declared)."
+)
 
 
 class SaveStepRequest(CamelModel):
@@ -31,6 +34,13 @@ class SaveStepRequest(CamelModel):
         max_length=MAX_REQUEST_ID_LENGTH,
         description="Identifies this save for safe retries (same as the Idempotency-Key header).",
     )
+    schema_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_VERSION,
+        description="The step's schema version `data` is written in; stored with it and "
+        "returned on every read. Absent or null: none declared.",
+    )
 
 
 class StepRecordOut(CamelModel):
@@ -40,6 +50,7 @@ class StepRecordOut(CamelModel):
     step_id: str
     data: dict[str, Any]
     version: int
+    schema_version: int | None = Field(description=SCHEMA_VERSION_DESCRIPTION)
     created_at: str
     updated_at: str
 
@@ -59,6 +70,7 @@ class StepDataResponse(CamelModel):
     step_id: str
     workshop_type: str
     version: int | None
+    schema_version: int | None = Field(description=SCHEMA_VERSION_DESCRIPTION)
     created_at: str | None
     updated_at: str | None
     last_updated: str | None
@@ -72,6 +84,7 @@ class StepDataResponse(CamelModel):
 class StepSummary(CamelModel):
     data: dict[str, Any]
     version: int
+    schema_version: int | None = Field(description=SCHEMA_VERSION_DESCRIPTION)
     created_at: str
     updated_at: str
 
@@ -92,6 +105,7 @@ class WorkshopStepsResponse(CamelModel):
                 r.step_id: StepSummary(
                     data=r.data,
                     version=r.version,
+                    schema_version=r.schema_version,
                     created_at=iso(r.created_at),
                     updated_at=iso(r.updated_at),
                 )
@@ -105,6 +119,7 @@ class WorkshopStepsResponse(CamelModel):
 class CurrentVersion(CamelModel):
     data: dict[str, Any] | None
     version: int | None
+    schema_version: int | None = Field(description=SCHEMA_VERSION_DESCRIPTION)
     updated_at: str | None
 
 

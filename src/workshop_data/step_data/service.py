@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     literal,
+    or_,
     select,
     true,
     update,
@@ -54,6 +55,7 @@ _RECORD_COLUMNS = (
     t.c.step_id,
     t.c.data,
     t.c.version,
+    t.c.schema_version,
     t.c.created_at,
     t.c.updated_at,
 )
@@ -69,6 +71,7 @@ class StepRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    schema_version: int | None = None
 
 
 def _record(row: Any) -> StepRecord:
@@ -81,6 +84,7 @@ def _record(row: Any) -> StepRecord:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        schema_version=row.schema_version,
     )
 
 
@@ -128,6 +132,7 @@ def _insert_statement(dialect: str, upsert: bool, guarded: bool, by_session: boo
         bindparam("p_now", type_=DateTime()),
         bindparam("p_now", type_=DateTime()),
         bindparam("p_request_id", type_=String()),
+        bindparam("p_schema_version", type_=Integer()),
     ).where(and_(*conditions) if conditions else true())
     if by_session:
         source = source.select_from(sessions)
@@ -141,6 +146,7 @@ def _insert_statement(dialect: str, upsert: bool, guarded: bool, by_session: boo
             t.c.created_at,
             t.c.updated_at,
             t.c.last_request_id,
+            t.c.schema_version,
         ],
         source,
     )
@@ -153,8 +159,12 @@ def _insert_statement(dialect: str, upsert: bool, guarded: bool, by_session: boo
                 "version": t.c.version + 1,
                 "updated_at": statement.excluded.updated_at,
                 "last_request_id": statement.excluded.last_request_id,
+                "schema_version": statement.excluded.schema_version,
             },
-            where=t.c.data.is_distinct_from(statement.excluded.data),
+            where=or_(
+                t.c.data.is_distinct_from(statement.excluded.data),
+                t.c.schema_version.is_distinct_from(statement.excluded.schema_version),
+            ),
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
@@ -169,7 +179,10 @@ def _update_statement(guarded: bool, by_session: bool) -> Any:
         t.c.workshop_type == bindparam("p_workshop_type"),
         t.c.step_id == bindparam("p_step_id"),
         t.c.version == bindparam("p_base_version"),
-        t.c.data.is_distinct_from(bindparam("p_data", type_=t.c.data.type)),
+        or_(
+            t.c.data.is_distinct_from(bindparam("p_data", type_=t.c.data.type)),
+            t.c.schema_version.is_distinct_from(bindparam("p_schema_version", type_=Integer())),
+        ),
     ]
     if guarded:
         conditions.append(workshop_not_locked(t.c.user_id, bindparam("p_workshop_type")))
@@ -181,6 +194,7 @@ def _update_statement(guarded: bool, by_session: bool) -> Any:
             version=t.c.version + 1,
             updated_at=bindparam("p_now", type_=DateTime()),
             last_request_id=bindparam("p_request_id", type_=String()),
+            schema_version=bindparam("p_schema_version", type_=Integer()),
         )
         .returning(*_RECORD_COLUMNS)
     )
@@ -212,11 +226,13 @@ async def save_step(
     base_version: int | None,
     request_id: str | None,
     history: HistoryPolicy | None = None,
+    schema_version: int | None = None,
 ) -> StepRecord:
     """Store `data` for the user's step and return the stored record.
 
     base_version None: last write wins; 0: the step must not exist yet; n: it must be at n.
-    Saving what is already stored changes nothing. A retry of a committed save (same
+    `schema_version` is stored with it (None: the writer declared none). Saving what is
+    already stored (data and schema version) changes nothing. A retry of a committed save (same
     request_id) returns the stored record instead of a conflict.
 
     With an enabled `history` policy the new version is also kept in the step's history, and
@@ -244,6 +260,7 @@ async def save_step(
         "p_now": now,
         "p_request_id": request_id,
         "p_base_version": base_version,
+        "p_schema_version": schema_version,
     }
     recording = history is not None and history.enabled
     in_statement = recording and conn.dialect.name == "postgresql"
@@ -377,13 +394,15 @@ async def patch_step(
     request_id: str | None,
     limits: JsonLimits,
     history: HistoryPolicy | None = None,
+    schema_version: int | None = None,
 ) -> StepRecord:
     """Apply a merge patch to the user's step document and store the result.
 
     The stored row is read, the patch applied here, and the result written by the same
     compare-and-swap statements a save uses (on the version read, with the lock check in the
     statement). base_version as for `save_step`; without one, a lost race is retried. Who
-    patches: `user_id` or `session`, as for `save_step`."""
+    patches: `user_id` or `session`, as for `save_step`. `schema_version` None keeps the
+    stored one."""
     _check_writer(user_id, session)
     check_document(patch, ("data",), limits)
     for _ in range(PATCH_ATTEMPTS):
@@ -404,6 +423,9 @@ async def patch_step(
                 base_version=read_version,
                 request_id=request_id,
                 history=history,
+                schema_version=schema_version
+                if schema_version is not None or row is None
+                else row.schema_version,
             )
         except Conflict:
             if base_version is not None:
@@ -465,6 +487,7 @@ async def _outcome_of_an_unwritten_save(
         current={
             "data": None if row is None else row.data,
             "version": None if row is None else row.version,
+            "schemaVersion": None if row is None else row.schema_version,
             "updatedAt": None if row is None else iso(row.updated_at),
         },
     )

@@ -59,7 +59,9 @@ function Value({ value, field }: { value: unknown; field: string }) {
 
 function Item({ value }: { value: unknown }) {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const { text, tag, ...rest } = value as Record<string, unknown>;
+    const { text, tag, ...others } = value as Record<string, unknown>;
+    // An item's id tells the merge which item is which; it says nothing to the participant.
+    const rest = Object.fromEntries(Object.entries(others).filter(([key]) => key !== 'id'));
     if (typeof text === 'string') {
       return (
         <>

@@ -24,6 +24,13 @@ export {
 export type { PendingUpload, UploadState, UploadStore, StoredUpload, UploadQueueOptions, UsePendingUpload } from './uploads.js';
 export { threeWayMerge, jsonEqual, createMergePatch, applyMergePatch } from './merge.js';
 export type { MergeResult } from './merge.js';
+export { mergeDocuments, itemKey } from './documentMerge.js';
+export type { DocumentMergeResult } from './documentMerge.js';
+export { mergeText, mergeSequences, keepBothTexts } from './textMerge.js';
+export type { MergeChunk, TextMergeResult, SequenceMergeOptions } from './textMerge.js';
+export { newItemId, withItemIds } from './itemIds.js';
+export { migrateStepData, needsMigration } from './schemaVersion.js';
+export type { MigrateStepData, Migrated } from './schemaVersion.js';
 export type {
   ChannelLike,
   ConflictInfo,

@@ -158,7 +158,7 @@ describe('the journal in IndexedDB', () => {
     expect(server.saves()[0]?.baseVersion).toBe(2);
   });
 
-  it('edits made before the journal was read are merged over what it kept', async () => {
+  it('edits made before the journal was read are merged with what it kept (both texts of a field kept)', async () => {
     await journal.set<Doc>(JOURNAL, { data: { why: 'kept', how: 'kept', image: null }, base: null, baseVersion: 0, changedAt: 0 });
     const slow = controllable(journal);
     const gate = held();
@@ -168,7 +168,7 @@ describe('the journal in IndexedDB', () => {
     controller.updateData({ how: 'typed at once' });
     gate.release();
     await settle();
-    expect(server.docs.get(KEY)?.data).toEqual({ why: 'kept', how: 'typed at once', image: null });
+    expect(server.docs.get(KEY)?.data).toEqual({ why: 'kept', how: 'typed at once kept', image: null });
   });
 
   it('says "kept" only after a write succeeded, and not-kept with journalError when it failed', async () => {

@@ -26,6 +26,8 @@ export interface JournalEntry<T> {
   /** Fingerprints of snapshots sent but not yet confirmed: finding one of them on the server
    * later is this device's own write, not someone else's. */
   sent?: string[];
+  /** The step's schema version `data` and `base` are in (null or absent: none declared). */
+  schemaVersion?: number | null;
 }
 
 /** Where journal entries are kept. `set` rejects when the device refused the write. */

@@ -24,6 +24,8 @@ export interface BroadcastMessage {
   stepId: string;
   data: Record<string, unknown>;
   version: number;
+  /** The schema version `data` is in (null: none declared; absent: an app before them). */
+  schemaVersion?: number | null;
 }
 
 export interface PageHandlers {

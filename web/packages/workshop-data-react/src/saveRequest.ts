@@ -32,20 +32,28 @@ export function buildSaveRequest<T extends object>(
   baseVersion: number,
   requestId: string,
   serverCopy: T | null,
+  schemaVersion?: number,
 ): SaveRequest {
   const patch = serverCopy ? createMergePatch(serverCopy, snapshot) : null;
+  const versioned = schemaVersion !== undefined;
   if (patch) {
     return {
       method: 'PATCH',
       path: stepPath(step.workshopType, step.stepId),
       body: JSON.stringify(patch),
-      headers: { 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${baseVersion}"`, 'Idempotency-Key': requestId },
+      headers: {
+        'Content-Type': 'application/merge-patch+json',
+        'If-Match': `"${baseVersion}"`,
+        'Idempotency-Key': requestId,
+        ...(versioned ? { 'X-Schema-Version': String(schemaVersion) } : {}),
+      },
     };
   }
+  const body = { workshopType: step.workshopType, stepId: step.stepId, data: snapshot, baseVersion, requestId };
   return {
     method: 'POST',
     path: '/api/workshop-data/step',
-    body: JSON.stringify({ workshopType: step.workshopType, stepId: step.stepId, data: snapshot, baseVersion, requestId }),
+    body: JSON.stringify(versioned ? { ...body, schemaVersion } : body),
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': requestId },
   };
 }

@@ -9,7 +9,7 @@ import { KEY, server, events, settle, advance, started, held, useControllerHarne
 useControllerHarness();
 
 describe('conflicts', () => {
-  it('merges field by field on 409 and saves again on the current version', async () => {
+  it('merges on 409, keeping both texts of a field both changed, and saves again on the current version', async () => {
     server.put(KEY, { why: 'base', how: 'base', next: 'base' }, 1);
     const onConflict = vi.fn();
     const controller = await started({ onConflict });
@@ -20,15 +20,15 @@ describe('conflicts', () => {
     expect(saves).toHaveLength(2);
     expect(saves[0]?.baseVersion).toBe(1);
     expect(saves[1]?.baseVersion).toBe(2);
-    // why: only mine changed; how: only theirs; next: both (mine kept, reported).
-    expect(saves[1]?.document).toEqual({ why: 'mine', how: 'theirs', next: 'mine too' });
-    expect(server.docs.get(KEY)?.data).toEqual({ why: 'mine', how: 'theirs', next: 'mine too' });
+    // why: only mine changed; how: only theirs; next: both rewrote it (both kept, mine first, reported).
+    expect(saves[1]?.document).toEqual({ why: 'mine', how: 'theirs', next: 'mine too theirs' });
+    expect(server.docs.get(KEY)?.data).toEqual({ why: 'mine', how: 'theirs', next: 'mine too theirs' });
     expect(onConflict).toHaveBeenCalledTimes(1);
     expect(onConflict.mock.calls[0]?.[0]).toMatchObject({
       fields: ['next'],
       mine: { why: 'mine', how: 'base', next: 'mine too' },
       theirs: { why: 'base', how: 'theirs', next: 'theirs' },
-      merged: { why: 'mine', how: 'theirs', next: 'mine too' },
+      merged: { why: 'mine', how: 'theirs', next: 'mine too theirs' },
     });
     expect(controller.getSnapshot()).toMatchObject({ status: 'saved', version: 3, data: { how: 'theirs' } });
   });

@@ -1,4 +1,5 @@
-import { changedFields, fingerprint, jsonEqual, threeWayMerge } from './merge.js';
+import { mergeDocuments } from './documentMerge.js';
+import { changedFields, fingerprint, jsonEqual } from './merge.js';
 import { fitsKeepalive, listenToPage, readBroadcast, TabChannel, type BroadcastMessage } from './pageAdapters.js';
 import { stepMounted } from './registry.js';
 import { stepPath, storedRecord } from './saveRequest.js';
@@ -12,6 +13,8 @@ interface LoadResponse {
   success: true;
   data: Record<string, unknown> | null;
   version: number | null;
+  /** The schema version `data` was written in (servers before schema versions: absent). */
+  schemaVersion?: number | null;
   updatedAt: string | null;
   /** The workshop is completed and this step's section locks (servers before it: absent). */
   locked?: boolean;
@@ -19,10 +22,21 @@ interface LoadResponse {
 }
 
 /** The server copy a 409 (`version_conflict`) answer carries, or null for any other failure. */
-function conflictCopy(error: unknown): { data: object | null; version: number } | null {
+function conflictCopy(error: unknown): { data: object | null; version: number; schemaVersion: number | null | undefined } | null {
   if (!(error instanceof HttpError) || error.status !== 409 || error.body?.code !== 'version_conflict') return null;
-  const current = (error.body.current ?? {}) as { data?: Record<string, unknown> | null; version?: number | null };
-  return { data: current.data ?? null, version: typeof current.version === 'number' ? current.version : 0 };
+  const current = (error.body.current ?? {}) as { data?: Record<string, unknown> | null; version?: number | null; schemaVersion?: unknown };
+  return {
+    data: current.data ?? null,
+    version: typeof current.version === 'number' ? current.version : 0,
+    schemaVersion: schemaVersionOf(current.schemaVersion),
+  };
+}
+
+/** A schema version as a server or a tab sent it: a number, null (none declared), or
+ * undefined (not said: a server or an app before schema versions). */
+function schemaVersionOf(value: unknown): number | null | undefined {
+  if (value === null) return null;
+  return typeof value === 'number' ? value : undefined;
 }
 
 type SendOutcome = 'done' | 'again' | 'stop';
@@ -145,7 +159,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
       this.setState(); // older than a copy this page already has
       return;
     }
-    this.adoptServer(body.data, version);
+    this.adoptServer(body.data, version, schemaVersionOf(body.schemaVersion));
     this.setState({ loaded: true, lastSavedAt: body.updatedAt ?? null });
     if (body.locked === true) {
       // Read-only before anyone types; edits the journal kept can no longer be saved.
@@ -165,6 +179,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     const server = this.serverData ?? this.initial;
     const refused = this.isDirty(this.state.data) ? clone(this.state.data) : null;
     this.locked = true;
+    this.serverOutdated = false;
     this.lockMessage = message;
     this.lockedSince = lockedSince;
     this.failure = null;
@@ -178,19 +193,21 @@ export class StepDataController<T extends object> extends StepStore<T> {
   }
 
   /**
-   * Take `raw` (version `version`) as the newest server copy and merge this page's edits over it:
-   * fields only this page changed keep its value, fields only the server copy changed take
-   * theirs, fields both changed keep this page's (reported). A copy this page sent itself is
-   * not someone else's change: its edits simply stay. Every server copy comes through here
-   * (the load, a 409's current copy, another tab's save).
+   * Take `raw` (version `version`, written in schema version `writtenIn`) as the newest server
+   * copy, migrated to this page's schema version, and merge this page's edits with it
+   * (mergeDocuments: texts by character, lists by item; what both changed in the same place
+   * is kept from both where it can be, and reported). A copy this page sent itself is not
+   * someone else's change: its edits simply stay. Every server copy comes through here (the
+   * load, a 409's current copy, another tab's save).
    */
-  private adoptServer(raw: object | null | undefined, version: number): void {
-    const theirs = this.complete(raw);
+  private adoptServer(raw: object | null | undefined, version: number, writtenIn: number | null | undefined): void {
+    const { data: theirs, migrated } = this.upToDate(raw, writtenIn);
     const base = this.serverLoaded && this.serverData ? this.serverData : (this.journalBase?.data ?? this.initial);
     const mine = this.state.data;
     const own = this.sent.takeOwn(theirs);
-    const { merged, conflicts } = own ? { merged: mine, conflicts: [] as string[] } : threeWayMerge(base, mine, theirs);
+    const { merged, conflicts } = own ? { merged: mine, conflicts: [] as string[] } : mergeDocuments(base, mine, theirs);
     this.serverData = theirs;
+    this.serverOutdated = migrated;
     this.serverVersion = version;
     this.serverLoaded = true;
     this.journalBase = null;
@@ -348,6 +365,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     const confirmed = this.complete(record.data);
     this.sent.takeOwn(confirmed);
     this.serverData = confirmed;
+    this.serverOutdated = false; // written by this page, in its schema version
     this.serverVersion = record.version;
     this.everSaved = true;
     this.conflictPending = false;
@@ -357,6 +375,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
       stepId: this.stepId,
       data: record.data as Record<string, unknown>,
       version: record.version,
+      ...(this.opts.schemaVersion !== undefined ? { schemaVersion: this.opts.schemaVersion } : {}),
     };
     this.channel?.post(message);
     this.setState({ lastSavedAt: record.updatedAt ?? this.state.lastSavedAt });
@@ -368,7 +387,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     if (conflict) {
       // This page learned a newer version while the request was out: just send on that.
       if (baseVersion !== this.serverVersion) return 'again';
-      this.adoptServer(conflict.data, conflict.version);
+      this.adoptServer(conflict.data, conflict.version, conflict.schemaVersion);
       this.conflictsInRow += 1;
       if (this.conflictsInRow <= (this.opts.maxConflictRetries ?? 5)) return 'again';
       // Someone keeps writing: back off like any other failure instead of racing.
@@ -420,7 +439,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     const message = readBroadcast(raw, this.workshopType, this.stepId);
     if (!message || !this.serverLoaded || this.locked || message.version <= this.serverVersion) return;
     this.everSaved = true;
-    this.adoptServer(message.data, message.version);
+    this.adoptServer(message.data, message.version, schemaVersionOf(message.schemaVersion));
     if (this.isDirty(this.state.data) && this.autoSave && !this.loop && !this.retry.pending && !this.saveTimers.debouncing) {
       this.schedule();
     }

@@ -39,6 +39,8 @@ export interface PageCopy<T> {
   baseVersion: number;
   /** Fingerprints of snapshots sent and not confirmed. */
   sent: string[];
+  /** The step's schema version `data` and `base` are in (null: none declared). */
+  schemaVersion: number | null;
 }
 
 export class StepJournal<T extends object> {
@@ -149,6 +151,7 @@ export class StepJournal<T extends object> {
       changedAt: this.now(),
       writer: this.writerId,
       ...(copy.sent.length ? { sent: copy.sent } : {}),
+      ...(copy.schemaVersion !== null ? { schemaVersion: copy.schemaVersion } : {}),
     };
     try {
       await this.store.set(this.key, entry);

@@ -3,11 +3,13 @@
  * the snapshot it shows from that; StepDataController, the state machine, moves it.
  */
 import { journalKey, type JournalStore } from './journal.js';
-import { jsonEqual, threeWayMerge } from './merge.js';
+import { mergeDocuments } from './documentMerge.js';
+import { jsonEqual } from './merge.js';
 import { pageOf } from './pageAdapters.js';
 import type { RegisteredStep } from './registry.js';
 import { buildSaveRequest, SentSnapshots, type SaveRequest } from './saveRequest.js';
 import { SaveTimers } from './saveTimers.js';
+import { migrateStepData } from './schemaVersion.js';
 import { journalStoreOf, StepJournal, type PageCopy } from './stepJournal.js';
 import { requestJson, retryDelayMs, RetryTimer } from './transport.js';
 import type { RejectedChange, SaveStatus, StepDataOptions, StepDataState, StepRecord, WorkshopType } from './types.js';
@@ -36,6 +38,9 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
   protected serverData: T | null = null;
   protected serverVersion = 0;
   protected serverLoaded = false;
+  /** The server's copy is in an older schema version than this page writes (migrated on
+   * load): it is saved back once, in this page's version, even if nobody types. */
+  protected serverOutdated = false;
   /** Before the load: the server copy the journal's edits started from, if any. */
   protected journalBase: { data: T | null; version: number } | null = null;
   /** Before the load: the journal or this page changed something. */
@@ -191,7 +196,7 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
   }
 
   protected isDirty(data: T): boolean {
-    return !jsonEqual(data, this.serverData ?? this.initial);
+    return this.serverOutdated || !jsonEqual(data, this.serverData ?? this.initial);
   }
 
   /** A server document with initialData's defaults for the fields it lacks. */
@@ -200,18 +205,30 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
     return clone({ ...this.initial, ...fields } as T);
   }
 
+  /** A document written in schema version `writtenIn` (null: none declared; undefined: not
+   * known, taken as current), as this page's version expects it, completed with initialData;
+   * `migrated` when migrate() had to bring it up to date. Nothing stored, nothing to migrate. */
+  protected upToDate(raw: object | null | undefined, writtenIn: number | null | undefined): { data: T; migrated: boolean } {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw) || writtenIn === undefined) return { data: this.complete(raw), migrated: false };
+    const { schemaVersion, migrate, onSaveError } = this.opts;
+    const result = migrateStepData(raw as Record<string, unknown>, writtenIn, schemaVersion, migrate, (error) => this.callback(onSaveError, error));
+    return { data: this.complete(result.data), migrated: result.migrated };
+  }
+
   /** At the first start: take what the journal kept (data, base, sent snapshots). Edits made
    * before it answered are merged over it (they are newer). */
   protected async readJournalAtMount(): Promise<void> {
     const entry = await this.journal.readKept();
     if (entry && !this.journal.discarded) {
+      // Written by this step's code of its day: migrated like a server copy of that version.
+      const writtenIn = typeof entry.schemaVersion === 'number' ? entry.schemaVersion : null;
       this.journalBase = {
-        data: entry.base ? this.complete(entry.base) : null,
+        data: entry.base ? this.upToDate(entry.base, writtenIn).data : null,
         version: typeof entry.baseVersion === 'number' ? entry.baseVersion : 0,
       };
       this.sent.restore(Array.isArray(entry.sent) ? entry.sent : []);
-      const kept = this.complete(entry.data);
-      const data = this.localEdits ? threeWayMerge(this.initial, this.state.data, kept).merged : kept;
+      const kept = this.upToDate(entry.data, writtenIn).data;
+      const data = this.localEdits ? mergeDocuments(this.initial, this.state.data, kept).merged : kept;
       this.localEdits = true;
       this.setState({ data });
     }
@@ -228,6 +245,7 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
       base: this.serverLoaded ? this.serverData : (this.journalBase?.data ?? null),
       baseVersion: this.serverLoaded ? this.serverVersion : (this.journalBase?.version ?? 0),
       sent: this.sent.fingerprints,
+      schemaVersion: this.opts.schemaVersion ?? null,
     };
   }
 
@@ -250,8 +268,9 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
    * does not depend on the document's; else the whole document (POST).
    */
   saveRequest(snapshot: T, baseVersion: number, requestId: string): SaveRequest {
-    const partial = this.opts.partialSaves !== false && baseVersion > 0 && this.serverData !== null;
-    return buildSaveRequest(this, snapshot, baseVersion, requestId, partial ? this.serverData : null);
+    // A server copy in an older schema version is replaced whole: a patch would apply to it.
+    const partial = this.opts.partialSaves !== false && baseVersion > 0 && this.serverData !== null && !this.serverOutdated;
+    return buildSaveRequest(this, snapshot, baseVersion, requestId, partial ? this.serverData : null, this.opts.schemaVersion);
   }
 
   protected transmit(request: SaveRequest, keepalive: boolean): Promise<Record<string, unknown>> {

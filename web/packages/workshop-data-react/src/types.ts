@@ -1,4 +1,5 @@
 import type { JournalStore } from './journal.js';
+import type { MigrateStepData } from './schemaVersion.js';
 
 export type WorkshopType = 'ast' | 'ia';
 
@@ -25,18 +26,23 @@ export interface StepRecord<T extends object = StepDocument> {
   stepId: string;
   data: T;
   version: number;
+  /** The step's schema version `data` was written in (null: none declared; absent: a server
+   * before schema versions). */
+  schemaVersion?: number | null;
   createdAt: string;
   updatedAt: string;
 }
 
 export interface ConflictInfo<T extends object> {
-  /** Fields both this page and someone else changed; this page's values were kept. */
+  /** Fields both this page and someone else changed in the same place: for texts both
+   * versions were kept (this page's first), for other values this page's. Changes in different
+   * places of a text, and items added to a list on both sides, merge without a report. */
   fields: string[];
   /** This page's data before the merge. */
   mine: T;
   /** The other copy (another tab or device), completed with initialData. */
   theirs: T;
-  /** The result, now shown and saved: theirs, with this page's changes over it. */
+  /** The result, now shown and saved: both sides' changes (see mergeDocuments). */
   merged: T;
 }
 
@@ -68,6 +74,15 @@ export interface StepDataOptions<T extends object> {
   onSaveError?: (error: Error) => void;
   /** A concurrent edit was merged and these fields had been changed on both sides. */
   onConflict?: (info: ConflictInfo<T>) => void;
+  /** The schema version this step's code writes (an integer from 1). Saved with every record;
+   * data written in an older version (or none) is passed through `migrate` when it is loaded,
+   * and saved back once in this version. Absent: no versioning (data is taken as it is). */
+  schemaVersion?: number;
+  /** Bring data written in `fromVersion` (null: written before the step declared any) up to
+   * `schemaVersion`; runs on the server copy, on another tab's and on the device's journal,
+   * before they are completed with initialData and merged. Must not throw for data it does
+   * not recognise (a throw leaves the data as it was, and it is not saved back). */
+  migrate?: MigrateStepData;
   /** Whose data this is (the signed-in user's id): the local journal and the tabs' channel are
    * keyed by it, so one person's unsaved text is never shown to, or sent as, another. Required:
    * a missing or empty id throws. */

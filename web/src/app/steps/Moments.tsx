@@ -1,6 +1,11 @@
+import { newItemId } from 'workshop-data-react';
+
 import { StepFrame, useStep, type StepProps } from './common';
 
 interface Moment {
+  /** Given when the moment is saved (older moments may have none): two devices that each save
+   * a moment keep both when their edits are merged. */
+  id?: string;
   text: string;
   tag: string;
 }
@@ -27,7 +32,7 @@ export function Moments(props: StepProps) {
     if (!canSave) return;
     // Stored as typed: user text is never rewritten.
     updateData((current) => ({
-      savedMoments: [...current.savedMoments, { text: current.currentMomentText, tag: current.currentSelectedTag }],
+      savedMoments: [...current.savedMoments, { id: newItemId(), text: current.currentMomentText, tag: current.currentSelectedTag }],
       currentMomentText: '',
       currentSelectedTag: '',
     }));
@@ -56,7 +61,7 @@ export function Moments(props: StepProps) {
       <h2>Your Saved Moments ({data.savedMoments.length})</h2>
       <ul className="moments" data-testid="saved-moments">
         {data.savedMoments.map((moment, index) => (
-          <li key={index} className="moment">
+          <li key={moment.id ?? index} className="moment">
             <span className="tag">{moment.tag}</span> <span className="moment__text">{moment.text}</span>
             {locked ? null : (
               <button type="button" className="link" aria-label={`Remove moment ${index + 1}`}

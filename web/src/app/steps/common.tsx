@@ -72,7 +72,8 @@ export function StepFrame<T extends object>(props: {
         <div className="note" role="note" data-testid="conflict-note">
           <p>
             This step was also changed in another tab or on another device. Both sets of changes were
-            kept; where both changed the same answer ({step.conflictFields.join(', ')}), yours was kept.
+            kept; where both changed the same words ({step.conflictFields.join(', ')}), both versions are
+            there, yours first. Please check them.
           </p>
           <button type="button" className="link" onClick={step.dismissConflict}>
             Dismiss

@@ -28,7 +28,7 @@ export type Failure =
   | { kind: 'status'; status: number; body?: Record<string, unknown>; headers?: Record<string, string> }
   | { kind: 'network' };
 
-type Doc = { data: Record<string, unknown>; version: number; lastRequestId: string | null };
+type Doc = { data: Record<string, unknown>; version: number; lastRequestId: string | null; schemaVersion?: number | null };
 
 export class FakeServer {
   readonly requests: RecordedRequest[] = [];
@@ -140,8 +140,8 @@ export class FakeServer {
     return this.requests.filter((r) => r.method === 'GET');
   }
 
-  put(stepKey: string, data: Record<string, unknown>, version: number): void {
-    this.docs.set(stepKey, { data, version, lastRequestId: null });
+  put(stepKey: string, data: Record<string, unknown>, version: number, schemaVersion: number | null = null): void {
+    this.docs.set(stepKey, { data, version, lastRequestId: null, schemaVersion });
   }
 
   private load(url: string): Response {
@@ -152,6 +152,7 @@ export class FakeServer {
       success: true,
       data: doc ? structuredClone(doc.data) : null,
       version: doc?.version ?? null,
+      schemaVersion: doc?.schemaVersion ?? null,
       updatedAt: doc ? '2026-01-01T00:00:00.000000Z' : null,
       locked: this.lockedSince !== null,
       lockedSince: this.lockedSince,
@@ -172,14 +173,21 @@ export class FakeServer {
         success: false,
         code: 'version_conflict',
         error: 'This step was changed elsewhere since you loaded it.',
-        current: { data: doc ? structuredClone(doc.data) : null, version: doc?.version ?? null, updatedAt: null },
+        current: { data: doc ? structuredClone(doc.data) : null, version: doc?.version ?? null, schemaVersion: doc?.schemaVersion ?? null, updatedAt: null },
       });
     }
     const data = structuredClone(
       request.method === 'PATCH' ? (applyMergePatch(doc?.data ?? {}, body) as Record<string, unknown>) : (body.data as Record<string, unknown>),
     );
-    const changed = !doc || JSON.stringify(doc.data) !== JSON.stringify(data);
-    this.docs.set(key, { data, version: changed ? current + 1 : current, lastRequestId: requestId });
+    // As the real server: a POST stores the schema version it names (none: null), a PATCH the
+    // one in X-Schema-Version, else keeps the stored one.
+    const header = request.headers['X-Schema-Version'];
+    const schemaVersion =
+      request.method === 'PATCH'
+        ? header !== undefined ? Number(header) : (doc?.schemaVersion ?? null)
+        : typeof body.schemaVersion === 'number' ? body.schemaVersion : null;
+    const changed = !doc || JSON.stringify(doc.data) !== JSON.stringify(data) || (doc.schemaVersion ?? null) !== schemaVersion;
+    this.docs.set(key, { data, version: changed ? current + 1 : current, lastRequestId: requestId, schemaVersion });
     return this.record(key);
   }
 
@@ -198,6 +206,7 @@ export class FakeServer {
         stepId,
         data: structuredClone(doc.data),
         version: doc.version,
+        schemaVersion: doc.schemaVersion ?? null,
         createdAt: '2026-01-01T00:00:00.000000Z',
         updatedAt: `2026-01-01T00:00:${String(doc.version).padStart(2, '0')}.000000Z`,
       },

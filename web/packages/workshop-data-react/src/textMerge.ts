@@ -1,0 +1,165 @@
+/**
+ * Three-way merges of sequences (the characters of a text, the items of a list): two edits of
+ * the same base, each found as a diff against the base (jsdiff's Myers diff), applied
+ * together. Edits of different places both survive; edits of the same place are a conflict,
+ * and the caller decides how both are kept.
+ */
+import { diffArrays } from 'diff';
+
+/** A stretch of the merge: agreed on (`ok`), or edited differently on both sides. */
+export type MergeChunk<T> = { ok: T[] } | { ours: T[]; theirs: T[] };
+
+interface Hunk<T> {
+  /** The base range [start, end) replaced by `items` (start === end: an insertion). */
+  start: number;
+  end: number;
+  items: T[];
+  side: 0 | 1;
+}
+
+function hunks<T>(base: T[], edited: T[], same: (a: T, b: T) => boolean, side: 0 | 1): Hunk<T>[] {
+  // Only the stretch between the common start and end is diffed: an edit is usually small
+  // against the text, and the diff's cost grows with the length it is given.
+  let head = 0;
+  while (head < base.length && head < edited.length && same(base[head]!, edited[head]!)) head += 1;
+  let tail = 0;
+  while (tail < base.length - head && tail < edited.length - head && same(base[base.length - 1 - tail]!, edited[edited.length - 1 - tail]!)) tail += 1;
+  const found: Hunk<T>[] = [];
+  let position = head;
+  let open: Hunk<T> | null = null;
+  for (const change of diffArrays(base.slice(head, base.length - tail), edited.slice(head, edited.length - tail), { comparator: same })) {
+    if (!change.added && !change.removed) {
+      open = null;
+      position += change.value.length;
+      continue;
+    }
+    if (!open) {
+      open = { start: position, end: position, items: [], side };
+      found.push(open);
+    }
+    if (change.removed) {
+      open.end += change.value.length;
+      position += change.value.length;
+    } else {
+      open.items.push(...change.value);
+    }
+  }
+  return found;
+}
+
+/** Two edits touch the same place: their base ranges intersect, or both insert at one point. */
+function overlaps<T>(a: Hunk<T>, b: Hunk<T>): boolean {
+  if (a.start < b.end && b.start < a.end) return true;
+  return a.start === b.start && a.start === a.end && b.start === b.end;
+}
+
+function applyHunks<T>(base: T[], members: Hunk<T>[], start: number, end: number): T[] {
+  const out: T[] = [];
+  let position = start;
+  for (const hunk of members) {
+    out.push(...base.slice(position, hunk.start), ...hunk.items);
+    position = hunk.end;
+  }
+  out.push(...base.slice(position, end));
+  return out;
+}
+
+export interface SequenceMergeOptions<T> {
+  /** Whether two items are the same item (default: ===). */
+  same?: (a: T, b: T) => boolean;
+  /** Widen a conflicting base range [start, end) (e.g. to whole words); within the base. */
+  widen?: (base: T[], start: number, end: number) => [number, number];
+}
+
+/** The three-way merge of `ours` and `theirs`, both edits of `base`, as a list of chunks. */
+export function mergeSequences<T>(base: T[], ours: T[], theirs: T[], options: SequenceMergeOptions<T> = {}): MergeChunk<T>[] {
+  const same = options.same ?? ((a: T, b: T) => a === b);
+  const all = [...hunks(base, ours, same, 0), ...hunks(base, theirs, same, 1)].sort(
+    (a, b) => a.start - b.start || a.end - b.end || a.side - b.side,
+  );
+  const chunks: MergeChunk<T>[] = [];
+  let position = 0;
+  let next = 0;
+  while (next < all.length) {
+    const group = [all[next] as Hunk<T>];
+    let start = group[0]!.start;
+    let end = group[0]!.end;
+    next += 1;
+    const bothSides = () => group.some((hunk) => hunk.side !== group[0]!.side);
+    // A widened conflict also takes in an edit that touches its end (typing on at the end of
+    // the same word).
+    const joins = (hunk: Hunk<T>) =>
+      hunk.start < end ||
+      (options.widen !== undefined && hunk.start === end && bothSides()) ||
+      group.some((member) => member.side !== hunk.side && overlaps(member, hunk));
+    for (;;) {
+      while (next < all.length && joins(all[next]!)) {
+        group.push(all[next]!);
+        end = Math.max(end, all[next]!.end);
+        next += 1;
+      }
+      if (!bothSides() || !options.widen) break;
+      const [wideStart, wideEnd] = options.widen(base, start, end);
+      start = Math.max(position, Math.min(start, wideStart));
+      end = Math.max(end, wideEnd);
+      if (next >= all.length || !joins(all[next]!)) break;
+    }
+    if (start > position) chunks.push({ ok: base.slice(position, start) });
+    const mine = applyHunks(base, group.filter((hunk) => hunk.side === 0), start, end);
+    const other = applyHunks(base, group.filter((hunk) => hunk.side === 1), start, end);
+    const agreed = mine.length === other.length && mine.every((item, i) => same(item, other[i]!));
+    chunks.push(!bothSides() ? { ok: group[0]!.side === 0 ? mine : other } : agreed ? { ok: mine } : { ours: mine, theirs: other });
+    position = end;
+  }
+  if (position < base.length) chunks.push({ ok: base.slice(position) });
+  return chunks;
+}
+
+export interface TextMergeResult {
+  text: string;
+  /** Both sides changed the same words differently; both versions are in `text`. */
+  conflicted: boolean;
+}
+
+const WHITESPACE = /^\s$/u;
+
+/** Widen a range of characters that starts or ends inside a word to the whole word. */
+function toWords(base: string[], start: number, end: number): [number, number] {
+  const inWord = (i: number) => i >= 0 && i < base.length && !WHITESPACE.test(base[i]!);
+  let from = start;
+  let to = end;
+  while (inWord(from - 1) && inWord(from)) from -= 1;
+  while (inWord(to) && inWord(to - 1)) to += 1;
+  return [from, to];
+}
+
+/** Both versions of a passage edited on both sides. One that holds the other whole (the
+ * other side only deleted some of it, or both added the same words) is kept alone; otherwise
+ * this side's comes first, then the other's, with a space between unless one is there. */
+export function keepBothTexts(ours: string, theirs: string): string {
+  if (theirs.includes(ours)) return theirs;
+  if (ours.includes(theirs)) return ours;
+  const gap = /\s$/u.test(ours) || /^\s/u.test(theirs) ? '' : ' ';
+  return `${ours}${gap}${theirs}`;
+}
+
+/**
+ * Character-level three-way merge of a text. Edits in different places both survive; where
+ * both sides changed the same words, both versions are kept one after the other (see
+ * keepBothTexts) and `conflicted` is true.
+ */
+export function mergeText(base: string, ours: string, theirs: string): TextMergeResult {
+  if (ours === theirs || theirs === base) return { text: ours, conflicted: false };
+  if (ours === base) return { text: theirs, conflicted: false };
+  let text = '';
+  let conflicted = false;
+  for (const chunk of mergeSequences(Array.from(base), Array.from(ours), Array.from(theirs), { widen: toWords })) {
+    if ('ok' in chunk) {
+      text += chunk.ok.join('');
+    } else {
+      conflicted = true;
+      text += keepBothTexts(chunk.ours.join(''), chunk.theirs.join(''));
+    }
+  }
+  return { text, conflicted };
+}
