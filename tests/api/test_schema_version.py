@@ -108,11 +108,18 @@ async def test_the_export_returns_the_schema_version(
     assert steps["ia-4-2"]["schemaVersion"] is None
 
 
-async def test_a_restore_writes_no_schema_version(writer: httpx.AsyncClient) -> None:
-    await save(writer, {"goal": "Run"}, schemaVersion=2)
+async def test_a_restore_brings_back_the_schema_version_of_the_kept_version(
+    writer: httpx.AsyncClient,
+) -> None:
+    await save(writer, {"goal": "Run"}, schemaVersion=1)
     await save(writer, {"goal": "Walk"}, schemaVersion=2)
-    restored = await writer.post(f"{PATH}/restore/1", json={"baseVersion": 2})
+    await save(writer, {"goal": "Swim"})
+    restored = await writer.post(f"{PATH}/restore/1", json={"baseVersion": 3})
     assert restored.status_code == 200, restored.text
     assert restored.json()["data"]["data"] == {"goal": "Run"}
-    # The history keeps documents, not their schema versions: the client migrates it as unknown.
-    assert restored.json()["data"]["schemaVersion"] is None
+    # Written in version 1 of the step's shape: the client migrates it from there.
+    assert restored.json()["data"]["schemaVersion"] == 1
+    again = await writer.post(f"{PATH}/restore/3", json={"baseVersion": 4})
+    assert again.status_code == 200, again.text
+    assert again.json()["data"]["data"] == {"goal": "Swim"}
+    assert again.json()["data"]["schemaVersion"] is None

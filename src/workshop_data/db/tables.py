@@ -103,6 +103,7 @@ workshop_step_history = Table(
     Column("size", Integer, nullable=False),
     Column("preview", String(200), nullable=False),
     Column("saved_at", Timestamp, nullable=False),
+    Column("schema_version", Integer, nullable=True),
     UniqueConstraint(
         "user_id", "workshop_type", "step_id", "version", name="uq_workshop_step_history_version"
     ),

@@ -70,6 +70,7 @@ class StoredVersion:
     version: int
     saved_at: datetime
     data: dict[str, Any]
+    schema_version: int | None
 
 
 def preview(data: Any, limit: int = PREVIEW_LENGTH) -> str:
@@ -147,6 +148,7 @@ def recorded_save_statement(save: Any) -> Any:
             h.c.size,
             h.c.preview,
             h.c.saved_at,
+            h.c.schema_version,
         ],
         select(
             saved.c.user_id,
@@ -158,6 +160,7 @@ def recorded_save_statement(save: Any) -> Any:
             bindparam("p_history_size", type_=Integer()),
             bindparam("p_history_preview", type_=String()),
             saved.c.updated_at,
+            saved.c.schema_version,
         ),
     )
     recorded = inserted.on_conflict_do_update(
@@ -167,6 +170,7 @@ def recorded_save_statement(save: Any) -> Any:
             "size": inserted.excluded.size,
             "preview": inserted.excluded.preview,
             "saved_at": inserted.excluded.saved_at,
+            "schema_version": inserted.excluded.schema_version,
         },
     ).cte("recorded")
     candidates = union_all(
@@ -227,6 +231,7 @@ async def record_version(
     version: int,
     data: dict[str, Any],
     saved_at: datetime,
+    schema_version: int | None,
 ) -> None:
     """Keep this new version and prune the step's history; the caller commits both with the
     save that wrote the version."""
@@ -235,6 +240,7 @@ async def record_version(
         "size": encoded_size(data),
         "preview": preview(data),
         "saved_at": saved_at,
+        "schema_version": schema_version,
     }
     statement = upsertable_insert(conn.dialect.name, h).values(
         user_id=user_id, workshop_type=workshop_type, step_id=step_id, version=version, **values
@@ -272,7 +278,7 @@ async def get_version(
 ) -> StoredVersion | None:
     row = (
         await conn.execute(
-            select(h.c.version, h.c.saved_at, h.c.data).where(
+            select(h.c.version, h.c.saved_at, h.c.data, h.c.schema_version).where(
                 h.c.user_id == user_id,
                 h.c.workshop_type == workshop_type,
                 h.c.step_id == step_id,
@@ -280,7 +286,9 @@ async def get_version(
             )
         )
     ).first()
-    return None if row is None else StoredVersion(row.version, row.saved_at, row.data)
+    if row is None:
+        return None
+    return StoredVersion(row.version, row.saved_at, row.data, row.schema_version)
 
 
 async def history_of_users(
@@ -289,13 +297,26 @@ async def history_of_users(
     """For the export: every kept version of every step of these users, newest first."""
     found: dict[int, dict[str, dict[str, list[dict[str, Any]]]]] = {u: {} for u in user_ids}
     rows = await conn.execute(
-        select(h.c.user_id, h.c.workshop_type, h.c.step_id, h.c.version, h.c.saved_at, h.c.data)
+        select(
+            h.c.user_id,
+            h.c.workshop_type,
+            h.c.step_id,
+            h.c.version,
+            h.c.saved_at,
+            h.c.data,
+            h.c.schema_version,
+        )
         .where(h.c.user_id.in_(user_ids))
         .order_by(h.c.user_id, h.c.workshop_type, h.c.step_id, h.c.version.desc())
     )
     for row in rows:
         steps = found[row.user_id].setdefault(row.workshop_type, {})
         steps.setdefault(row.step_id, []).append(
-            {"version": row.version, "savedAt": iso(row.saved_at), "data": row.data}
+            {
+                "version": row.version,
+                "savedAt": iso(row.saved_at),
+                "data": row.data,
+                "schemaVersion": row.schema_version,
+            }
         )
     return found

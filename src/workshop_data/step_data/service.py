@@ -282,6 +282,7 @@ async def save_step(
                     version=record.version,
                     data=data,  # as sent: its preview keeps the participant's order of fields
                     saved_at=record.updated_at,
+                    schema_version=record.schema_version,
                 )
     else:
         record = await _first_record(conn, statement, values)
@@ -310,7 +311,8 @@ async def restore_step(
     request_id: str | None,
     history: HistoryPolicy,
 ) -> StepRecord:
-    """Save the content of a kept `version` of the step as its new version, under the rules of
+    """Save the content of a kept `version` of the step (with the schema version it was written
+    in) as its new version, under the rules of
     any save (base_version, the lock, request_id for retries). Restoring what is already
     current changes nothing. Who restores: `user_id` or `session`, as for `save_step`."""
     _check_writer(user_id, session)
@@ -333,6 +335,7 @@ async def restore_step(
         base_version=base_version,
         request_id=request_id,
         history=history,
+        schema_version=stored.schema_version,
     )
 
 

@@ -1,5 +1,6 @@
-"""The schema version a step's document was written with: a nullable column, null for every
-document saved before (none was declared).
+"""The schema version a step's document was written with: a nullable column on the step and
+on its kept versions (so a restore brings back the version's own), null for every document
+saved before (none was declared).
 
 Revision ID: 0006_step_schema_version
 Revises: 0005_usernames_any_case
@@ -16,11 +17,15 @@ down_revision: str | None = "0005_usernames_any_case"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_TABLES = ("workshop_step_data", "workshop_step_history")
+
 
 def upgrade() -> None:
-    op.add_column("workshop_step_data", sa.Column("schema_version", sa.Integer(), nullable=True))
+    for table in _TABLES:
+        op.add_column(table, sa.Column("schema_version", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("workshop_step_data") as batch:
-        batch.drop_column("schema_version")
+    for table in _TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("schema_version")
