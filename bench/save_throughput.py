@@ -42,7 +42,7 @@ from bench.common import (
 from workshop_data.catalog.service import StepInfo, load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.settings import Settings
-from workshop_data.step_data import service
+from workshop_data.step_data import service, statements
 from workshop_data.timeutil import utc_now
 
 USERS = 1000
@@ -64,7 +64,7 @@ def document(counter: int) -> dict[str, Any]:
 
 
 def service_statement(dialect_name: str) -> Any:
-    return service._insert_statement(dialect_name, upsert=True, guarded=True, by_session=False)
+    return statements.insert_statement(dialect_name, upsert=True, guarded=True, by_session=False)
 
 
 def compiled_service_statement(dialect: Any) -> tuple[str, list[str]]:

@@ -1,6 +1,6 @@
-"""POST /api/workshop-data/step is served by the plain Starlette route of step_data/router.py
-(`plain_save_route`), in front of the FastAPI route that documents it and whose endpoint it
-calls with the dependencies FastAPI would resolve."""
+"""POST /api/workshop-data/step is served by the plain Starlette route of
+step_data/plain_route.py (router.py's `plain_save_route`), in front of the FastAPI route that
+documents it and whose endpoint it calls with the dependencies FastAPI would resolve."""
 
 from fastapi.routing import APIRoute
 from starlette.routing import Match

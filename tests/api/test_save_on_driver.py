@@ -9,6 +9,7 @@ from workshop_data.catalog.service import load_catalog
 from workshop_data.db.engine import autocommit_engine, create_engine, runs_on_driver
 from workshop_data.step_data import service
 from workshop_data.step_data.history import HistoryPolicy
+from workshop_data.step_data.statements import StepRecord
 
 
 async def test_autocommit_postgresql_saves_on_the_driver_and_answers_the_same_record(
@@ -17,7 +18,7 @@ async def test_autocommit_postgresql_saves_on_the_driver_and_answers_the_same_re
     settings = backend.settings()
     engine = create_engine(settings)
     step = load_catalog().step("ia", "ia-3-4")
-    records: list[service.StepRecord] = []
+    records: list[StepRecord] = []
     try:
         for connections in (autocommit_engine(engine, settings), engine):
             async with connections.connect() as conn:

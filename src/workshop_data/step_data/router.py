@@ -1,13 +1,9 @@
-import re
-from collections.abc import AsyncGenerator, MutableMapping
-from typing import Annotated, Any, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi import Path as FastApiPath
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.routing import Match, Route
-from starlette.types import Scope
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.auth import service as auth_service
@@ -21,14 +17,6 @@ from workshop_data.deps import (
     StepIdPath,
     UploadStoreDep,
     WorkshopTypePath,
-    check_request_text,
-    get_catalog,
-    get_db,
-    get_history_policy,
-    get_json_limits,
-    get_session_credential,
-    get_settings,
-    get_upload_store,
     json_body,
     openapi_body,
     validation_message,
@@ -37,11 +25,9 @@ from workshop_data.errors import Conflict, DomainError, InvalidInput, WorkshopLo
 from workshop_data.json_input import check_document, parse_json
 from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
 from workshop_data.participation import service as participation_service
+from workshop_data.step_data import headers, plain_route, service
 from workshop_data.step_data import history as step_history
-from workshop_data.step_data import service
 from workshop_data.step_data.schemas import (
-    MAX_REQUEST_ID_LENGTH,
-    MAX_VERSION,
     HistoryVersionOut,
     RestoreRequest,
     SaveStepRequest,
@@ -53,13 +39,13 @@ from workshop_data.step_data.schemas import (
     WorkshopLockedResponse,
     WorkshopStepsResponse,
 )
+from workshop_data.step_data.statements import StepRecord
 from workshop_data.timeutil import iso
 from workshop_data.uploads import service as uploads_service
 from workshop_data.uploads.storage import UploadStore
 
 router = APIRouter(prefix="/api/workshop-data", tags=["step data"])
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse},
     401: {"model": ErrorResponse},
@@ -76,76 +62,6 @@ _WRITE_ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def _record_out(record: service.StepRecord) -> StepRecordOut:
-    return StepRecordOut(
-        id=record.id,
-        user_id=record.user_id,
-        workshop_type=record.workshop_type,
-        step_id=record.step_id,
-        data=record.data,
-        version=record.version,
-        schema_version=record.schema_version,
-        created_at=iso(record.created_at),
-        updated_at=iso(record.updated_at),
-    )
-
-
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def _request_id(header: str | None, body: str | None) -> str | None:
-    request_id = header if header is not None else body
-    if request_id is not None and not 0 < len(request_id) <= MAX_REQUEST_ID_LENGTH:
-        raise InvalidInput(
-            f"Idempotency-Key must be 1 to {MAX_REQUEST_ID_LENGTH} characters.",
-            code="invalid_idempotency_key",
-        )
-    return request_id
-
-
-def _base_version(body: int | None, if_match: str | None) -> int | None:
-    if body is not None or if_match is None:
-        return body
-    match = _ETAG.match(if_match)
-    if match is None or int(match.group(1)) > MAX_VERSION:
-        raise InvalidInput('If-Match must be a version such as "3".', code="invalid_if_match")
-    return int(match.group(1))
-
-
-def _patch_base_version(if_match: str | None, x_base_version: str | None) -> int | None:
-    from_etag = _base_version(None, if_match)
-    if x_base_version is None:
-        return from_etag
-    stripped = x_base_version.strip()
-    if not stripped.isascii() or not stripped.isdigit() or len(stripped) > 10:
-        raise InvalidInput(
-            "X-Base-Version must be a version such as 3.", code="invalid_base_version"
-        )
-    version = int(stripped)
-    if from_etag is not None and from_etag != version:
-        raise InvalidInput(
-            "If-Match and X-Base-Version name different versions.", code="invalid_base_version"
-        )
-    return version
-
-
-def _schema_version_header(x_schema_version: str | None) -> int | None:
-    if x_schema_version is None:
-        return None
-    stripped = x_schema_version.strip()
-    if (
-        not stripped.isascii()
-        or not stripped.isdigit()
-        or len(stripped) > 10
-        or not 1 <= int(stripped) <= MAX_VERSION
-    ):
-        raise InvalidInput(
-            "X-Schema-Version must be a schema version such as 2.", code="invalid_schema_version"
-        )
-    return int(stripped)
-
-
 _parse_save_request = json_body(SaveStepRequest)
 
 
@@ -154,23 +70,23 @@ async def _save_request(request: Request) -> SaveStepRequest:
 
 
 async def _saved_by_session(
-    request: Request, db: AsyncConnection, store: UploadStore, record: service.StepRecord
+    request: Request, db: AsyncConnection, store: UploadStore, record: StepRecord
 ) -> Response:
     request.state.user_id = record.user_id
     await uploads_service.note_references(db, store, record.user_id, record.data)
     return _saved(record)
 
 
-def _saved(record: service.StepRecord) -> Response:
+def _saved(record: StepRecord) -> Response:
     SAVES.labels(record.workshop_type).inc()
     return api_response(
         SaveStepResponse(
-            data=_record_out(record),
+            data=StepRecordOut.of(record),
             step_id=record.step_id,
             workshop_type=record.workshop_type,
             last_updated=iso(record.updated_at),
         ),
-        headers={"ETag": _etag(record.version)},
+        headers={"ETag": headers.etag(record.version)},
     )
 
 
@@ -207,9 +123,8 @@ async def save_step(
     try:
         body = await _save_request(request)
         step = catalog.step(body.workshop_type, body.step_id)
-        service.check_step_document(body.data, limits)
-        base_version = _base_version(body.base_version, if_match)
-        request_id = _request_id(idempotency_key, body.request_id)
+        base_version = headers.base_version_of(body.base_version, if_match)
+        request_id = headers.request_id_of(idempotency_key, body.request_id)
     except DomainError:
         await auth_service.signed_in_user_id(db, session)
         raise
@@ -223,6 +138,7 @@ async def save_step(
             request_id=request_id,
             history=history,
             schema_version=body.schema_version,
+            limits=limits,
         )
     except Conflict:
         CONFLICTS.inc()
@@ -292,9 +208,9 @@ async def patch_step(
                 "The request body must be a JSON object (a merge patch of the step's data).",
                 code="invalid_body",
             )
-        base_version = _patch_base_version(if_match, x_base_version)
-        schema_version = _schema_version_header(x_schema_version)
-        request_id = _request_id(idempotency_key, None)
+        base_version = headers.patch_base_version_of(if_match, x_base_version)
+        schema_version = headers.schema_version_of(x_schema_version)
+        request_id = headers.request_id_of(idempotency_key, None)
         check_document(patch, ("data",), limits)
     except DomainError:
         await auth_service.signed_in_user_id(db, session)
@@ -365,7 +281,7 @@ async def get_step(
             locked=locked_since is not None,
             locked_since=locked_since,
         ),
-        headers={"ETag": _etag(record.version)},
+        headers={"ETag": headers.etag(record.version)},
     )
 
 
@@ -455,6 +371,7 @@ async def restore_step(
     session: SessionCredentialDep,
     db: DbDep,
     catalog: CatalogDep,
+    limits: JsonLimitsDep,
     store: UploadStoreDep,
     history: HistoryDep,
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -480,8 +397,8 @@ async def restore_step(
                 raise InvalidInput(validation_message(error), code="invalid_body") from None
         base_version = body.base_version
         if base_version is None:
-            base_version = _patch_base_version(if_match, x_base_version)
-        request_id = _request_id(idempotency_key, None)
+            base_version = headers.patch_base_version_of(if_match, x_base_version)
+        request_id = headers.request_id_of(idempotency_key, None)
     except DomainError:
         await auth_service.signed_in_user_id(db, session)
         raise
@@ -494,6 +411,7 @@ async def restore_step(
             base_version=base_version,
             request_id=request_id,
             history=history,
+            limits=limits,
         )
     except Conflict:
         CONFLICTS.inc()
@@ -504,47 +422,5 @@ async def restore_step(
     return await _saved_by_session(request, db, store, record)
 
 
-# `POST /api/workshop-data/step`, the save every typing participant sends, is also served by
-# a plain Starlette route in front of the FastAPI one: the same endpoint function, its
-# dependencies resolved here in FastAPI's order instead of by FastAPI's dependency
-# resolution, which was a fifth of a save's time (docs/benchmarks.md). The middleware and the
-# error handlers apply as to any route. tests/api/test_save_endpoint.py fails when save_step's
-# dependencies change without this.
-
-
-async def _plain_save_step(request: Request) -> Response:
-    # The order of FastAPI's resolution for router.save_step: the app's dependency, then the
-    # endpoint's in the order of its parameters, then its headers.
-    await check_request_text(request)
-    settings = await get_settings(request)
-    session = await get_session_credential(request, settings)
-    # An async generator, as FastAPI would drive it; closed whatever the endpoint does.
-    connections = cast(AsyncGenerator[AsyncConnection], get_db(request))
-    db = await anext(connections)
-    try:
-        return await save_step(
-            request,
-            session,
-            db,
-            await get_catalog(request),
-            await get_json_limits(request),
-            await get_upload_store(request),
-            await get_history_policy(request),
-            idempotency_key=request.headers.get("idempotency-key"),
-            if_match=request.headers.get("if-match"),
-        )
-    finally:
-        await connections.aclose()
-
-
-class _SaveRoute(Route):
-    def matches(self, scope: Scope) -> tuple[Match, MutableMapping[str, Any]]:
-        match, child_scope = super().matches(scope)
-        # As FastAPI's routes do: the request observer labels logs and metrics by the route.
-        if match is not Match.NONE:
-            child_scope["route"] = self
-        return match, child_scope
-
-
 # Matched before the FastAPI route of the same path (app.py), which documents it.
-plain_save_route = _SaveRoute("/api/workshop-data/step", _plain_save_step, methods=["POST"])
+plain_save_route = plain_route.save_route(save_step)

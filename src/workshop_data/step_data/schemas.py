@@ -5,7 +5,7 @@ from pydantic import ConfigDict, Field
 
 from workshop_data.api_schema import CamelModel
 from workshop_data.catalog.service import MAX_STEP_ID_LENGTH
-from workshop_data.step_data.service import StepRecord
+from workshop_data.step_data.statements import StepRecord
 from workshop_data.timeutil import iso
 
 MAX_REQUEST_ID_LENGTH = 100
@@ -53,6 +53,20 @@ class StepRecordOut(CamelModel):
     schema_version: int | None = Field(description=SCHEMA_VERSION_DESCRIPTION)
     created_at: str
     updated_at: str
+
+    @classmethod
+    def of(cls, record: StepRecord) -> Self:
+        return cls(
+            id=record.id,
+            user_id=record.user_id,
+            workshop_type=record.workshop_type,
+            step_id=record.step_id,
+            data=record.data,
+            version=record.version,
+            schema_version=record.schema_version,
+            created_at=iso(record.created_at),
+            updated_at=iso(record.updated_at),
+        )
 
 
 class SaveStepResponse(CamelModel):

@@ -7,85 +7,42 @@ then the same statement also checks the session (live, not expired; the user is 
 user), so no separate session lookup precedes the save. A refused save explains "not signed
 in" (401) before the lock (423) and the version (409)."""
 
-from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    DateTime,
-    Integer,
-    String,
     and_,
-    bindparam,
-    literal,
-    or_,
     select,
-    true,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import SessionCredential
 from workshop_data.catalog.service import StepInfo
-from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.engine import first_row_on_driver, runs_on_driver
 from workshop_data.db.tables import sessions, workshop_step_data
 from workshop_data.db.transaction import transaction
 from workshop_data.errors import (
     Conflict,
+    DomainError,
     PayloadTooLarge,
     ServiceBusy,
     VersionNotFound,
 )
-from workshop_data.json_input import JsonLimits, check_document, encoded_size
-from workshop_data.participation.service import locked_since, workshop_locked, workshop_not_locked
+from workshop_data.json_input import DEFAULT_LIMITS, JsonLimits, check_document, encoded_size
+from workshop_data.participation.service import locked_since, workshop_locked
 from workshop_data.step_data import history as step_history
 from workshop_data.step_data.history import HistoryPolicy
+from workshop_data.step_data.statements import (
+    RECORD_COLUMNS,
+    StepRecord,
+    insert_statement,
+    live_session,
+    record_of,
+    update_statement,
+)
 from workshop_data.timeutil import iso, utc_now
 
-t = workshop_step_data
-_RECORD_COLUMNS = (
-    t.c.id,
-    t.c.user_id,
-    t.c.workshop_type,
-    t.c.step_id,
-    t.c.data,
-    t.c.version,
-    t.c.schema_version,
-    t.c.created_at,
-    t.c.updated_at,
-)
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    id: int
-    user_id: int
-    workshop_type: str
-    step_id: str
-    data: dict[str, Any]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    schema_version: int | None = None
-
-
-def _record(row: Any) -> StepRecord:
-    return StepRecord(
-        id=row.id,
-        user_id=row.user_id,
-        workshop_type=row.workshop_type,
-        step_id=row.step_id,
-        data=row.data,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        schema_version=row.schema_version,
-    )
+steps = workshop_step_data
 
 
 def check_step_document(data: dict[str, Any], limits: JsonLimits) -> None:
@@ -95,109 +52,6 @@ def check_step_document(data: dict[str, Any], limits: JsonLimits) -> None:
         raise PayloadTooLarge(
             f"data is {size} bytes; a step may hold at most {limits.max_document_bytes} bytes.",
         )
-
-
-def _live_session() -> ColumnElement[bool]:
-    # The rule of auth_service.user_for_session: the token's session exists (not signed out,
-    # its user not deleted: deleting a user deletes their sessions) and has not expired.
-    return and_(
-        sessions.c.token_hash == bindparam("p_token_hash", type_=String()),
-        sessions.c.expires_at > bindparam("p_now", type_=DateTime()),
-    )
-
-
-def _session_user_id() -> ColumnElement[Any]:
-    return select(sessions.c.user_id).where(_live_session()).scalar_subquery()
-
-
-# The statements are built once per shape and reused with new values: building them is
-# most of the cost of a save on the Python side.
-@lru_cache
-def _insert_statement(dialect: str, upsert: bool, guarded: bool, by_session: bool) -> Any:
-    # INSERT ... SELECT ... WHERE <not locked>: a locked workshop makes the row set empty, so
-    # neither the insert nor the update branch runs. SQLite needs some WHERE there anyway.
-    # By session, the row comes from the live session's row: no session, no row to write.
-    user_id: ColumnElement[Any] = (
-        sessions.c.user_id if by_session else bindparam("p_user_id", type_=BigInteger())
-    )
-    conditions: list[ColumnElement[bool]] = [_live_session()] if by_session else []
-    if guarded:
-        conditions.append(workshop_not_locked(user_id, bindparam("p_workshop_type")))
-    source = select(
-        user_id,
-        bindparam("p_workshop_type", type_=String()),
-        bindparam("p_step_id", type_=String()),
-        bindparam("p_data", type_=t.c.data.type),
-        literal(1, Integer()),
-        bindparam("p_now", type_=DateTime()),
-        bindparam("p_now", type_=DateTime()),
-        bindparam("p_request_id", type_=String()),
-        bindparam("p_schema_version", type_=Integer()),
-    ).where(and_(*conditions) if conditions else true())
-    if by_session:
-        source = source.select_from(sessions)
-    statement = upsertable_insert(dialect, t).from_select(
-        [
-            t.c.user_id,
-            t.c.workshop_type,
-            t.c.step_id,
-            t.c.data,
-            t.c.version,
-            t.c.created_at,
-            t.c.updated_at,
-            t.c.last_request_id,
-            t.c.schema_version,
-        ],
-        source,
-    )
-    keys = [t.c.user_id, t.c.workshop_type, t.c.step_id]
-    if upsert:
-        statement = statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={
-                "data": statement.excluded.data,
-                "version": t.c.version + 1,
-                "updated_at": statement.excluded.updated_at,
-                "last_request_id": statement.excluded.last_request_id,
-                "schema_version": statement.excluded.schema_version,
-            },
-            where=or_(
-                t.c.data.is_distinct_from(statement.excluded.data),
-                t.c.schema_version.is_distinct_from(statement.excluded.schema_version),
-            ),
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=keys)
-    return statement.returning(*_RECORD_COLUMNS)
-
-
-@lru_cache
-def _update_statement(guarded: bool, by_session: bool) -> Any:
-    user_id = _session_user_id() if by_session else bindparam("p_user_id")
-    conditions = [
-        t.c.user_id == user_id,
-        t.c.workshop_type == bindparam("p_workshop_type"),
-        t.c.step_id == bindparam("p_step_id"),
-        t.c.version == bindparam("p_base_version"),
-        or_(
-            t.c.data.is_distinct_from(bindparam("p_data", type_=t.c.data.type)),
-            t.c.schema_version.is_distinct_from(bindparam("p_schema_version", type_=Integer())),
-        ),
-    ]
-    if guarded:
-        conditions.append(workshop_not_locked(t.c.user_id, bindparam("p_workshop_type")))
-    return (
-        update(t)
-        .where(and_(*conditions))
-        .values(
-            data=bindparam("p_data", type_=t.c.data.type),
-            version=t.c.version + 1,
-            updated_at=bindparam("p_now", type_=DateTime()),
-            last_request_id=bindparam("p_request_id", type_=String()),
-            schema_version=bindparam("p_schema_version", type_=Integer()),
-        )
-        .returning(*_RECORD_COLUMNS)
-    )
 
 
 def _check_writer(user_id: int | None, session: SessionCredential | None) -> None:
@@ -213,7 +67,7 @@ async def _first_record(
         found = await first_row_on_driver(conn, statement, values)
         return None if found is None else StepRecord(**found)
     row = (await conn.execute(statement, values)).first()
-    return None if row is None else _record(row)
+    return None if row is None else record_of(row)
 
 
 async def save_step(
@@ -227,8 +81,10 @@ async def save_step(
     request_id: str | None,
     history: HistoryPolicy | None = None,
     schema_version: int | None = None,
+    limits: JsonLimits = DEFAULT_LIMITS,
 ) -> StepRecord:
-    """Store `data` for the user's step and return the stored record.
+    """Store `data` for the user's step and return the stored record. `data` must be within
+    `limits` and storable (PayloadTooLarge, InvalidInput otherwise).
 
     base_version None: last write wins; 0: the step must not exist yet; n: it must be at n.
     `schema_version` is stored with it (None: the writer declared none). Saving what is
@@ -243,13 +99,20 @@ async def save_step(
     refusal for want of one is NotAuthenticated); with a session, the session is touched
     when due, in the same transaction."""
     _check_writer(user_id, session)
+    try:
+        check_step_document(data, limits)
+    except DomainError:
+        if session is not None:
+            # As for every write: a refusal for want of a session comes first.
+            await auth_service.signed_in_user_id(conn, session)
+        raise
     hashed = None if session is None else session.hashed
     guarded = step.locks_on_completion
     by_session = session is not None
     if base_version is None or base_version == 0:
-        statement = _insert_statement(conn.dialect.name, base_version is None, guarded, by_session)
+        statement = insert_statement(conn.dialect.name, base_version is None, guarded, by_session)
     else:
-        statement = _update_statement(guarded, by_session)
+        statement = update_statement(guarded, by_session)
     now = utc_now()
     values = {
         "p_user_id": user_id,
@@ -310,10 +173,11 @@ async def restore_step(
     base_version: int | None,
     request_id: str | None,
     history: HistoryPolicy,
+    limits: JsonLimits = DEFAULT_LIMITS,
 ) -> StepRecord:
     """Save the content of a kept `version` of the step (with the schema version it was written
-    in) as its new version, under the rules of
-    any save (base_version, the lock, request_id for retries). Restoring what is already
+    in) as its new version, under the rules of any save (base_version, the lock, request_id for
+    retries). Restoring what is already
     current changes nothing. Who restores: `user_id` or `session`, as for `save_step`."""
     _check_writer(user_id, session)
     # A restore is rare: by session, it looks the user up first (to read the kept version),
@@ -336,6 +200,7 @@ async def restore_step(
         request_id=request_id,
         history=history,
         schema_version=stored.schema_version,
+        limits=limits,
     )
 
 
@@ -365,19 +230,21 @@ async def _read_for_patch(
 ) -> tuple[int, Any]:
     """(the writer's user id, the stored row or None). By session, one statement reads the
     live session and the step together; no live session is NotAuthenticated."""
-    where_step = and_(t.c.workshop_type == step.workshop_type, t.c.step_id == step.step_id)
-    columns = (*_RECORD_COLUMNS, t.c.last_request_id)
+    where_step = and_(steps.c.workshop_type == step.workshop_type, steps.c.step_id == step.step_id)
+    columns = (*RECORD_COLUMNS, steps.c.last_request_id)
     if session is None:
         assert user_id is not None
         row = (
-            await conn.execute(select(*columns).where(t.c.user_id == user_id, where_step))
+            await conn.execute(select(*columns).where(steps.c.user_id == user_id, where_step))
         ).first()
         return user_id, row
     found = (
         await conn.execute(
             select(sessions.c.user_id.label("session_user_id"), *columns)
-            .select_from(sessions.outerjoin(t, and_(t.c.user_id == sessions.c.user_id, where_step)))
-            .where(_live_session()),
+            .select_from(
+                sessions.outerjoin(steps, and_(steps.c.user_id == sessions.c.user_id, where_step))
+            )
+            .where(live_session()),
             {"p_token_hash": session.hashed, "p_now": utc_now()},
         )
     ).first()
@@ -415,7 +282,6 @@ async def patch_step(
             # Refused unless the workshop is locked or this is a retry of a committed patch.
             return await _refuse(conn, writer, step, base_version, request_id)
         merged = apply_merge_patch({} if row is None else row.data, patch)
-        check_step_document(merged, limits)
         try:
             return await save_step(
                 conn,
@@ -429,6 +295,7 @@ async def patch_step(
                 schema_version=schema_version
                 if schema_version is not None or row is None
                 else row.schema_version,
+                limits=limits,
             )
         except Conflict:
             if base_version is not None:
@@ -470,18 +337,18 @@ async def _outcome_of_an_unwritten_save(
             )
     row = (
         await conn.execute(
-            select(*_RECORD_COLUMNS, t.c.last_request_id).where(
-                t.c.user_id == user_id,
-                t.c.workshop_type == step.workshop_type,
-                t.c.step_id == step.step_id,
+            select(*RECORD_COLUMNS, steps.c.last_request_id).where(
+                steps.c.user_id == user_id,
+                steps.c.workshop_type == step.workshop_type,
+                steps.c.step_id == step.step_id,
             )
         )
     ).first()
     if row is not None:
         if request_id is not None and row.last_request_id == request_id:
-            return _record(row)
+            return record_of(row)
         if base_version is None or base_version == row.version:
-            return _record(row)
+            return record_of(row)
     raise Conflict(
         "This step was changed elsewhere since you loaded it."
         if row is not None
@@ -501,20 +368,20 @@ async def get_step(
 ) -> StepRecord | None:
     row = (
         await conn.execute(
-            select(*_RECORD_COLUMNS).where(
-                t.c.user_id == user_id,
-                t.c.workshop_type == workshop_type,
-                t.c.step_id == step_id,
+            select(*RECORD_COLUMNS).where(
+                steps.c.user_id == user_id,
+                steps.c.workshop_type == workshop_type,
+                steps.c.step_id == step_id,
             )
         )
     ).first()
-    return None if row is None else _record(row)
+    return None if row is None else record_of(row)
 
 
 async def list_steps(conn: AsyncConnection, user_id: int, workshop_type: str) -> list[StepRecord]:
     rows = await conn.execute(
-        select(*_RECORD_COLUMNS)
-        .where(t.c.user_id == user_id, t.c.workshop_type == workshop_type)
-        .order_by(t.c.step_id)
+        select(*RECORD_COLUMNS)
+        .where(steps.c.user_id == user_id, steps.c.workshop_type == workshop_type)
+        .order_by(steps.c.step_id)
     )
-    return [_record(row) for row in rows]
+    return [record_of(row) for row in rows]

@@ -1,9 +1,10 @@
 /**
  * A save on the wire, for both of a step's sends (the normal one and the one made as the page
  * is left): the request that carries a snapshot, the record read from its answer, and what was
- * sent and not yet confirmed.
+ * sent and not yet confirmed; and the server copies a load's and a 409's answers carry.
  */
 import { createMergePatch, fingerprint, jsonEqual } from './merge.js';
+import { HttpError } from './transport.js';
 import type { StepRecord } from './types.js';
 
 /** How many sent-but-unconfirmed snapshots are remembered (as fingerprints). */
@@ -129,4 +130,35 @@ export class SentSnapshots<T> {
     const part = () => Math.floor(this.random() * 2 ** 32).toString(16).padStart(8, '0');
     return `${this.now().toString(16)}-${part()}-${part()}-${part()}`;
   }
+}
+
+/** The answer to a load (GET of a step). */
+export interface LoadResponse {
+  success: true;
+  data: Record<string, unknown> | null;
+  version: number | null;
+  /** The schema version `data` was written in (servers before schema versions: absent). */
+  schemaVersion?: number | null;
+  updatedAt: string | null;
+  /** The workshop is completed and this step's section locks (servers before it: absent). */
+  locked?: boolean;
+  lockedSince?: string | null;
+}
+
+/** The server copy a 409 (`version_conflict`) answer carries, or null for any other failure. */
+export function conflictCopy(error: unknown): { data: object | null; version: number; schemaVersion: number | null | undefined } | null {
+  if (!(error instanceof HttpError) || error.status !== 409 || error.body?.code !== 'version_conflict') return null;
+  const current = (error.body.current ?? {}) as { data?: Record<string, unknown> | null; version?: number | null; schemaVersion?: unknown };
+  return {
+    data: current.data ?? null,
+    version: typeof current.version === 'number' ? current.version : 0,
+    schemaVersion: schemaVersionOf(current.schemaVersion),
+  };
+}
+
+/** A schema version as a server or a tab sent it: a number, null (none declared), or
+ * undefined (not said: a server or an app before schema versions). */
+export function schemaVersionOf(value: unknown): number | null | undefined {
+  if (value === null) return null;
+  return typeof value === 'number' ? value : undefined;
 }

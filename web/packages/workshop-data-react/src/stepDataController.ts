@@ -2,42 +2,12 @@ import { mergeDocuments } from './documentMerge.js';
 import { changedFields, fingerprint, jsonEqual } from './merge.js';
 import { fitsKeepalive, listenToPage, readBroadcast, TabChannel, type BroadcastMessage } from './pageAdapters.js';
 import { stepMounted } from './registry.js';
-import { stepPath, storedRecord } from './saveRequest.js';
+import { conflictCopy, schemaVersionOf, stepPath, storedRecord, type LoadResponse } from './saveRequest.js';
 import { clone, StepStore } from './stepStore.js';
 import { describeFailure, HttpError, isRetryable, requestJson, type RetryKind } from './transport.js';
 import type { StepRecord } from './types.js';
 
 const LOCKED = 'The workshop is completed, so this step can no longer be changed.';
-
-interface LoadResponse {
-  success: true;
-  data: Record<string, unknown> | null;
-  version: number | null;
-  /** The schema version `data` was written in (servers before schema versions: absent). */
-  schemaVersion?: number | null;
-  updatedAt: string | null;
-  /** The workshop is completed and this step's section locks (servers before it: absent). */
-  locked?: boolean;
-  lockedSince?: string | null;
-}
-
-/** The server copy a 409 (`version_conflict`) answer carries, or null for any other failure. */
-function conflictCopy(error: unknown): { data: object | null; version: number; schemaVersion: number | null | undefined } | null {
-  if (!(error instanceof HttpError) || error.status !== 409 || error.body?.code !== 'version_conflict') return null;
-  const current = (error.body.current ?? {}) as { data?: Record<string, unknown> | null; version?: number | null; schemaVersion?: unknown };
-  return {
-    data: current.data ?? null,
-    version: typeof current.version === 'number' ? current.version : 0,
-    schemaVersion: schemaVersionOf(current.schemaVersion),
-  };
-}
-
-/** A schema version as a server or a tab sent it: a number, null (none declared), or
- * undefined (not said: a server or an app before schema versions). */
-function schemaVersionOf(value: unknown): number | null | undefined {
-  if (value === null) return null;
-  return typeof value === 'number' ? value : undefined;
-}
 
 type SendOutcome = 'done' | 'again' | 'stop';
 
