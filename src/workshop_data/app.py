@@ -157,6 +157,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/openapi.json",
+        # Metrics are our own (/metrics) and every request is logged by ops/observer.py;
+        # FastAPI's OpenTelemetry checks would cost each request a look at the environment.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         # Before any route's own dependencies: no text that cannot be stored gets further.
         dependencies=[Depends(check_request_text)],
     )

@@ -16,7 +16,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WORKSHOP_DATA_", extra="ignore")
 
     database_url: str = "sqlite:///./workshop-data.db"
-    database_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL connections each worker keeps open. Above them a request waits for one
+    # (up to 30 s, then 503): an overflow connection is opened for one request and closed
+    # after it, which under load costs more than the wait (docs/benchmarks.md).
+    database_pool_size: int = Field(default=20, ge=1)
+    database_pool_overflow: int = Field(default=0, ge=0)
     # PostgreSQL reached through PgBouncer in transaction pooling mode (before 1.21, which
     # cannot keep prepared statements): no statement cache, uniquely named statements, and
     # every statement inside a transaction (see docs/operations.md).

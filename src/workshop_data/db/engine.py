@@ -49,7 +49,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
         # No pre-ping: it would add a round trip to every request. A connection broken by a
         # database restart fails one request (503 database_unavailable, which the client
         # retries) and is replaced.

@@ -155,8 +155,8 @@ def recorded_save_statement(save: Any) -> Any:
             saved.c.workshop_type,
             saved.c.step_id,
             saved.c.version,
-            # As sent (not as stored): its preview keeps the participant's order of fields.
-            bindparam("p_data", type_=h.c.data.type),
+            # The stored document: the same JSONB the step now holds, not sent a second time.
+            saved.c.data,
             bindparam("p_history_size", type_=Integer()),
             bindparam("p_history_preview", type_=String()),
             saved.c.updated_at,
