@@ -4,6 +4,7 @@ from bench import (
     export_bench,
     history_bench,
     login_flood,
+    patch_compare,
     peer_compare,
     save_bytes_bench,
     save_throughput,
@@ -20,6 +21,7 @@ def run() -> None:
         ("sign-in flood: worker memory and save latency", login_flood.main),
         ("the cost of step history on a save", history_bench.main),
         ("save throughput beside the original stack", peer_compare.main),
+        ("the hook's merge-patch saves beside full saves", patch_compare.main),
     ):
         print(f"\n## {name}\n", flush=True)
         benchmark()

@@ -3,12 +3,14 @@
 import asyncio
 import os
 import re
+import resource
 import secrets
 import shutil
 import statistics
 import subprocess
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -183,3 +185,60 @@ def process_tree(pid: int) -> list[int]:
         for child in children.read_text().split():
             found += process_tree(int(child))
     return found
+
+
+@dataclass
+class CpuPerRequest:
+    """CPU time per completed request, in microseconds, of each part of the machine."""
+
+    server_us: float
+    database_us: float
+    load_us: float  # the load generator (wrk)
+
+    @property
+    def total_us(self) -> float:
+        return self.server_us + self.database_us + self.load_us
+
+
+def _cpu_ticks(pids: set[int] | None, name: str | None = None) -> int:
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or (pids is not None and int(entry.name) not in pids):
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        if name is not None and stat[stat.index("(") + 1 : stat.rindex(")")] != name:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total
+
+
+def load_with_cpu(
+    server_pid: int, load: Callable[[], LoadResult]
+) -> tuple[LoadResult, CpuPerRequest]:
+    """Run `load` (a wrk run, a child of this process) and measure, per completed request, the
+    CPU time of the server's processes, of every PostgreSQL process and of the load
+    generator."""
+    server = set(process_tree(server_pid))
+    hz = os.sysconf("SC_CLK_TCK")
+    before = (
+        _cpu_ticks(server),
+        _cpu_ticks(None, "postgres"),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    started = time.monotonic()
+    result = load()
+    elapsed = time.monotonic() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    requests = max(result.rate * elapsed, 1.0)
+    load_seconds = (children.ru_utime + children.ru_stime) - (
+        before[2].ru_utime + before[2].ru_stime
+    )
+    return result, CpuPerRequest(
+        server_us=(_cpu_ticks(server) - before[0]) / hz / requests * 1e6,
+        database_us=(_cpu_ticks(None, "postgres") - before[1]) / hz / requests * 1e6,
+        load_us=load_seconds / requests * 1e6,
+    )

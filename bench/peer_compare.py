@@ -4,17 +4,28 @@ PostgreSQL database, at the same concurrency, in interleaved rounds; medians and
 
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from tests import pgbouncer
 from tests.server_process import ServerProcess
 
 from bench import original_stack
-from bench.common import RESULTS, LoadResult, median, require, run_wrk, scratch_postgres, seed_users
+from bench.common import (
+    RESULTS,
+    CpuPerRequest,
+    LoadResult,
+    load_with_cpu,
+    median,
+    require,
+    run_wrk,
+    scratch_postgres,
+    seed_users,
+)
 
 USERS = 1000
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -45,8 +56,23 @@ def _median(values: list[LoadResult]) -> LoadResult:
     )
 
 
-def compare(contestants: list[tuple[str, str, Path]]) -> dict[str, Any]:
+# name, url, cookies file, the server's process id
+Contestant = tuple[str, str, Path, int]
+
+
+def _median_cpu(values: list[CpuPerRequest]) -> CpuPerRequest:
+    return CpuPerRequest(
+        server_us=round(median([v.server_us for v in values])),
+        database_us=round(median([v.database_us for v in values])),
+        load_us=round(median([v.load_us for v in values])),
+    )
+
+
+def compare(
+    contestants: list[Contestant],
+) -> tuple[dict[str, LoadResult], dict[str, CpuPerRequest]]:
     rounds: dict[str, list[LoadResult]] = {}
+    cpu: dict[str, list[CpuPerRequest]] = {}
     for round_number in range(ROUNDS):
         print(f"peer comparison round {round_number + 1}/{ROUNDS}", file=sys.stderr)
         for connections in CONCURRENCY:
@@ -54,14 +80,41 @@ def compare(contestants: list[tuple[str, str, Path]]) -> dict[str, Any]:
             order = list(contestants)
             if round_number % 2:
                 order.reverse()
-            for name, url, cookies in order:
-                rounds.setdefault(f"{name} c={connections}", []).append(
-                    _load(url, cookies, connections)
-                )
-    return {name: _median(values) for name, values in rounds.items()}
+            for name, url, cookies, pid in order:
+                result, used = load_with_cpu(pid, partial(_load, url, cookies, connections))
+                rounds.setdefault(f"{name} c={connections}", []).append(result)
+                cpu.setdefault(f"{name} c={connections}", []).append(used)
+    return (
+        {name: _median(values) for name, values in rounds.items()},
+        {name: _median_cpu(values) for name, values in cpu.items()},
+    )
 
 
-def report(summary: dict[str, LoadResult]) -> str:
+def _pid(process: "subprocess.Popen[bytes] | None") -> int:
+    assert process is not None, "started before it is measured"
+    return process.pid
+
+
+def cpu_report(cpu: dict[str, CpuPerRequest]) -> list[str]:
+    """Where each contestant's saves spend the machine's CPU, and the rate that CPU allows."""
+    cores = os.cpu_count() or 1
+    lines = [
+        "",
+        "CPU time per save (µs; medians of the same rounds), and the rate at which the "
+        f"machine's {cores} cores would be saturated by it:",
+        "",
+        "| contestant | server | PostgreSQL | wrk | total | saves/s the cores allow |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, used in cpu.items():
+        lines.append(
+            f"| {name} | {used.server_us:.0f} | {used.database_us:.0f} | {used.load_us:.0f} "
+            f"| {used.total_us:.0f} | {cores * 1e6 / used.total_us:.0f} |"
+        )
+    return lines
+
+
+def report(summary: dict[str, LoadResult], cpu: dict[str, CpuPerRequest]) -> str:
     lines = [
         f"Ours: `workshop-data serve --workers {WORKERS}`; peer: Node, Express 5, express-session "
         f"in PostgreSQL (connect-pg-simple, rolling), pg. {ROUNDS} interleaved rounds of "
@@ -112,6 +165,7 @@ def report(summary: dict[str, LoadResult]) -> str:
         f"- our best ÷ the peer at its best concurrency (c={best_peer}): "
         f"**{best_ours / summary[f'peer c={best_peer}'].rate:.2f}** (target ≥ 3)",
         f"- non-2xx responses and socket errors over all runs: {errors}",
+        *cpu_report(cpu),
     ]
     return "\n".join(lines)
 
@@ -135,7 +189,12 @@ def main() -> None:
             peer_cookies.write_text("\n".join(cookies) + "\n")
             with ExitStack() as stack:
                 ours = stack.enter_context(ServerProcess(ours_db, workers=WORKERS))
-                contestants = [("peer", peer.url, peer_cookies), ("ours", ours.url, ours_cookies)]
+                peer.start()
+                stack.callback(peer.stop)
+                contestants: list[Contestant] = [
+                    ("peer", peer.url, peer_cookies, _pid(peer.process)),
+                    ("ours", ours.url, ours_cookies, _pid(ours.process)),
+                ]
                 if VIA_PGBOUNCER:
                     bouncer = stack.enter_context(pgbouncer.PgBouncer(ours_db))
                     via = stack.enter_context(
@@ -145,7 +204,7 @@ def main() -> None:
                             env={"WORKSHOP_DATA_DATABASE_PGBOUNCER": "1"},
                         )
                     )
-                    contestants.append(("ours-pgbouncer", via.url, ours_cookies))
+                    contestants.append(("ours-pgbouncer", via.url, ours_cookies, _pid(via.process)))
                 if BEFORE:
                     root = Path(BEFORE)
                     earlier = stack.enter_context(
@@ -155,11 +214,11 @@ def main() -> None:
                             env={"PYTHONPATH": f"{root / 'src'}:{root}"},
                         )
                     )
-                    contestants.append(("ours-before", earlier.url, ours_cookies))
-                peer.start()
-                stack.callback(peer.stop)
-                summary = compare(contestants)
-    text = report(summary)
+                    contestants.append(
+                        ("ours-before", earlier.url, ours_cookies, _pid(earlier.process))
+                    )
+                summary, cpu = compare(contestants)
+    text = report(summary, cpu)
     (RESULTS / "peer_compare.md").write_text(text + "\n")
     print(text)
 

@@ -33,7 +33,7 @@ from workshop_data.ops.router import router as ops_router
 from workshop_data.participation.router import router as participation_router
 from workshop_data.settings import Settings
 from workshop_data.step_data.history import HistoryPolicy
-from workshop_data.step_data.router import plain_save_route
+from workshop_data.step_data.router import plain_patch_route, plain_save_route
 from workshop_data.step_data.router import router as step_data_router
 from workshop_data.uploads.router import router as uploads_router
 from workshop_data.uploads.schemas import UPLOAD_CONTENT_TYPES
@@ -208,8 +208,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         document_json_bodies(router)
         app.include_router(router)
-    # Matched before the FastAPI route of the same path, which documents it.
-    app.router.routes.insert(0, plain_save_route)
+    # Matched before the FastAPI routes of the same paths, which document them.
+    app.router.routes[:0] = [plain_save_route, plain_patch_route]
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,

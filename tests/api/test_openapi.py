@@ -568,11 +568,14 @@ async def test_step_id_length_is_the_one_the_server_enforces(
                 json={"workshopType": "ast", "stepId": step_id, "data": {}},
             ),
             await alice.get(f"/api/workshop-data/step/ast/{step_id}"),
+            await alice.patch(f"/api/workshop-data/step/ast/{step_id}", json={}),
         ]
         for answer in answers:
             assert answer.status_code == 400  # not a step of the catalogue either way
             said_length = f"at most {MAX_STEP_ID_LENGTH}" in answer.json()["error"]
             assert said_length is refused_for_length, answer.text
+        # The path parameter is refused alike by every route that has it.
+        assert answers[1].json() == answers[2].json()
 
 
 def _workshop_type_enums(schema: dict[str, Any]) -> list[list[str] | None]:

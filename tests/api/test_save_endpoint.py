@@ -1,65 +1,99 @@
-"""POST /api/workshop-data/step is served by the plain Starlette route of
-step_data/plain_route.py (router.py's `plain_save_route`), in front of the FastAPI route that
-documents it and whose endpoint it calls with the dependencies FastAPI would resolve."""
+"""POST /api/workshop-data/step and PATCH /api/workshop-data/step/{workshopType}/{stepId} are
+served by the plain Starlette routes of step_data/plain_route.py (router.py's
+`plain_save_route` and `plain_patch_route`), in front of the FastAPI routes that document
+them and whose endpoints they call with the dependencies FastAPI would resolve."""
 
 from fastapi.routing import APIRoute
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
 from tests.support import Backend
 from workshop_data import deps
 from workshop_data.app import create_app
+from workshop_data.catalog.service import MAX_STEP_ID_LENGTH
 from workshop_data.step_data import router as step_router
 
 SAVE = "/api/workshop-data/step"
+PATCH = "/api/workshop-data/step/{workshopType}/{stepId}"
+RESOLVED = [
+    deps.get_session_credential,
+    deps.get_db,
+    deps.get_catalog,
+    deps.get_json_limits,
+    deps.get_upload_store,
+    deps.get_history_policy,
+]
 
 
-def _scope(method: str) -> dict[str, object]:
-    return {"type": "http", "method": method, "path": SAVE, "root_path": "", "headers": []}
+def _scope(method: str, path: str) -> dict[str, object]:
+    return {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
 
 
-async def test_the_save_is_served_by_the_plain_route_and_documented_by_fastapi(
+def _served_by(routes: list[BaseRoute], method: str, path: str) -> BaseRoute:
+    return next(r for r in routes if r.matches(_scope(method, path))[0] is Match.FULL)
+
+
+def _documented(path: str) -> APIRoute:
+    return next(r for r in step_router.router.routes if isinstance(r, APIRoute) and r.path == path)
+
+
+async def test_the_saves_are_served_by_the_plain_routes_and_documented_by_fastapi(
     backend: Backend,
 ) -> None:
     app = create_app(backend.settings())
     try:
-        served_by = next(r for r in app.router.routes if r.matches(_scope("POST"))[0] is Match.FULL)
-        assert served_by is step_router.plain_save_route
-        documented = [
-            r for r in step_router.router.routes if isinstance(r, APIRoute) and r.path == SAVE
-        ]
-        assert [sorted(r.methods or ()) for r in documented] == [["POST"]]
-        assert documented[0].endpoint is step_router.save_step
-        operation = app.openapi()["paths"][SAVE]["post"]
-        assert operation["operationId"] == documented[0].unique_id
-        # Any other method on the path is still only a partial match (405), as before.
-        assert step_router.plain_save_route.matches(_scope("GET"))[0] is Match.PARTIAL
+        routes = app.router.routes
+        assert _served_by(routes, "POST", SAVE) is step_router.plain_save_route
+        step = "/api/workshop-data/step/ast/1-1"
+        assert _served_by(routes, "PATCH", step) is step_router.plain_patch_route
+        plain = (step_router.plain_save_route, step_router.plain_patch_route)
+        # The other methods of the step's path are FastAPI's, as before.
+        assert _served_by(routes, "GET", step) not in plain
+        assert step_router.plain_save_route.matches(_scope("GET", SAVE))[0] is Match.PARTIAL
+        # A step id longer than any step's is refused by FastAPI's route, as always.
+        too_long = "/api/workshop-data/step/ast/" + "x" * (MAX_STEP_ID_LENGTH + 1)
+        assert _served_by(routes, "PATCH", too_long) not in plain
+        longest = "/api/workshop-data/step/ast/" + "x" * MAX_STEP_ID_LENGTH
+        assert _served_by(routes, "PATCH", longest) is step_router.plain_patch_route
+        openapi = app.openapi()["paths"]
+        for path, method, endpoint in (
+            (SAVE, "post", step_router.save_step),
+            (PATCH, "patch", step_router.patch_step),
+        ):
+            documented = [
+                r for r in step_router.router.routes if isinstance(r, APIRoute) and r.path == path
+            ]
+            assert method.upper() in {m for r in documented for m in (r.methods or ())}
+            route = next(r for r in documented if method.upper() in (r.methods or ()))
+            assert route.endpoint is endpoint
+            assert openapi[path][method]["operationId"] == route.unique_id
     finally:
         await app.state.engine.dispose()
 
 
-async def test_the_plain_route_resolves_what_fastapi_would(backend: Backend) -> None:
-    # The plain route calls the app's dependency and these by hand, in this order; a
-    # dependency added to save_step must be added there too, or this fails.
+async def test_the_plain_routes_resolve_what_fastapi_would(backend: Backend) -> None:
+    # The plain routes call the app's dependency and these by hand, in this order; a
+    # dependency added to save_step or patch_step must be added there too, or this fails.
     app = create_app(backend.settings())
     try:
         assert [dependency.dependency for dependency in app.router.dependencies] == [
             deps.check_request_text
         ]
-        documented = next(
-            r for r in step_router.router.routes if isinstance(r, APIRoute) and r.path == SAVE
-        )
-        resolved = [dependency.call for dependency in documented.dependant.dependencies]
-        assert resolved == [
-            deps.get_session_credential,
-            deps.get_db,
-            deps.get_catalog,
-            deps.get_json_limits,
-            deps.get_upload_store,
-            deps.get_history_policy,
-        ]
-        assert [param.name for param in documented.dependant.header_params] == [
+        save = _documented(SAVE).dependant
+        assert [dependency.call for dependency in save.dependencies] == RESOLVED
+        assert [param.name for param in save.header_params] == ["idempotency_key", "if_match"]
+        patch = next(
+            r
+            for r in step_router.router.routes
+            if isinstance(r, APIRoute) and r.path == PATCH and "PATCH" in (r.methods or ())
+        ).dependant
+        assert [dependency.call for dependency in patch.dependencies] == RESOLVED
+        assert [param.alias for param in patch.path_params] == ["workshopType", "stepId"]
+        assert [param.name for param in patch.header_params] == [
             "idempotency_key",
             "if_match",
+            "x_base_version",
+            "x_schema_version",
         ]
     finally:
         await app.state.engine.dispose()
+

@@ -422,5 +422,6 @@ async def restore_step(
     return await _saved_by_session(request, db, store, record)
 
 
-# Matched before the FastAPI route of the same path (app.py), which documents it.
+# Matched before the FastAPI routes of the same paths (app.py), which document them.
 plain_save_route = plain_route.save_route(save_step)
+plain_patch_route = plain_route.patch_route(patch_step)

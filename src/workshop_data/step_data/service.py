@@ -7,10 +7,10 @@ then the same statement also checks the session (live, not expired; the user is 
 user), so no separate session lookup precedes the save. A refused save explains "not signed
 in" (401) before the lock (423) and the version (409)."""
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from sqlalchemy import (
-    and_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,7 +19,7 @@ from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import SessionCredential
 from workshop_data.catalog.service import StepInfo
 from workshop_data.db.engine import first_row_on_driver, runs_on_driver
-from workshop_data.db.tables import sessions, workshop_step_data
+from workshop_data.db.tables import workshop_step_data
 from workshop_data.db.transaction import transaction
 from workshop_data.errors import (
     Conflict,
@@ -34,9 +34,10 @@ from workshop_data.step_data import history as step_history
 from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.step_data.statements import (
     RECORD_COLUMNS,
+    RECORD_NAMES,
     StepRecord,
     insert_statement,
-    live_session,
+    patch_read_statement,
     record_of,
     update_statement,
 )
@@ -60,14 +61,27 @@ def _check_writer(user_id: int | None, session: SessionCredential | None) -> Non
         raise TypeError("pass either user_id or session")
 
 
+async def _first_row(
+    conn: AsyncConnection, statement: Any, values: dict[str, Any]
+) -> Mapping[str, Any] | None:
+    """The first row of one of the statements of statements.py, its columns by name: on
+    asyncpg directly where it can, through SQLAlchemy otherwise."""
+    if runs_on_driver(conn):
+        found: Mapping[str, Any] | None = await first_row_on_driver(conn, statement, values)
+        return found
+    row = (await conn.execute(statement, values)).first()
+    return None if row is None else cast(Mapping[str, Any], row._mapping)
+
+
+def _record_in(found: Mapping[str, Any]) -> StepRecord:
+    return StepRecord(**{name: found[name] for name in RECORD_NAMES})
+
+
 async def _first_record(
     conn: AsyncConnection, statement: Any, values: dict[str, Any]
 ) -> StepRecord | None:
-    if runs_on_driver(conn):
-        found = await first_row_on_driver(conn, statement, values)
-        return None if found is None else StepRecord(**found)
-    row = (await conn.execute(statement, values)).first()
-    return None if row is None else record_of(row)
+    found = await _first_row(conn, statement, values)
+    return None if found is None else _record_in(found)
 
 
 async def save_step(
@@ -227,30 +241,23 @@ async def _read_for_patch(
     user_id: int | None,
     session: SessionCredential | None,
     step: StepInfo,
-) -> tuple[int, Any]:
-    """(the writer's user id, the stored row or None). By session, one statement reads the
+) -> tuple[int, StepRecord | None]:
+    """(the writer's user id, the stored record or None). By session, one statement reads the
     live session and the step together; no live session is NotAuthenticated."""
-    where_step = and_(steps.c.workshop_type == step.workshop_type, steps.c.step_id == step.step_id)
-    columns = (*RECORD_COLUMNS, steps.c.last_request_id)
+    values = {
+        "p_user_id": user_id,
+        "p_token_hash": None if session is None else session.hashed,
+        "p_now": utc_now(),
+        "p_workshop_type": step.workshop_type,
+        "p_step_id": step.step_id,
+    }
+    found = await _first_row(conn, patch_read_statement(session is not None), values)
     if session is None:
         assert user_id is not None
-        row = (
-            await conn.execute(select(*columns).where(steps.c.user_id == user_id, where_step))
-        ).first()
-        return user_id, row
-    found = (
-        await conn.execute(
-            select(sessions.c.user_id.label("session_user_id"), *columns)
-            .select_from(
-                sessions.outerjoin(steps, and_(steps.c.user_id == sessions.c.user_id, where_step))
-            )
-            .where(live_session()),
-            {"p_token_hash": session.hashed, "p_now": utc_now()},
-        )
-    ).first()
+        return user_id, None if found is None else _record_in(found)
     if found is None:
         return await auth_service.signed_in_user_id(conn, session), None
-    return found.session_user_id, None if found.id is None else found
+    return found["session_user_id"], None if found["id"] is None else _record_in(found)
 
 
 async def patch_step(

@@ -53,6 +53,9 @@ class StepRecord:
     schema_version: int | None = None
 
 
+RECORD_NAMES = tuple(column.name for column in RECORD_COLUMNS)
+
+
 def record_of(row: Any) -> StepRecord:
     return StepRecord(
         id=row.id,
@@ -165,4 +168,26 @@ def update_statement(guarded: bool, by_session: bool) -> Any:
             schema_version=bindparam("p_schema_version", type_=Integer()),
         )
         .returning(*RECORD_COLUMNS)
+    )
+
+
+@lru_cache
+def patch_read_statement(by_session: bool) -> Any:
+    """The stored step a patch applies to. By session, the live session's row outer-joined to
+    its user's step: one row with `session_user_id` (and null step columns if the step was
+    never saved) for a live session, none otherwise."""
+    where_step = and_(
+        steps.c.workshop_type == bindparam("p_workshop_type", type_=String()),
+        steps.c.step_id == bindparam("p_step_id", type_=String()),
+    )
+    if not by_session:
+        return select(*RECORD_COLUMNS).where(
+            steps.c.user_id == bindparam("p_user_id", type_=BigInteger()), where_step
+        )
+    return (
+        select(sessions.c.user_id.label("session_user_id"), *RECORD_COLUMNS)
+        .select_from(
+            sessions.outerjoin(steps, and_(steps.c.user_id == sessions.c.user_id, where_step))
+        )
+        .where(live_session())
     )
