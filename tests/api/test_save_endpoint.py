@@ -96,4 +96,3 @@ async def test_the_plain_routes_resolve_what_fastapi_would(backend: Backend) -> 
         ]
     finally:
         await app.state.engine.dispose()
-
