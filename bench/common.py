@@ -200,8 +200,9 @@ class CpuPerRequest:
         return self.server_us + self.database_us + self.load_us
 
 
-def _cpu_ticks(pids: set[int] | None, name: str | None = None) -> int:
-    total = 0
+def _cpu_ticks(pids: set[int] | None, name: str | None = None) -> dict[int, int]:
+    """utime + stime of each process (of `pids`, or named `name`), in clock ticks."""
+    ticks: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or (pids is not None and int(entry.name) not in pids):
             continue
@@ -212,8 +213,14 @@ def _cpu_ticks(pids: set[int] | None, name: str | None = None) -> int:
         if name is not None and stat[stat.index("(") + 1 : stat.rindex(")")] != name:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def _ticks_since(before: dict[int, int], after: dict[int, int]) -> int:
+    # A process that ended meanwhile (an idle database connection closed) takes its last
+    # ticks with it: a small undercount, never a negative one.
+    return sum(used - before.get(pid, 0) for pid, used in after.items())
 
 
 def load_with_cpu(
@@ -238,7 +245,7 @@ def load_with_cpu(
         before[2].ru_utime + before[2].ru_stime
     )
     return result, CpuPerRequest(
-        server_us=(_cpu_ticks(server) - before[0]) / hz / requests * 1e6,
-        database_us=(_cpu_ticks(None, "postgres") - before[1]) / hz / requests * 1e6,
+        server_us=_ticks_since(before[0], _cpu_ticks(server)) / hz / requests * 1e6,
+        database_us=_ticks_since(before[1], _cpu_ticks(None, "postgres")) / hz / requests * 1e6,
         load_us=load_seconds / requests * 1e6,
     )

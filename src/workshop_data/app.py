@@ -18,7 +18,8 @@ from workshop_data.auth.service import SessionTouches
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.router import router as catalog_router
 from workshop_data.catalog.service import load_catalog
-from workshop_data.db.engine import autocommit_engine, create_engine
+from workshop_data.db.engine import POOL_RECYCLE_SECONDS, autocommit_engine, create_engine
+from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.deps import check_request_text
 from workshop_data.errors import DomainError, error_body
 from workshop_data.export.router import router as export_router
@@ -145,8 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         yield
-        application.state.password_hasher.shutdown()
-        await engine.dispose()
+        await close_app(application)
 
     app = FastAPI(
         title="Workshop Data",
@@ -168,6 +168,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.static_dir = static_dir
     app.state.engine = engine
     app.state.autocommit_engine = autocommit_engine(engine, settings)
+    # Up to half the pool stays with the requests between them; the rest is always there
+    # for whoever needs one.
+    app.state.kept_connections = KeptConnections(
+        app.state.autocommit_engine,
+        keep=max(1, settings.database_pool_size // 2),
+        max_age_seconds=POOL_RECYCLE_SECONDS,
+    )
     app.state.session_touches = SessionTouches()
     app.state.catalog = load_catalog(settings.catalog_path)
     app.state.json_limits = JsonLimits.from_settings(settings)
@@ -234,6 +241,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.router.default = _fallback(web_app, app.router.default)
     return app
+
+
+async def close_app(app: FastAPI) -> None:
+    """Release what the app holds: its kept connections, its engine's pool, the password
+    hashing threads. The end of the app's lifespan; a test that builds an app without serving
+    it calls it when done."""
+    app.state.password_hasher.shutdown()
+    await app.state.kept_connections.close()
+    await app.state.engine.dispose()
 
 
 def create_app_from_environment() -> FastAPI:

@@ -13,6 +13,7 @@ from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import NOT_SIGNED_IN, SessionCredential, SessionTouches
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.service import MAX_STEP_ID_LENGTH, Catalog
+from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
 from workshop_data.json_input import JsonLimits, parse_json
 from workshop_data.settings import Settings
@@ -58,9 +59,14 @@ async def get_upload_store(request: Request) -> UploadStore:
 async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
     """The request's connection. On PostgreSQL every statement commits by itself (one round
     trip); a service whose statements must commit together opens `db.transaction` itself."""
-    engine: AsyncEngine = request.app.state.autocommit_engine
-    async with engine.connect() as conn:
+    kept: KeptConnections = request.app.state.kept_connections
+    conn = await kept.take()
+    clean = False
+    try:
         yield conn
+        clean = True
+    finally:
+        await kept.give_back(conn, clean=clean)
 
 
 async def get_history_policy(request: Request) -> HistoryPolicy:

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from tests.api.people import set_facilitator
 from tests.api.support import ClientFor, login, new_client
 from tests.support import Account, Backend
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.db.engine import create_engine
 from workshop_data.users import service as users_service
 
@@ -53,7 +53,7 @@ def session_cookies() -> dict[tuple[str, str], str]:
 async def app(backend: Backend) -> AsyncIterator[FastAPI]:
     application = create_app(backend.settings())
     yield application
-    await application.state.engine.dispose()
+    await close_app(application)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from tests.api.support import login, new_client, save
 from tests.support import Account, Backend, MakeAccount
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 
 
 async def test_login_returns_user_and_session_cookie(
@@ -123,7 +123,7 @@ async def test_expired_session_is_refused(backend: Backend, make_account: MakeAc
                 await conn.commit()
             assert (await client.get("/api/auth/me")).status_code == 401
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 @pytest.mark.parametrize("cookie", ["", "garbage", "a" * 43, "' OR 1=1 --", "1", "alice"])
@@ -174,7 +174,7 @@ async def test_repeated_failures_are_throttled_with_retry_after(
             other = await make_account()
             assert (await login(client, other)).status_code == 200
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_cross_site_writes_are_refused(alice: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from tests.api.support import new_client
 from tests.api.test_hostile_input import SAMPLES, _fill, operations
 from tests.support import on_postgres, scratch_postgres_database
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.settings import Settings
 from workshop_data.users import service as users_service
@@ -97,7 +97,7 @@ async def test_sqlite_file_unreachable_then_back(tmp_path: Path) -> None:
         await _prepare(app)
         await _recovered(app)
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ async def test_postgresql_database_dropped_while_serving_then_back(postgres_url:
         await _prepare(app)
         await _recovered(app)
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_postgresql_server_unreachable() -> None:
@@ -127,4 +127,4 @@ async def test_postgresql_server_unreachable() -> None:
     try:
         assert await _every_route_is_unavailable(app) == []
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from tests.api.support import load, new_client, save
 from tests.support import Account, Backend, MakeAccount
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.tables import navigation_progress, sessions
 from workshop_data.timeutil import utc_now
@@ -64,7 +64,7 @@ async def test_the_session_expiry_slides_when_it_is_used(
             assert row.expires_at > now + timedelta(seconds=ttl - 60)
             assert row.last_seen_at > now - timedelta(minutes=1)
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_completed_steps_the_catalogue_no_longer_lists_are_kept(

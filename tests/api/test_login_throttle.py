@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from tests.api.support import new_client
 from tests.support import Backend, MakeAccount
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.db.tables import users
 from workshop_data.users import passwords
 
@@ -89,7 +89,7 @@ async def test_thirty_parallel_wrong_passwords_check_at_most_the_limit(
         assert hasher.verified == 10
         assert all(a.headers["retry-after"].isdigit() for a in answers if a.status_code == 429)
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_username_and_email_are_one_account(
@@ -110,7 +110,7 @@ async def test_username_and_email_are_one_account(
             assert (await _login(client, email, "wrong")).status_code == 429
             assert (await _login(client, account.username, account.password)).status_code == 429
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_one_address_trying_many_names_is_throttled(
@@ -130,7 +130,7 @@ async def test_one_address_trying_many_names_is_throttled(
             assert (await _login(client, account.username, account.password)).status_code == 429
             assert hasher.verified == 5
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_an_unknown_user_costs_one_verification_like_a_known_one(
@@ -146,7 +146,7 @@ async def test_an_unknown_user_costs_one_verification_like_a_known_one(
             assert (await _login(client, account.username, "wrong")).status_code == 401
             assert hasher.verified == 2
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_password_hashing_runs_at_most_the_configured_number_at_once(
@@ -161,7 +161,7 @@ async def test_password_hashing_runs_at_most_the_configured_number_at_once(
         assert hasher.verified == 12
         assert hasher.most_at_once == 2
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_sign_ins_beyond_the_waiting_limit_get_503_with_retry_after(
@@ -181,4 +181,4 @@ async def test_sign_ins_beyond_the_waiting_limit_get_503_with_retry_after(
         assert hasher.verified == len(answers) - len(busy)
         assert hasher.most_at_once == 1
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)

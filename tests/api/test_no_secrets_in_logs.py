@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from tests.api.support import new_client
 from tests.support import Backend, MakeAccount
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.db.tables import sessions, users
 from workshop_data.users import passwords
 
@@ -56,7 +56,7 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 async def logged_app(backend: Backend) -> AsyncIterator[FastAPI]:
     app = create_app(backend.settings(login_rate_limit="3/minute"))
     yield app
-    await app.state.engine.dispose()
+    await close_app(app)
 
 
 async def _run(app: FastAPI, statements: list[str]) -> None:

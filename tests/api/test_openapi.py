@@ -23,7 +23,7 @@ from sqlalchemy import update
 from tests.api.support import new_client
 from tests.api.test_hostile_input import PNG, SAMPLES, Sample, _fill, operations
 from tests.support import scratch_postgres_database
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.catalog.service import MAX_STEP_ID_LENGTH
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.db.tables import users
@@ -79,7 +79,7 @@ async def fresh_app(fresh_database: str) -> AsyncIterator[FastAPI]:
     await upgrade_to_head(app.state.engine)
     yield app
     app.state.password_hasher.shutdown()
-    await app.state.engine.dispose()
+    await close_app(app)
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ async def unavailable_app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     app = create_app(_settings(f"sqlite:///{tmp_path / 'absent' / 'workshop-data.db'}"))
     yield app
     app.state.password_hasher.shutdown()
-    await app.state.engine.dispose()
+    await close_app(app)
 
 
 @dataclass
@@ -638,7 +638,7 @@ async def test_the_session_cookie_is_the_declared_security_scheme(tmp_path: Path
         if (method, path) not in unsecured:
             assert operation["security"] == [{SESSION_SCHEME: []}], (method, path)
             assert "401" in operation["responses"], (method, path)
-    await app.state.engine.dispose()
+    await close_app(app)
 
 
 def test_every_operation_has_a_summary_and_a_description(tmp_path: Path) -> None:
@@ -658,7 +658,7 @@ async def web_app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     (static / "index.html").write_text("<!doctype html><title>web app</title>")
     app = create_app(_settings(f"sqlite:///{tmp_path / 'x.db'}", static_dir=static))
     yield app
-    await app.state.engine.dispose()
+    await close_app(app)
 
 
 @pytest.mark.parametrize(

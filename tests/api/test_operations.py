@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 
 from tests.api.support import new_client, save
 from tests.support import Account, Backend
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.ops.logging import REQUEST_LOGGER, configure_logging
 
 
@@ -157,4 +157,4 @@ async def test_metrics_can_be_switched_off(backend: Backend) -> None:
         async with new_client(app) as client:
             assert (await client.get("/metrics")).status_code == 404
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)

@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Match
 
 from tests.support import Backend
 from workshop_data import deps
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.catalog.service import MAX_STEP_ID_LENGTH
 from workshop_data.step_data import router as step_router
 
@@ -67,7 +67,7 @@ async def test_the_saves_are_served_by_the_plain_routes_and_documented_by_fastap
             assert route.endpoint is endpoint
             assert openapi[path][method]["operationId"] == route.unique_id
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_the_plain_routes_resolve_what_fastapi_would(backend: Backend) -> None:
@@ -95,4 +95,4 @@ async def test_the_plain_routes_resolve_what_fastapi_would(backend: Backend) -> 
             "x_schema_version",
         ]
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)

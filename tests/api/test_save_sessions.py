@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from tests.api.support import login, new_client
 from tests.support import Account, Backend, MakeAccount
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.auth.service import SESSION_TOUCH_INTERVAL, token_hash
 from workshop_data.db.tables import sessions, workshop_step_data
 from workshop_data.timeutil import utc_now
@@ -42,7 +42,7 @@ async def app(request: pytest.FixtureRequest, backend: Backend) -> AsyncIterator
         overrides = {"history_versions": 0, "history_hourly_days": 0}
     application = create_app(backend.settings(**overrides))
     yield application
-    await application.state.engine.dispose()
+    await close_app(application)
 
 
 @asynccontextmanager

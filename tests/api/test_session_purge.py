@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from tests.api.support import login, new_client
 from tests.support import Backend, MakeAccount
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.db.tables import sessions
 from workshop_data.timeutil import utc_now
 
@@ -41,4 +41,4 @@ async def test_a_sign_in_deletes_expired_sessions(
         assert owners[1] in left
         assert newcomer.id in left
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from tests.api.support import load, login, new_client, save
 from tests.support import Account, Backend
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import workshop_step_data, workshop_step_history
 from workshop_data.step_data.history import HistoryPolicy, preview, versions_to_prune
@@ -179,7 +179,7 @@ async def small_history(
             assert (await login(client, accounts["alice"])).status_code == 200
             yield client
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
 
 
 async def test_history_stays_bounded_after_a_thousand_saves(
@@ -285,7 +285,7 @@ async def test_a_save_prunes_what_the_retention_rule_does_not_keep(
             response = await save(client, {"whyReflection": "edit 66"}, baseVersion=65)
             assert response.status_code == 200, response.text
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
     left = await history_saved_at(backend, alice)
     assert 66 in left
     before = [(v, v, at) for v, at in {**saved_at, 66: left[66]}.items()]
@@ -306,7 +306,7 @@ async def test_history_can_be_turned_off(backend: Backend, accounts: dict[str, A
             assert body["retention"] == "Step history is turned off on this server."
             assert (await client.post(restore_path(1))).status_code == 404
     finally:
-        await app.state.engine.dispose()
+        await close_app(app)
     assert await history_rows(backend, accounts["alice"].id) == 0
 
 

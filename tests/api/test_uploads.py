@@ -20,7 +20,7 @@ from tests.api.images import (
 )
 from tests.api.support import ClientFor, login, new_client
 from tests.support import Account, Backend, MakeAccount
-from workshop_data.app import create_app
+from workshop_data.app import close_app, create_app
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import uploads
 
@@ -154,7 +154,7 @@ async def small_limits(
     async with new_client(application) as client:
         assert (await login(client, accounts["alice"])).status_code == 200
         yield client
-    await application.state.engine.dispose()
+    await close_app(application)
 
 
 async def test_upload_over_the_limit_is_413_and_nothing_is_stored(

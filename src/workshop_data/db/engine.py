@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from workshop_data.db.availability import is_database_unavailable
 from workshop_data.settings import Settings
 
+# A pooled connection older than this is replaced at its next checkout.
+POOL_RECYCLE_SECONDS = 1800
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -53,7 +56,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # No pre-ping: it would add a round trip to every request. A connection broken by a
         # database restart fails one request (503 database_unavailable, which the client
         # retries) and is replaced.
-        pool_recycle=1800,
+        pool_recycle=POOL_RECYCLE_SECONDS,
         **options,
     )
 
@@ -126,6 +129,11 @@ async def first_row_on_driver(
     ]
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None
+    if driver.is_closed():
+        # The server ended it while it was idle (a restart, the database dropped): as
+        # SQLAlchemy does with its own, it is invalidated, and the request answered 503.
+        await conn.invalidate()
+        raise ConnectionError("the database closed this connection")
     try:
         return await driver.fetchrow(prepared.compiled.string, *args)
     except Exception as error:

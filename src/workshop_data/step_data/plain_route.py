@@ -112,7 +112,7 @@ async def _serve(request: Request, call: Callable[[_Resolved], Awaitable[Respons
     connections = cast(AsyncGenerator[AsyncConnection], get_db(request))
     db = await anext(connections)
     try:
-        return await call(
+        response = await call(
             _Resolved(
                 session,
                 db,
@@ -122,8 +122,13 @@ async def _serve(request: Request, call: Callable[[_Resolved], Awaitable[Respons
                 await get_history_policy(request),
             )
         )
-    finally:
+    except BaseException:
         await connections.aclose()
+        raise
+    # As FastAPI ends the dependency after an endpoint that returned: the code after its
+    # `yield` runs as for a success.
+    await anext(connections, None)
+    return response
 
 
 def save_route(endpoint: SaveEndpoint) -> Route:
