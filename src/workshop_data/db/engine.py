@@ -127,7 +127,10 @@ async def first_row_on_driver(
         processors[name](params[name]) if name in processors else params[name]
         for name in prepared.names
     ]
-    driver = (await conn.get_raw_connection()).driver_connection
+    sync = conn.sync_connection
+    # The pooled connection itself, without a trip through SQLAlchemy's greenlet where it can.
+    raw = sync.connection if sync is not None and not sync.invalidated else None
+    driver = (raw or await conn.get_raw_connection()).driver_connection
     assert driver is not None
     if driver.is_closed():
         # The server ended it while it was idle (a restart, the database dropped): as

@@ -166,7 +166,8 @@ async def save_step(
     if record is not None:
         if session is not None and hashed is not None:
             await auth_service.touch_session_when_due(conn, session, hashed, now)
-        await conn.commit()
+        if conn.in_transaction():  # not after a statement on the driver alone: nothing to end
+            await conn.commit()
         return record
     try:
         if session is not None:
