@@ -4,10 +4,13 @@ halved the save rate at 64 concurrent saves, docs/benchmarks.md). And the reques
 checked out between them (db/kept_connections.py), only as long as they were left clean."""
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.support import load, save
 from workshop_data.db.engine import create_engine
@@ -47,41 +50,49 @@ async def test_overflow_is_what_the_setting_allows(postgres_database: str) -> No
         await engine.dispose()
 
 
+@pytest.fixture
+async def engine(postgres_database: str) -> AsyncIterator[AsyncEngine]:
+    small = create_engine(Settings(database_url=postgres_database, database_pool_size=4))
+    yield small
+    await small.dispose()
+
+
+@pytest.fixture
+async def kept(engine: AsyncEngine) -> AsyncIterator[KeptConnections]:
+    connections = KeptConnections(engine, keep=2, max_age_seconds=60)
+    yield connections
+    await connections.close()
+
+
 async def test_kept_connections_are_taken_again_only_after_a_clean_request(
-    postgres_database: str,
+    kept: KeptConnections,
 ) -> None:
-    engine = create_engine(Settings(database_url=postgres_database, database_pool_size=4))
-    kept = KeptConnections(engine, keep=2, max_age_seconds=60)
-    try:
-        first = await kept.take()
-        await first.execute(text("CREATE TEMP TABLE kept_probe (n int)"))
-        await first.commit()
-        await kept.give_back(first, clean=True)
-        again = await kept.take()
-        assert again is first  # no checkout: the same connection
+    first = await kept.take()
+    await first.execute(text("CREATE TEMP TABLE kept_probe (n int)"))
+    await first.commit()
+    await kept.give_back(first, clean=True)
+    again = await kept.take()
+    assert again is first  # no checkout: the same connection
 
-        # What a request left uncommitted is rolled back before the connection is kept.
-        await again.execute(text("INSERT INTO kept_probe VALUES (1)"))
-        await kept.give_back(again, clean=True)
-        after = await kept.take()
-        assert after is first
-        assert not after.in_transaction()
-        assert (await after.execute(text("SELECT count(*) FROM kept_probe"))).scalar_one() == 0
-        await after.rollback()
+    # What a request left uncommitted is rolled back before the connection is kept.
+    await again.execute(text("INSERT INTO kept_probe VALUES (1)"))
+    await kept.give_back(again, clean=True)
+    after = await kept.take()
+    assert after is first
+    assert not after.in_transaction()
+    assert (await after.execute(text("SELECT count(*) FROM kept_probe"))).scalar_one() == 0
+    await after.rollback()
 
-        # A request that failed hands its connection back to the engine's pool.
-        await kept.give_back(after, clean=False)
-        other = await kept.take()
-        assert other is not first
-        await kept.give_back(other, clean=True)
-    finally:
-        await kept.close()
-        await engine.dispose()
+    # A request that failed hands its connection back to the engine's pool.
+    await kept.give_back(after, clean=False)
+    other = await kept.take()
+    assert other is not first
+    await kept.give_back(other, clean=True)
 
 
-async def test_kept_connections_are_few_young_and_whole(postgres_database: str) -> None:
-    engine = create_engine(Settings(database_url=postgres_database, database_pool_size=4))
-    kept = KeptConnections(engine, keep=2, max_age_seconds=60)
+async def test_kept_connections_are_few_young_and_whole(
+    engine: AsyncEngine, kept: KeptConnections
+) -> None:
     at_once = KeptConnections(engine, keep=2, max_age_seconds=0)
     try:
         taken = [await kept.take() for _ in range(3)]
@@ -107,9 +118,7 @@ async def test_kept_connections_are_few_young_and_whole(postgres_database: str) 
         assert older is not young
         await at_once.give_back(older, clean=True)
     finally:
-        await kept.close()
         await at_once.close()
-        await engine.dispose()
 
 
 async def test_a_request_keeps_its_connection_for_the_next_unless_it_failed(
