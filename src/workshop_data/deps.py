@@ -57,7 +57,8 @@ async def get_upload_store(request: Request) -> UploadStore:
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
-    """The request's connection. On PostgreSQL every statement commits by itself (one round
+    """The request's connection, one an earlier request left clean where there is one
+    (db/kept_connections.py). On PostgreSQL every statement commits by itself (one round
     trip); a service whose statements must commit together opens `db.transaction` itself."""
     kept: KeptConnections = request.app.state.kept_connections
     conn = await kept.take()
