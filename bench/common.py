@@ -171,6 +171,18 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def median_load(values: list[LoadResult]) -> LoadResult:
+    """The median of each figure over rounds of the same run; errors are added up."""
+    p99s = [v.p99_ms for v in values if v.p99_ms is not None]
+    p50s = [v.p50_ms for v in values if v.p50_ms is not None]
+    return LoadResult(
+        rate=round(median([v.rate for v in values]), 1),
+        p50_ms=round(median(p50s), 2) if p50s else None,
+        p99_ms=round(median(p99s), 2) if p99s else None,
+        errors=sum(v.errors for v in values),
+    )
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -198,6 +210,14 @@ class CpuPerRequest:
     @property
     def total_us(self) -> float:
         return self.server_us + self.database_us + self.load_us
+
+
+def median_cpu(values: list[CpuPerRequest]) -> CpuPerRequest:
+    return CpuPerRequest(
+        server_us=round(median([v.server_us for v in values])),
+        database_us=round(median([v.database_us for v in values])),
+        load_us=round(median([v.load_us for v in values])),
+    )
 
 
 def _cpu_ticks(pids: set[int] | None, name: str | None = None) -> dict[int, int]:

@@ -17,6 +17,8 @@ from bench.common import (
     CpuPerRequest,
     LoadResult,
     load_with_cpu,
+    median_cpu,
+    median_load,
     require,
     run_wrk,
     scratch_postgres,
@@ -31,8 +33,6 @@ from bench.peer_compare import (
     SECONDS,
     USERS,
     WORKERS,
-    _median,
-    _median_cpu,
     cpu_report,
 )
 
@@ -77,7 +77,7 @@ def main() -> None:
                         )
                         rounds.setdefault(key, []).append(result)
                         cpu.setdefault(key, []).append(used)
-    summary = {key: _median(values) for key, values in rounds.items()}
+    summary = {key: median_load(values) for key, values in rounds.items()}
     lines = [
         f"`workshop-data serve --workers {WORKERS}`, {ROUNDS} interleaved rounds of {SECONDS} s, "
         "medians; PATCH sends the same document as a merge patch of the step's data.",
@@ -101,7 +101,7 @@ def main() -> None:
             lines.append(f"- PATCH after ÷ before, c={connections}: **{ours / before:.2f}**")
     errors = sum(r.errors for r in summary.values())
     lines.append(f"- non-2xx responses and socket errors over all runs: {errors}")
-    lines += cpu_report({key: _median_cpu(values) for key, values in cpu.items()})
+    lines += cpu_report({key: median_cpu(values) for key, values in cpu.items()})
     text = "\n".join(lines)
     (RESULTS / "patch_compare.md").write_text(text + "\n")
     print(text)

@@ -20,7 +20,8 @@ from bench.common import (
     CpuPerRequest,
     LoadResult,
     load_with_cpu,
-    median,
+    median_cpu,
+    median_load,
     require,
     run_wrk,
     scratch_postgres,
@@ -45,27 +46,8 @@ def _load(url: str, cookies: Path, connections: int) -> LoadResult:
     return run_wrk(url, PATH, connections, SECONDS, SCRIPT, [str(cookies), "0"])
 
 
-def _median(values: list[LoadResult]) -> LoadResult:
-    p99s = [v.p99_ms for v in values if v.p99_ms is not None]
-    p50s = [v.p50_ms for v in values if v.p50_ms is not None]
-    return LoadResult(
-        rate=round(median([v.rate for v in values]), 1),
-        p50_ms=round(median(p50s), 2) if p50s else None,
-        p99_ms=round(median(p99s), 2) if p99s else None,
-        errors=sum(v.errors for v in values),
-    )
-
-
 # name, url, cookies file, the server's process id
 Contestant = tuple[str, str, Path, int]
-
-
-def _median_cpu(values: list[CpuPerRequest]) -> CpuPerRequest:
-    return CpuPerRequest(
-        server_us=round(median([v.server_us for v in values])),
-        database_us=round(median([v.database_us for v in values])),
-        load_us=round(median([v.load_us for v in values])),
-    )
 
 
 def compare(
@@ -85,8 +67,8 @@ def compare(
                 rounds.setdefault(f"{name} c={connections}", []).append(result)
                 cpu.setdefault(f"{name} c={connections}", []).append(used)
     return (
-        {name: _median(values) for name, values in rounds.items()},
-        {name: _median_cpu(values) for name, values in cpu.items()},
+        {name: median_load(values) for name, values in rounds.items()},
+        {name: median_cpu(values) for name, values in cpu.items()},
     )
 
 

@@ -31,7 +31,7 @@ from tests.server_process import ServerProcess
 from bench.common import (
     RESULTS,
     LoadResult,
-    median,
+    median_load,
     process_tree,
     require,
     rss_mb,
@@ -269,7 +269,7 @@ def bench_postgres(tokens_file: Path, database_url: str) -> dict[str, Any]:
             add("no-database endpoint w=1", run_wrk(servers[1].url, "/healthz", peak_c, SECONDS))
         for workers, server in servers.items():
             results["rss_mb"][f"workers={workers}"] = worker_rss(server)
-        summary = {name: _median_result(values) for name, values in rounds.items()}
+        summary = {name: median_load(values) for name, values in rounds.items()}
         results["sweep"] = summary
         best_api = max((v for k, v in summary.items() if k.startswith("api")), key=lambda r: r.rate)
         best_api_name = next(k for k, v in summary.items() if v is best_api)
@@ -279,7 +279,7 @@ def bench_postgres(tokens_file: Path, database_url: str) -> dict[str, Any]:
             half_peak_latency(servers[workers], tokens_file, best_api.rate, connections)
             for _ in range(ROUNDS)
         ]
-        results["half_peak"] = {"at": best_api_name, **asdict(_median_result(half))}
+        results["half_peak"] = {"at": best_api_name, **asdict(median_load(half))}
     finally:
         for server in servers.values():
             server.stop()
@@ -297,7 +297,7 @@ def bench_sqlite(tokens_file: Path, database_url: str, path: Path) -> dict[str, 
                 rounds.setdefault(f"api w=1 c={connections}", []).append(
                     api_load(server, tokens_file, connections)
                 )
-        summary = {name: _median_result(values) for name, values in rounds.items()}
+        summary = {name: median_load(values) for name, values in rounds.items()}
         best = max((v for k, v in summary.items() if k.startswith("api")), key=lambda r: r.rate)
         best_name = next(k for k, v in summary.items() if v is best)
         connections = int(re.search(r"c=(\d+)", best_name).group(1))  # type: ignore[union-attr]
@@ -306,24 +306,11 @@ def bench_sqlite(tokens_file: Path, database_url: str, path: Path) -> dict[str, 
         ]
         return {
             "sweep": summary,
-            "half_peak": {"at": best_name, **asdict(_median_result(half))},
+            "half_peak": {"at": best_name, **asdict(median_load(half))},
             "rss_mb": worker_rss(server),
         }
     finally:
         server.stop()
-
-
-def _median_result(values: list[LoadResult]) -> LoadResult:
-    def med(attr: str) -> float | None:
-        found = [getattr(v, attr) for v in values if getattr(v, attr) is not None]
-        return round(median(found), 2) if found else None
-
-    return LoadResult(
-        rate=round(median([v.rate for v in values]), 1),
-        p50_ms=med("p50_ms"),
-        p99_ms=med("p99_ms"),
-        errors=sum(v.errors for v in values),
-    )
 
 
 def report(pg: dict[str, Any], lite: dict[str, Any]) -> str:
