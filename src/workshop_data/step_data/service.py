@@ -8,7 +8,7 @@ user), so no separate session lookup precedes the save. A refused save explains 
 in" (401) before the lock (423) and the version (409)."""
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     select,
@@ -34,7 +34,6 @@ from workshop_data.step_data import history as step_history
 from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.step_data.statements import (
     RECORD_COLUMNS,
-    RECORD_NAMES,
     StepRecord,
     insert_statement,
     patch_read_statement,
@@ -63,25 +62,21 @@ def _check_writer(user_id: int | None, session: SessionCredential | None) -> Non
 
 async def _first_row(
     conn: AsyncConnection, statement: Any, values: dict[str, Any]
-) -> Mapping[str, Any] | None:
+) -> Mapping[Any, Any] | None:
     """The first row of one of the statements of statements.py, its columns by name: on
     asyncpg directly where it can, through SQLAlchemy otherwise."""
     if runs_on_driver(conn):
-        found: Mapping[str, Any] | None = await first_row_on_driver(conn, statement, values)
+        found: Mapping[Any, Any] | None = await first_row_on_driver(conn, statement, values)
         return found
     row = (await conn.execute(statement, values)).first()
-    return None if row is None else cast(Mapping[str, Any], row._mapping)
-
-
-def _record_in(found: Mapping[str, Any]) -> StepRecord:
-    return StepRecord(**{name: found[name] for name in RECORD_NAMES})
+    return None if row is None else row._mapping
 
 
 async def _first_record(
     conn: AsyncConnection, statement: Any, values: dict[str, Any]
 ) -> StepRecord | None:
     found = await _first_row(conn, statement, values)
-    return None if found is None else _record_in(found)
+    return None if found is None else record_of(found)
 
 
 async def save_step(
@@ -255,10 +250,10 @@ async def _read_for_patch(
     found = await _first_row(conn, patch_read_statement(session is not None), values)
     if session is None:
         assert user_id is not None
-        return user_id, None if found is None else _record_in(found)
+        return user_id, None if found is None else record_of(found)
     if found is None:
         return await auth_service.signed_in_user_id(conn, session), None
-    return found["session_user_id"], None if found["id"] is None else _record_in(found)
+    return found["session_user_id"], None if found["id"] is None else record_of(found)
 
 
 async def patch_step(
@@ -354,9 +349,9 @@ async def _outcome_of_an_unwritten_save(
     ).first()
     if row is not None:
         if request_id is not None and row.last_request_id == request_id:
-            return record_of(row)
+            return record_of(row._mapping)
         if base_version is None or base_version == row.version:
-            return record_of(row)
+            return record_of(row._mapping)
     raise Conflict(
         "This step was changed elsewhere since you loaded it."
         if row is not None
@@ -383,7 +378,7 @@ async def get_step(
             )
         )
     ).first()
-    return None if row is None else record_of(row)
+    return None if row is None else record_of(row._mapping)
 
 
 async def list_steps(conn: AsyncConnection, user_id: int, workshop_type: str) -> list[StepRecord]:
@@ -392,4 +387,4 @@ async def list_steps(conn: AsyncConnection, user_id: int, workshop_type: str) ->
         .where(steps.c.user_id == user_id, steps.c.workshop_type == workshop_type)
         .order_by(steps.c.step_id)
     )
-    return [record_of(row) for row in rows]
+    return [record_of(row._mapping) for row in rows]

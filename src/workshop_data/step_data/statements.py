@@ -2,6 +2,7 @@
 with new values (building them is most of the cost of a save on the Python side), and the
 record they return. What the statements check: step_data/service.py."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -53,21 +54,13 @@ class StepRecord:
     schema_version: int | None = None
 
 
-RECORD_NAMES = tuple(column.name for column in RECORD_COLUMNS)
+_RECORD_NAMES = tuple(column.name for column in RECORD_COLUMNS)
 
 
-def record_of(row: Any) -> StepRecord:
-    return StepRecord(
-        id=row.id,
-        user_id=row.user_id,
-        workshop_type=row.workshop_type,
-        step_id=row.step_id,
-        data=row.data,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        schema_version=row.schema_version,
-    )
+def record_of(columns: Mapping[Any, Any]) -> StepRecord:
+    """The record in a row of `RECORD_COLUMNS` (and maybe more), its columns by name: an
+    asyncpg record, or a SQLAlchemy row's `_mapping`."""
+    return StepRecord(**{name: columns[name] for name in _RECORD_NAMES})
 
 
 def live_session() -> ColumnElement[bool]:
