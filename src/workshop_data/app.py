@@ -245,9 +245,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 async def close_app(app: FastAPI) -> None:
-    """Release what the app holds: its kept connections, its engine's pool, the password
-    hashing threads. The end of the app's lifespan; a test that builds an app without serving
-    it calls it when done."""
+    """Release what the app holds: its kept connections, its engine's pool (and its SQLite
+    writer), the password hashing threads. The end of the app's lifespan; a test that builds an
+    app without serving it calls it when done."""
     app.state.password_hasher.shutdown()
     await app.state.kept_connections.close()
     await app.state.engine.dispose()

@@ -9,6 +9,7 @@ from sqlalchemy import DateTime, String, bindparam, case, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop_data.auth.throttle import LoginThrottle
+from workshop_data.db.sqlite_writer import WriterConnection
 from workshop_data.db.tables import sessions, users
 from workshop_data.errors import InvalidCredentials, NotAuthenticated
 from workshop_data.text_policy import check_storable
@@ -144,20 +145,31 @@ async def touch_session_when_due(
     """After a write that checked the session itself: touch it if the rolling-expiry rule
     says so. Runs a statement only when this worker's memory of the session says it may be
     due (at most once per SESSION_TOUCH_INTERVAL per session and worker); does not commit."""
-    touches = credential.touches
-    if not touches.is_due(hashed, now):
-        return
-    last_seen_at = (
-        await conn.execute(
-            _touch_statement(),
-            {
-                "p_token_hash": hashed,
-                "p_now": now,
-                "p_due_before": now - SESSION_TOUCH_INTERVAL,
-                "p_expires_at": now + timedelta(seconds=credential.ttl_seconds),
-            },
-        )
-    ).scalar()
+    if credential.touches.is_due(hashed, now):
+        result = await conn.execute(_touch_statement(), _touch_values(credential, hashed, now))
+        _remember_touch(credential.touches, hashed, result.scalar())
+
+
+def touch_session_when_due_in(
+    conn: WriterConnection, credential: SessionCredential, hashed: str, now: datetime
+) -> None:
+    """`touch_session_when_due` in a job of the SQLite writer (db/sqlite_writer.py), in the
+    transaction of the save."""
+    if credential.touches.is_due(hashed, now):
+        row = conn.first(_touch_statement(), _touch_values(credential, hashed, now))
+        _remember_touch(credential.touches, hashed, None if row is None else row["last_seen_at"])
+
+
+def _touch_values(credential: SessionCredential, hashed: str, now: datetime) -> dict[str, Any]:
+    return {
+        "p_token_hash": hashed,
+        "p_now": now,
+        "p_due_before": now - SESSION_TOUCH_INTERVAL,
+        "p_expires_at": now + timedelta(seconds=credential.ttl_seconds),
+    }
+
+
+def _remember_touch(touches: SessionTouches, hashed: str, last_seen_at: datetime | None) -> None:
     if last_seen_at is None:
         touches.forget(hashed)
     else:

@@ -1,15 +1,15 @@
+import sqlite3
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import event
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from workshop_data.db.availability import is_database_unavailable
+from workshop_data.db.driver_statements import for_driver
+from workshop_data.db.sqlite_writer import SqliteWriter, attach_writer
+from workshop_data.db.url import UnsupportedDatabaseURL
 from workshop_data.settings import Settings
 
 # A pooled connection older than this is replaced at its next checkout.
@@ -23,16 +23,9 @@ def _json_dumps(value: Any) -> str:
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.async_database_url
     if settings.is_sqlite:
-        engine = create_async_engine(
-            url,
-            # Errors never carry a statement's values (password hashes, token hashes) into
-            # a log or a traceback.
-            hide_parameters=True,
-            json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
-            connect_args={"timeout": 30},
-        )
-        _configure_sqlite(engine, settings.sqlite_synchronous)
+        engine = create_async_engine(url, **_SQLITE_OPTIONS)
+        _configure_sqlite(engine.sync_engine, settings.sqlite_synchronous)
+        attach_writer(engine, _sqlite_writer(url, engine, settings.sqlite_synchronous))
         return engine
     options: dict[str, Any] = {}
     if settings.database_pgbouncer:
@@ -77,31 +70,48 @@ def _unique_statement_name() -> str:
     return f"__wd_{uuid.uuid4().hex}__"
 
 
-def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+_SQLITE_OPTIONS: dict[str, Any] = {
+    # Errors never carry a statement's values (password hashes, token hashes) into a log or
+    # a traceback.
+    "hide_parameters": True,
+    "json_serializer": _json_dumps,
+    "json_deserializer": orjson.loads,
+    "connect_args": {"timeout": 30},
+}
+
+
+def _sqlite_writer(async_url: str, engine: AsyncEngine, synchronous: str) -> SqliteWriter:
+    """The writer every step save on `engine` goes through (db/sqlite_writer.py). Its
+    connection is Python's own sqlite3 driver in the writer's thread, configured as the
+    engine's, with the driver's own transaction handling off: the writer begins and commits."""
+    database = make_url(async_url).database
+    if not database or database == ":memory:":
+        raise UnsupportedDatabaseURL(
+            "an in-memory SQLite database is not shared between connections; "
+            "use sqlite:///path/to/file.db"
+        )
+
+    def connect() -> sqlite3.Connection:
+        driver = sqlite3.connect(database, timeout=30, isolation_level=None)
+        _apply_sqlite_pragmas(driver, synchronous)
+        return driver
+
+    return SqliteWriter(connect, engine.dialect)
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
+        _apply_sqlite_pragmas(dbapi_connection, synchronous)
 
 
-@dataclass(frozen=True)
-class _DriverStatement:
-    compiled: Any
-    names: tuple[str, ...]
-    processors: dict[str, Callable[[Any], Any]]
-
-
-@lru_cache(maxsize=64)
-def _for_driver(statement: Any, dialect: Dialect) -> _DriverStatement:
-    compiled = statement.compile(dialect=dialect)
-    # The values as SQLAlchemy would send them (JSON serialised by the engine's serializer,
-    # the casts in the SQL), in the order of the SQL's $n.
-    processors = dict(compiled._bind_processors)
-    return _DriverStatement(compiled, tuple(compiled.positiontup), processors)
+def _apply_sqlite_pragmas(dbapi_connection: Any, synchronous: str) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
 
 
 def runs_on_driver(conn: AsyncConnection) -> bool:
@@ -120,13 +130,7 @@ async def first_row_on_driver(
     bridge between asyncpg and synchronous code: for the statement of every save. Only where
     `runs_on_driver`. The row's columns are read by name (`row["id"]`). A connection that
     broke is invalidated, as SQLAlchemy does with its own."""
-    prepared = _for_driver(statement, conn.dialect)
-    params = prepared.compiled.construct_params(values)
-    processors = prepared.processors
-    args = [
-        processors[name](params[name]) if name in processors else params[name]
-        for name in prepared.names
-    ]
+    prepared = for_driver(statement, conn.dialect)
     sync = conn.sync_connection
     # The pooled connection itself, without a trip through SQLAlchemy's greenlet where it can.
     raw = sync.connection if sync is not None and not sync.invalidated else None
@@ -138,7 +142,7 @@ async def first_row_on_driver(
         await conn.invalidate()
         raise ConnectionError("the database closed this connection")
     try:
-        return await driver.fetchrow(prepared.compiled.string, *args)
+        return await driver.fetchrow(prepared.sql, *prepared.arguments(values))
     except Exception as error:
         if is_database_unavailable(error):
             await conn.invalidate()

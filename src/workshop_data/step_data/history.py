@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.db.dialect import upsertable_insert
+from workshop_data.db.sqlite_writer import WriterConnection
 from workshop_data.db.tables import workshop_step_history
 from workshop_data.json_input import encoded_size
 from workshop_data.timeutil import iso
@@ -221,8 +222,8 @@ def recorded_values(policy: HistoryPolicy, data: dict[str, Any], now: datetime) 
     }
 
 
-async def record_version(
-    conn: AsyncConnection,
+def record_version(
+    conn: WriterConnection,
     policy: HistoryPolicy,
     *,
     user_id: int,
@@ -233,33 +234,64 @@ async def record_version(
     saved_at: datetime,
     schema_version: int | None,
 ) -> None:
-    """Keep this new version and prune the step's history; the caller commits both with the
-    save that wrote the version."""
-    values = {
-        "data": data,
-        "size": encoded_size(data),
-        "preview": preview(data),
-        "saved_at": saved_at,
-        "schema_version": schema_version,
-    }
-    statement = upsertable_insert(conn.dialect.name, h).values(
-        user_id=user_id, workshop_type=workshop_type, step_id=step_id, version=version, **values
+    """On SQLite (on PostgreSQL `recorded_save_statement` does it): keep this new version and
+    prune the step's history, in the transaction of the save that wrote the version (a job of
+    the SQLite writer, db/sqlite_writer.py)."""
+    step = {"p_user_id": user_id, "p_workshop_type": workshop_type, "p_step_id": step_id}
+    conn.rows(
+        _record_statement(conn.dialect.name),
+        {
+            **step,
+            "p_version": version,
+            "p_data": data,
+            "p_size": encoded_size(data),
+            "p_preview": preview(data),
+            "p_saved_at": saved_at,
+            "p_schema_version": schema_version,
+        },
+    )
+    kept = conn.rows(_kept_statement(), step)
+    for row_id in versions_to_prune(
+        [(row["id"], row["version"], row["saved_at"]) for row in kept], policy, saved_at
+    ):
+        conn.rows(_prune_statement(), {"p_id": row_id})
+
+
+@lru_cache
+def _record_statement(dialect: str) -> Any:
+    statement = upsertable_insert(dialect, h).values(
+        user_id=bindparam("p_user_id", type_=BigInteger()),
+        workshop_type=bindparam("p_workshop_type", type_=String()),
+        step_id=bindparam("p_step_id", type_=String()),
+        version=bindparam("p_version", type_=Integer()),
+        data=bindparam("p_data", type_=h.c.data.type),
+        size=bindparam("p_size", type_=Integer()),
+        preview=bindparam("p_preview", type_=String()),
+        saved_at=bindparam("p_saved_at", type_=DateTime()),
+        schema_version=bindparam("p_schema_version", type_=Integer()),
     )
     # A row left from a step that was deleted and started again is replaced, not a failure.
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[h.c.user_id, h.c.workshop_type, h.c.step_id, h.c.version],
-            set_=values,
-        )
+    return statement.on_conflict_do_update(
+        index_elements=[h.c.user_id, h.c.workshop_type, h.c.step_id, h.c.version],
+        set_={
+            name: statement.excluded[name]
+            for name in ("data", "size", "preview", "saved_at", "schema_version")
+        },
     )
-    rows = await conn.execute(
-        select(h.c.id, h.c.version, h.c.saved_at).where(
-            h.c.user_id == user_id, h.c.workshop_type == workshop_type, h.c.step_id == step_id
-        )
+
+
+@lru_cache
+def _kept_statement() -> Any:
+    return select(h.c.id, h.c.version, h.c.saved_at).where(
+        h.c.user_id == bindparam("p_user_id", type_=BigInteger()),
+        h.c.workshop_type == bindparam("p_workshop_type", type_=String()),
+        h.c.step_id == bindparam("p_step_id", type_=String()),
     )
-    pruned = versions_to_prune([(r.id, r.version, r.saved_at) for r in rows], policy, saved_at)
-    if pruned:
-        await conn.execute(delete(h).where(h.c.id.in_(pruned)))
+
+
+@lru_cache
+def _prune_statement() -> Any:
+    return delete(h).where(h.c.id == bindparam("p_id", type_=BigInteger()))
 
 
 async def list_versions(

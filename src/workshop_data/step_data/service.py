@@ -8,19 +8,19 @@ user), so no separate session lookup precedes the save. A refused save explains 
 in" (401) before the lock (423) and the version (409)."""
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import SessionCredential
 from workshop_data.catalog.service import StepInfo
+from workshop_data.db import sqlite_writer
 from workshop_data.db.engine import first_row_on_driver, runs_on_driver
+from workshop_data.db.sqlite_writer import WriterConnection
 from workshop_data.db.tables import workshop_step_data
-from workshop_data.db.transaction import transaction
 from workshop_data.errors import (
     Conflict,
     DomainError,
@@ -102,7 +102,8 @@ async def save_step(
 
     With an enabled `history` policy the new version is also kept in the step's history, and
     the history pruned, atomically with the save: on PostgreSQL in the save statement itself,
-    elsewhere in a transaction of its own around the save and the history row.
+    on SQLite in the transaction in which the process's writer commits the save
+    (db/sqlite_writer.py; the caller must have no write of its own open on `conn` there).
 
     Who writes is either `user_id` or `session` (the statement checks the session, and a
     refusal for want of one is NotAuthenticated); with a session, the session is touched
@@ -134,35 +135,23 @@ async def save_step(
         "p_base_version": base_version,
         "p_schema_version": schema_version,
     }
-    recording = history is not None and history.enabled
-    in_statement = recording and conn.dialect.name == "postgresql"
-    if in_statement:
-        assert history is not None
-        statement = step_history.recorded_save_statement(statement)
-        values.update(step_history.recorded_values(history, data, now))
-    if recording and not in_statement:
-        assert history is not None
-        async with transaction(conn):
-            record = await _first_record(conn, statement, values)
-            if record is not None:
-                await step_history.record_version(
-                    conn,
-                    history,
-                    user_id=record.user_id,
-                    workshop_type=record.workshop_type,
-                    step_id=record.step_id,
-                    version=record.version,
-                    data=data,  # as sent: its preview keeps the participant's order of fields
-                    saved_at=record.updated_at,
-                    schema_version=record.schema_version,
-                )
+    writer = sqlite_writer.writer_of(conn)
+    if writer is not None:
+        _check_no_open_write(conn)
+        record = await writer.run(
+            partial(_write_on_sqlite, statement, values, data, history, session, hashed)
+        )
     else:
+        if history is not None and history.enabled:
+            statement = step_history.recorded_save_statement(statement)
+            values.update(step_history.recorded_values(history, data, now))
         record = await _first_record(conn, statement, values)
+        if record is not None:
+            if session is not None and hashed is not None:
+                await auth_service.touch_session_when_due(conn, session, hashed, now)
+            if conn.in_transaction():  # not after a statement on the driver alone
+                await conn.commit()
     if record is not None:
-        if session is not None and hashed is not None:
-            await auth_service.touch_session_when_due(conn, session, hashed, now)
-        if conn.in_transaction():  # not after a statement on the driver alone: nothing to end
-            await conn.commit()
         return record
     try:
         if session is not None:
@@ -171,6 +160,47 @@ async def save_step(
         return await _outcome_of_an_unwritten_save(conn, user_id, step, base_version, request_id)
     finally:
         await conn.rollback()
+
+
+def _write_on_sqlite(
+    statement: Any,
+    values: dict[str, Any],
+    data: dict[str, Any],
+    history: HistoryPolicy | None,
+    session: SessionCredential | None,
+    hashed: str | None,
+    conn: WriterConnection,
+) -> StepRecord | None:
+    """A save as a job of the SQLite writer: the save statement, then (when it wrote) the
+    history row and the session's touch, in the writer's transaction."""
+    row = conn.first(statement, values)
+    if row is None:
+        return None
+    record = record_of(row)
+    if history is not None and history.enabled:
+        step_history.record_version(
+            conn,
+            history,
+            user_id=record.user_id,
+            workshop_type=record.workshop_type,
+            step_id=record.step_id,
+            version=record.version,
+            data=data,  # as sent: its preview keeps the participant's order of fields
+            saved_at=record.updated_at,
+            schema_version=record.schema_version,
+        )
+    if session is not None and hashed is not None:
+        auth_service.touch_session_when_due_in(conn, session, hashed, values["p_now"])
+    return record
+
+
+def _check_no_open_write(conn: AsyncConnection) -> None:
+    """On SQLite a save is written by the writer's own connection, which would wait for the
+    write lock of a transaction open on `conn` until that ends: never, as its caller waits
+    for the save."""
+    raw = conn.sync_connection.connection.driver_connection if conn.sync_connection else None
+    if raw is not None and raw.in_transaction:
+        raise RuntimeError("commit the connection's transaction before saving a step on SQLite")
 
 
 async def restore_step(

@@ -1,0 +1,274 @@
+"""The SQLite writer (db/sqlite_writer.py): the saves waiting when it is free are committed
+together; a job that fails is rolled back alone; nobody is answered before the commit, and when
+the commit fails nobody is told their save was kept; the step saves of an app go through it."""
+
+import asyncio
+import os
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, text
+from sqlalchemy.dialects import sqlite
+
+from tests.support import Account, Backend
+from workshop_data.catalog.service import load_catalog
+from workshop_data.db.engine import create_engine
+from workshop_data.db.migrate import upgrade_to_head
+from workshop_data.db.sqlite_writer import (
+    SqliteWriter,
+    WriterConnection,
+    writer_of,
+)
+from workshop_data.db.url import UnsupportedDatabaseURL
+from workshop_data.settings import Settings
+from workshop_data.step_data import service
+from workshop_data.step_data.history import HistoryPolicy
+from workshop_data.users.service import create_user
+
+pytestmark = pytest.mark.backends("sqlite")
+
+scratch_tables = MetaData()
+notes = Table(
+    "notes", scratch_tables, Column("id", Integer, primary_key=True), Column("text", String)
+)
+children = Table(
+    "children",
+    scratch_tables,
+    Column("id", Integer, primary_key=True),
+    Column("parent_id", Integer),
+)
+ADD_ORPHAN = insert(children).values(parent_id=bindparam("p_parent", type_=Integer()))
+ADD_NOTE = insert(notes).values(text=bindparam("p_text", type_=String())).returning(notes.c.id)
+
+
+class Scratch:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.statements: list[str] = []
+
+    def connect(self) -> sqlite3.Connection:
+        driver = sqlite3.connect(self.path, isolation_level=None)
+        driver.execute("PRAGMA foreign_keys=ON")
+        driver.set_trace_callback(self.statements.append)
+        return driver
+
+    def texts(self) -> list[str]:
+        with sqlite3.connect(self.path) as driver:
+            return [row[0] for row in driver.execute("SELECT text FROM notes ORDER BY id")]
+
+    def commits(self) -> int:
+        return self.statements.count("COMMIT")
+
+
+@pytest.fixture
+async def scratch(tmp_path: Path) -> AsyncIterator[tuple[Scratch, SqliteWriter]]:
+    database = Scratch(tmp_path / "scratch.db")
+    with sqlite3.connect(database.path) as driver:
+        driver.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        driver.execute("CREATE TABLE parents (id INTEGER PRIMARY KEY)")
+        driver.execute(
+            "CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER "
+            "REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    writer = SqliteWriter(database.connect, sqlite.dialect())
+    yield database, writer
+    writer.close()
+
+
+def add(note: str) -> Callable[[WriterConnection], int]:
+    def job(conn: WriterConnection) -> int:
+        row = conn.first(ADD_NOTE, {"p_text": note})
+        assert row is not None
+        return int(row["id"])
+
+    return job
+
+
+@asynccontextmanager
+async def writer_busy(writer: SqliteWriter, note: str) -> AsyncIterator["asyncio.Future[int]"]:
+    """The writer runs a job (adding `note`) that waits until the block's end: the jobs queued
+    in the block wait for it, and then form the next batch together."""
+    running, released = threading.Event(), threading.Event()
+
+    def busy(conn: WriterConnection) -> int:
+        running.set()
+        assert released.wait(10)
+        return add(note)(conn)
+
+    done = asyncio.ensure_future(writer.run(busy))
+    assert await asyncio.to_thread(running.wait, 10)
+    try:
+        yield done
+        await asyncio.sleep(0)  # the block's jobs are queued
+    finally:
+        released.set()
+
+
+async def test_the_saves_waiting_are_committed_together(
+    scratch: tuple[Scratch, SqliteWriter],
+) -> None:
+    database, writer = scratch
+    async with writer_busy(writer, "first") as first_saved:
+        others = [asyncio.ensure_future(writer.run(add(f"note {n}"))) for n in range(20)]
+    ids = [await first_saved, *await asyncio.gather(*others)]
+
+    assert len(set(ids)) == 21
+    assert database.texts() == ["first", *(f"note {n}" for n in range(20))]
+    assert database.commits() == 2  # the first alone, then the twenty that waited
+
+
+async def test_a_job_that_fails_is_rolled_back_alone(
+    scratch: tuple[Scratch, SqliteWriter],
+) -> None:
+    database, writer = scratch
+
+    def half_done(conn: WriterConnection) -> None:
+        add("half")(conn)
+        raise LookupError("refused after its first statement")
+
+    async with writer_busy(writer, "held") as held:
+        jobs = [writer.run(add("before")), writer.run(half_done), writer.run(add("after"))]
+        outcomes = asyncio.gather(*jobs, return_exceptions=True)
+    await held
+    before, failed, after = await outcomes
+
+    assert isinstance(before, int)
+    assert isinstance(after, int)
+    assert isinstance(failed, LookupError)
+    assert database.texts() == ["held", "before", "after"]
+    assert database.commits() == 2
+
+
+async def test_nobody_is_told_kept_when_the_commit_fails(
+    scratch: tuple[Scratch, SqliteWriter],
+) -> None:
+    database, writer = scratch
+
+    def orphan(conn: WriterConnection) -> None:
+        # A deferred foreign key is checked at COMMIT: the whole batch's commit fails.
+        conn.rows(ADD_ORPHAN, {"p_parent": 42})
+
+    async with writer_busy(writer, "held") as held:
+        jobs = [writer.run(add("with the orphan")), writer.run(orphan)]
+        outcomes = asyncio.gather(*jobs, return_exceptions=True)
+    assert await held > 0
+    kept, orphaned = await outcomes
+
+    assert isinstance(kept, sqlite3.IntegrityError)
+    assert isinstance(orphaned, sqlite3.IntegrityError)
+    assert database.texts() == ["held"]
+    # The writer goes on, on a new connection.
+    assert await writer.run(add("later")) > 0
+    assert database.texts() == ["held", "later"]
+
+
+async def test_a_closed_writer_starts_again_when_used(
+    scratch: tuple[Scratch, SqliteWriter],
+) -> None:
+    database, writer = scratch
+    await writer.run(add("one"))
+    writer.close()
+    await writer.run(add("two"))
+    assert database.texts() == ["one", "two"]
+
+
+async def test_step_saves_go_through_the_writer_and_keep_history_atomically(
+    backend: Backend, accounts: dict[str, Account]
+) -> None:
+    engine = create_engine(backend.settings())
+    step = load_catalog().step("ia", "ia-3-4")
+    user_id = accounts["bob"].id
+    history = HistoryPolicy(keep_versions=5, hourly_days=0)
+    try:
+        async with engine.connect() as conn:
+            before = await service.save_step(
+                conn,
+                user_id=user_id,
+                step=step,
+                data={"whyReflection": "kept"},
+                base_version=None,
+                request_id=None,
+                history=history,
+            )
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_history BEFORE INSERT ON workshop_step_history "
+                    "BEGIN SELECT RAISE(ABORT, 'history refused'); END"
+                )
+            )
+            await conn.commit()
+            try:
+                with pytest.raises(sqlite3.IntegrityError, match="history refused"):
+                    await service.save_step(
+                        conn,
+                        user_id=user_id,
+                        step=step,
+                        data={"whyReflection": "not kept: its history row failed"},
+                        base_version=None,
+                        request_id=None,
+                        history=history,
+                    )
+            finally:
+                await conn.execute(text("DROP TRIGGER refuse_history"))
+                await conn.commit()
+            after = await service.get_step(conn, user_id, "ia", "ia-3-4")
+            assert writer_of(conn) is not None
+    finally:
+        await engine.dispose()
+    assert after is not None
+    assert (after.version, after.data) == (before.version, before.data)
+
+
+async def test_a_save_with_a_write_open_on_its_connection_is_refused_at_once(
+    backend: Backend, accounts: dict[str, Account]
+) -> None:
+    engine = create_engine(backend.settings())
+    step = load_catalog().step("ia", "ia-3-4")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("UPDATE users SET name = name WHERE id = :id"), {"id": 0})
+            with pytest.raises(RuntimeError, match="commit"):
+                await asyncio.wait_for(
+                    service.save_step(
+                        conn,
+                        user_id=accounts["bob"].id,
+                        step=step,
+                        data={"whyReflection": "x"},
+                        base_version=None,
+                        request_id=None,
+                    ),
+                    timeout=5,
+                )
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+
+
+def test_an_in_memory_database_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(UnsupportedDatabaseURL, match="in-memory"):
+        create_engine(Settings(database_url="sqlite:///:memory:"))
+
+
+async def test_disposing_the_engine_closes_the_writers_connection(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "alone.db"
+    engine = create_engine(Settings(database_url=f"sqlite:///{database}"))
+    await upgrade_to_head(engine)
+    async with engine.connect() as conn:
+        user = await create_user(conn, username="wen", password="wen-quiet-harbor-71")
+        await service.save_step(
+            conn,
+            user_id=user.id,
+            step=load_catalog().step("ia", "ia-3-4"),
+            data={"whyReflection": "kept"},
+            base_version=None,
+            request_id=None,
+        )
+    await engine.dispose()
+    # The last connection to close takes SQLite's log and index files with it.
+    assert sorted(os.listdir(tmp_path)) == ["alone.db"]
