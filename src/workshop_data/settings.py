@@ -16,9 +16,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WORKSHOP_DATA_", extra="ignore")
 
     database_url: str = "sqlite:///./workshop-data.db"
-    # PostgreSQL connections each worker keeps open. Above them a request waits for one
-    # (up to 30 s, then 503): an overflow connection is opened for one request and closed
-    # after it, which under load costs more than the wait (docs/benchmarks.md).
+    # Connections each worker keeps open (on SQLite besides the one its step saves are
+    # written on, db/sqlite_writer.py). Above them a request waits for one (up to 30 s, then
+    # 503): an overflow connection is opened for one request and closed after it, which under
+    # load costs more than the wait (docs/benchmarks.md).
     database_pool_size: int = Field(default=20, ge=1)
     database_pool_overflow: int = Field(default=0, ge=0)
     # PostgreSQL reached through PgBouncer in transaction pooling mode (before 1.21, which

@@ -23,9 +23,17 @@ def _json_dumps(value: Any) -> str:
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.async_database_url
     if settings.is_sqlite:
-        engine = create_async_engine(url, **_SQLITE_OPTIONS)
+        database = _sqlite_file(url)
+        engine = create_async_engine(
+            url,
+            # As on PostgreSQL: a fixed pool. An overflow connection (a thread and a file
+            # handle with aiosqlite) would be opened and closed for one request.
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_overflow,
+            **_SQLITE_OPTIONS,
+        )
         _configure_sqlite(engine.sync_engine, settings.sqlite_synchronous)
-        attach_writer(engine, _sqlite_writer(url, engine, settings.sqlite_synchronous))
+        attach_writer(engine, _sqlite_writer(database, engine, settings.sqlite_synchronous))
         return engine
     options: dict[str, Any] = {}
     if settings.database_pgbouncer:
@@ -80,20 +88,29 @@ _SQLITE_OPTIONS: dict[str, Any] = {
 }
 
 
-def _sqlite_writer(async_url: str, engine: AsyncEngine, synchronous: str) -> SqliteWriter:
-    """The writer every step save on `engine` goes through (db/sqlite_writer.py). Its
-    connection is Python's own sqlite3 driver in the writer's thread, configured as the
-    engine's, with the driver's own transaction handling off: the writer begins and commits."""
+def _sqlite_file(async_url: str) -> str:
     database = make_url(async_url).database
     if not database or database == ":memory:":
+        # Each connection would have a database of its own, the writer's too.
         raise UnsupportedDatabaseURL(
             "an in-memory SQLite database is not shared between connections; "
             "use sqlite:///path/to/file.db"
         )
+    return database
+
+
+def _sqlite_writer(database: str, engine: AsyncEngine, synchronous: str) -> SqliteWriter:
+    """The writer every step save on `engine` goes through (db/sqlite_writer.py). Its
+    connection is Python's own sqlite3 driver, configured as the engine's, with the driver's
+    own transaction handling off: the writer begins and commits."""
 
     def connect() -> sqlite3.Connection:
-        driver = sqlite3.connect(database, timeout=30, isolation_level=None)
+        driver = sqlite3.connect(
+            database, timeout=30, isolation_level=None, check_same_thread=False
+        )
         _apply_sqlite_pragmas(driver, synchronous)
+        # The writer waits for another connection's write itself, without blocking its loop.
+        driver.execute("PRAGMA busy_timeout=0")
         return driver
 
     return SqliteWriter(connect, engine.dialect)

@@ -1,24 +1,26 @@
-"""One writer per SQLite engine: a thread of its own with one connection, through which every
-step save of the process goes (docs/benchmarks.md, "The SQLite writer").
+"""One writer per SQLite engine, through which every step save of the process goes
+(docs/benchmarks.md, "The SQLite writer").
 
 SQLite lets one connection write at a time. Saves on the engine's pooled connections queued for
 that lock in SQLite's busy handler, which sleeps; and the async driver handed each of a save's
 statements to a thread and back. Here a save is one job: a synchronous function run on the
-writer's connection, all its statements in one hand-off. The writer takes every job waiting
-when it is free and runs them in one transaction, each job in a savepoint of its own (a job that
-fails is rolled back alone and its caller gets its error), then commits once: one sync of the
-log to disk for all of them. A job's caller is answered only after that commit, so nothing is
-acknowledged that is not on disk; when the commit fails, every job of the batch fails with it.
+writer's own connection. The writer takes every job waiting when it is free and runs them in one
+transaction, each job in a savepoint of its own (a job that fails is rolled back alone and its
+caller gets its error), then commits once: one sync of the log to disk for all of them. A job's
+caller is answered only after that commit, so nothing is acknowledged that is not on disk; when
+the commit fails, every job of the batch fails with it.
 
-Jobs run SQLAlchemy Core statements on Python's sqlite3 driver directly (`WriterConnection`,
-db/driver_statements.py). A job must not wait for anything but the database: it runs while the
-writer holds the write lock."""
+The jobs run on the event loop's thread, between `BEGIN IMMEDIATE` (tried without waiting, and
+again after a pause while another connection writes, so the loop never blocks on the lock) and
+the `COMMIT`, which waits for the disk in a thread while the loop serves the next requests: a
+batch costs one hand-off to a thread (a writer running whole batches in a thread of its own
+saved 4-5 % fewer documents per second, docs/benchmarks.md). Jobs run SQLAlchemy Core
+statements on Python's sqlite3 driver directly (`WriterConnection`, db/driver_statements.py).
+A job must be quick and must not wait for anything: it runs on the loop, holding the lock."""
 
 import asyncio
 import contextlib
-import queue
 import sqlite3
-import threading
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,6 +34,9 @@ from workshop_data.db.driver_statements import for_driver
 T = TypeVar("T")
 # Jobs committed together at the most: bounds one transaction's time and size.
 MAX_BATCH = 64
+# How long a batch waits for another connection's write to end before it fails (as SQLite's
+# busy timeout on the engine's connections).
+LOCK_TIMEOUT_SECONDS = 30.0
 
 
 class WriterConnection:
@@ -62,132 +67,105 @@ class WriterConnection:
         return found[0] if found else None
 
 
-_STOP = object()
-_Item = tuple[Callable[[WriterConnection], Any], "asyncio.Future[Any]"]
+_Item = tuple[Callable[["WriterConnection"], Any], "asyncio.Future[Any]"]
 Connect = Callable[[], sqlite3.Connection]
 
 
 class SqliteWriter:
     def __init__(self, connect: Connect, dialect: Dialect) -> None:
         """`connect()` opens the writer's connection to the database, configured as the
-        engine's are, in autocommit (the writer begins its transactions itself); `dialect`
-        is the engine's."""
+        engine's, in autocommit (the writer begins its transactions itself), usable from any
+        thread (`check_same_thread=False`: the writer never uses it from two at once);
+        `dialect` is the engine's."""
         self._connect = connect
         self._dialect = dialect
-        self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[_Item | object] | None = None
-        self._thread: threading.Thread | None = None
+        self._driver: sqlite3.Connection | None = None
+        self._waiting: list[_Item] = []
+        self._draining: asyncio.Task[None] | None = None
 
     async def run(self, job: Callable[[WriterConnection], T]) -> T:
         """`job(connection)`'s result once it is committed; its exception if it failed, or if
         the commit of its batch did."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        with self._lock:
-            if self._queue is None:
-                self._queue = queue.SimpleQueue()
-                self._thread = threading.Thread(
-                    target=_serve,
-                    args=(self._connect, self._dialect, self._queue),
-                    name="sqlite-writer",
-                    daemon=True,
-                )
-                self._thread.start()
-            self._queue.put((job, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._waiting.append((job, future))
+        if self._draining is None or self._draining.done():
+            self._draining = loop.create_task(self._drain())
         return await future
 
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch = self._waiting[:MAX_BATCH]
+            del self._waiting[: len(batch)]
+            await self._commit_batch(batch)
+
+    async def _commit_batch(self, batch: list[_Item]) -> None:
+        try:
+            if self._driver is None:
+                self._driver = await asyncio.to_thread(self._connect)
+            driver = self._driver
+            await _begin(driver)
+            outcomes = _run_jobs(driver, self._dialect, batch)
+            await asyncio.to_thread(driver.execute, "COMMIT")
+        except Exception as error:
+            # Nothing of the batch was committed: every job fails, and the next batch starts
+            # on a new connection.
+            self.close()
+            outcomes = [(future, None, error) for _, future in batch]
+        for future, result, failure in outcomes:
+            _settle(future, result, failure)
+
     def close(self) -> None:
-        """Run the jobs already queued, then stop the thread and close its connection (so the
-        database's files are as SQLite leaves them when its last connection closes). A later
-        `run` starts a new one. Called when the engine is disposed."""
-        thread = self._stop()
-        if thread is not None:
-            thread.join()
-
-    def _stop(self) -> threading.Thread | None:
-        with self._lock:
-            jobs, thread = self._queue, self._thread
-            self._queue = self._thread = None
-        if jobs is not None:
-            jobs.put(_STOP)
-        return thread
-
-
-def _serve(connect: Connect, dialect: Dialect, jobs: "queue.SimpleQueue[_Item | object]") -> None:
-    driver: sqlite3.Connection | None = None
-    try:
-        while True:
-            batch, stop = _next_batch(jobs)
-            if batch:
-                if driver is None:
-                    driver = _connect_for(connect, batch)
-                if driver is not None and not _run_batch(driver, dialect, batch):
-                    driver.close()
-                    driver = None  # the next batch opens another
-            if stop:
-                return
-    finally:
+        """Close the writer's connection (so the database's files are as SQLite leaves them
+        when its last connection closes); a later job opens another. Called when the engine is
+        disposed: by then nothing is waiting for a save."""
+        driver, self._driver = self._driver, None
         if driver is not None:
+            with contextlib.suppress(sqlite3.Error):  # a broken connection is closed all the same
+                if driver.in_transaction:
+                    driver.execute("ROLLBACK")
             driver.close()
 
 
-def _next_batch(jobs: "queue.SimpleQueue[_Item | object]") -> tuple[list[_Item], bool]:
-    """The jobs waiting (at least one, waited for), and whether the writer is to stop after
-    them."""
-    batch: list[_Item] = []
-    item = jobs.get()
-    while item is not _STOP:
-        batch.append(item)  # type: ignore[arg-type]
-        if len(batch) == MAX_BATCH:
-            return batch, False
+async def _begin(driver: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE without blocking the loop: while another connection writes, try again
+    after a pause, up to LOCK_TIMEOUT_SECONDS."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + LOCK_TIMEOUT_SECONDS
+    pause = 0.001
+    while True:
         try:
-            item = jobs.get_nowait()
-        except queue.Empty:
-            return batch, False
-    return batch, True
+            driver.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or loop.time() > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
-def _connect_for(connect: Connect, batch: list[_Item]) -> sqlite3.Connection | None:
-    try:
-        return connect()
-    except Exception as error:
-        for _, future in batch:
-            _settle(future, None, error)
-        return None
-
-
-def _run_batch(driver: sqlite3.Connection, dialect: Dialect, batch: list[_Item]) -> bool:
-    """Run and commit the batch and answer each job; False when the connection failed."""
+def _run_jobs(
+    driver: sqlite3.Connection, dialect: Dialect, batch: list[_Item]
+) -> list[tuple["asyncio.Future[Any]", Any, BaseException | None]]:
+    """Each job in a savepoint of its own: one that fails is rolled back alone."""
     conn = WriterConnection(driver, dialect)
     outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
-    try:
-        driver.execute("BEGIN IMMEDIATE")
+    for job, future in batch:
+        driver.execute("SAVEPOINT job")
         try:
-            for job, future in batch:
-                driver.execute("SAVEPOINT job")
-                try:
-                    result = job(conn)
-                except Exception as error:
-                    driver.execute("ROLLBACK TO job")
-                    outcomes.append((future, None, error))
-                else:
-                    outcomes.append((future, result, None))
-                driver.execute("RELEASE job")
-            driver.execute("COMMIT")
-        except BaseException:
-            if driver.in_transaction:
-                driver.execute("ROLLBACK")
-            raise
-    except Exception as error:
-        # Nothing of the batch was committed: every job fails.
-        for _, future in batch:
-            _settle(future, None, error)
-        return False
-    for future, result, failure in outcomes:
-        _settle(future, result, failure)
-    return True
+            result = job(conn)
+        except Exception as error:
+            driver.execute("ROLLBACK TO job")
+            outcomes.append((future, None, error))
+        else:
+            outcomes.append((future, result, None))
+        driver.execute("RELEASE job")
+    return outcomes
 
 
 def _settle(future: "asyncio.Future[Any]", result: Any, error: BaseException | None) -> None:
+    """Answer a job's caller, on the caller's own loop."""
+
     def settle() -> None:
         if future.cancelled():
             return
@@ -196,8 +174,9 @@ def _settle(future: "asyncio.Future[Any]", result: Any, error: BaseException | N
         else:
             future.set_exception(error)
 
-    # The caller's event loop may be closed: then nobody is waiting.
-    with contextlib.suppress(RuntimeError):
+    if future.get_loop() is asyncio.get_running_loop():
+        settle()
+    elif not future.get_loop().is_closed():
         future.get_loop().call_soon_threadsafe(settle)
 
 
@@ -205,11 +184,11 @@ _writers: "weakref.WeakKeyDictionary[Engine, SqliteWriter]" = weakref.WeakKeyDic
 
 
 def attach_writer(engine: AsyncEngine, writer: SqliteWriter) -> None:
-    """Make `writer` the one every save on `engine` goes through. It is closed when the engine
-    is disposed; its thread stops when the engine is gone, if nobody disposed it."""
+    """Make `writer` the one every save on `engine` goes through. Its connection is closed when
+    the engine is disposed, or gone."""
     _writers[engine.sync_engine] = writer
     event.listen(engine.sync_engine, "engine_disposed", lambda _engine: writer.close())
-    weakref.finalize(engine.sync_engine, writer._stop)
+    weakref.finalize(engine.sync_engine, writer.close)
 
 
 def writer_of(conn: AsyncConnection) -> SqliteWriter | None:
