@@ -31,6 +31,17 @@ POSTGRES_URL = os.environ.get(
     "WORKSHOP_DATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 RESULTS = Path(__file__).parent / "results"
+# A checkout of an earlier version of the service (its root: `src/` and `tests/` inside, e.g.
+# `git archive <commit> | tar -x -C <directory>`) to run as one more contestant in the same
+# rounds: before and after a change.
+BEFORE = os.environ.get("BENCH_BEFORE")
+
+
+def before_env() -> dict[str, str]:
+    """The environment that makes `workshop-data serve` the earlier version's (BEFORE)."""
+    assert BEFORE, "BENCH_BEFORE is not set"
+    root = Path(BEFORE)
+    return {"PYTHONPATH": f"{root / 'src'}:{root}"}
 
 
 def require(tool: str) -> str:

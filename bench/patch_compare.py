@@ -13,9 +13,11 @@ from pathlib import Path
 from tests.server_process import ServerProcess
 
 from bench.common import (
+    BEFORE,
     RESULTS,
     CpuPerRequest,
     LoadResult,
+    before_env,
     load_with_cpu,
     median_cpu,
     median_load,
@@ -25,7 +27,6 @@ from bench.common import (
     seed_users,
 )
 from bench.peer_compare import (
-    BEFORE,
     CONCURRENCY,
     PATH,
     ROUNDS,
@@ -52,12 +53,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
         cookies = Path(scratch) / "cookies.txt"
         servers: list[tuple[str, ServerProcess]] = []
-        versions = [("ours", None)] + ([("before", Path(BEFORE))] if BEFORE else [])
+        versions: list[tuple[str, dict[str, str]]] = [("ours", {})]
+        versions += [("before", before_env())] if BEFORE else []
         tokens: list[str] | None = None
-        for name, root in versions:
+        for name, env in versions:
             database = stack.enter_context(scratch_postgres())
             tokens = asyncio.run(seed_users(database, USERS, tokens))
-            env = {"PYTHONPATH": f"{root / 'src'}:{root}"} if root else {}
             servers.append(
                 (name, stack.enter_context(ServerProcess(database, workers=WORKERS, env=env)))
             )

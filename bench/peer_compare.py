@@ -16,9 +16,11 @@ from tests.server_process import ServerProcess
 
 from bench import original_stack
 from bench.common import (
+    BEFORE,
     RESULTS,
     CpuPerRequest,
     LoadResult,
+    before_env,
     load_with_cpu,
     median_cpu,
     median_load,
@@ -35,9 +37,6 @@ CONCURRENCY = [int(c) for c in os.environ.get("BENCH_PEER_CONCURRENCY", "16,64")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 # Also ours through a PgBouncer (transaction pooling, `database_pgbouncer` on), same rounds.
 VIA_PGBOUNCER = os.environ.get("BENCH_PGBOUNCER", "1") == "1" and pgbouncer.available()
-# A checkout of an earlier version of the service (its root: `src/` and `tests/` inside) to
-# run as one more contestant in the same rounds: before and after a change, beside the peer.
-BEFORE = os.environ.get("BENCH_BEFORE")
 SCRIPT = Path(__file__).with_name("wrk_save.lua")
 PATH = "/api/workshop-data/step"
 
@@ -215,13 +214,8 @@ def main() -> None:
                     )
                     contestants.append(("ours-pgbouncer", via.url, ours_cookies, _pid(via.process)))
                 if BEFORE:
-                    root = Path(BEFORE)
                     earlier = stack.enter_context(
-                        ServerProcess(
-                            before_db,
-                            workers=WORKERS,
-                            env={"PYTHONPATH": f"{root / 'src'}:{root}"},
-                        )
+                        ServerProcess(before_db, workers=WORKERS, env=before_env())
                     )
                     contestants.append(
                         ("ours-before", earlier.url, ours_cookies, _pid(earlier.process))

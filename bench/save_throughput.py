@@ -29,8 +29,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tests.server_process import ServerProcess
 
 from bench.common import (
+    BEFORE,
     RESULTS,
     LoadResult,
+    before_env,
     median_load,
     process_tree,
     require,
@@ -295,8 +297,11 @@ def bench_postgres(tokens_file: Path, database_url: str) -> dict[str, Any]:
 
 
 def bench_sqlite(tokens_file: Path, database_url: str, path: Path) -> dict[str, Any]:
+    """With BENCH_BEFORE, the earlier version serves the same database in the same rounds (the
+    two are loaded in turn, never at once)."""
     rounds: dict[str, list[LoadResult]] = {}
     server = ServerProcess(database_url).start()
+    earlier = ServerProcess(database_url, env=before_env()).start() if BEFORE else None
     try:
         for round_number in range(ROUNDS):
             print(f"sqlite round {round_number + 1}/{ROUNDS}", file=sys.stderr)
@@ -305,6 +310,10 @@ def bench_sqlite(tokens_file: Path, database_url: str, path: Path) -> dict[str, 
                 rounds.setdefault(f"api w=1 c={connections}", []).append(
                     api_load(server, tokens_file, connections)
                 )
+                if earlier is not None:
+                    rounds.setdefault(f"before w=1 c={connections}", []).append(
+                        api_load(earlier, tokens_file, connections)
+                    )
         summary = {name: median_load(values) for name, values in rounds.items()}
         best = max((v for k, v in summary.items() if k.startswith("api")), key=lambda r: r.rate)
         best_name = next(k for k, v in summary.items() if v is best)
@@ -319,6 +328,8 @@ def bench_sqlite(tokens_file: Path, database_url: str, path: Path) -> dict[str, 
         }
     finally:
         server.stop()
+        if earlier is not None:
+            earlier.stop()
 
 
 def report(pg: dict[str, Any], lite: dict[str, Any]) -> str:
@@ -359,6 +370,10 @@ def report(pg: dict[str, Any], lite: dict[str, Any]) -> str:
         f"p99 {lhalf['p99_ms']} ms",
         f"- resident memory of the worker after the load (MB): {lite['rss_mb']}",
     ]
+    for connections in CONCURRENCY if BEFORE else []:
+        now, then = (lite["sweep"][f"{who} w=1 c={connections}"] for who in ("api", "before"))
+        ratio = now.rate / then.rate
+        lines.append(f"- c={connections}: after ÷ before (`{BEFORE}`) **{ratio:.2f}**")
     return "\n".join(lines)
 
 
