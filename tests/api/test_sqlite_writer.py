@@ -7,6 +7,7 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import closing, contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -193,15 +194,16 @@ async def test_step_saves_go_through_the_writer_and_keep_history_atomically(
     history = HistoryPolicy(keep_versions=5, hourly_days=0)
     try:
         async with engine.connect() as conn:
-            before = await service.save_step(
+            save = partial(
+                service.save_step,
                 conn,
                 user_id=user_id,
                 step=step,
-                data={"whyReflection": "kept"},
                 base_version=None,
                 request_id=None,
                 history=history,
             )
+            before = await save(data={"whyReflection": "kept"})
             await conn.execute(
                 text(
                     "CREATE TRIGGER refuse_history BEFORE INSERT ON workshop_step_history "
@@ -211,15 +213,7 @@ async def test_step_saves_go_through_the_writer_and_keep_history_atomically(
             await conn.commit()
             try:
                 with pytest.raises(sqlite3.IntegrityError, match="history refused"):
-                    await service.save_step(
-                        conn,
-                        user_id=user_id,
-                        step=step,
-                        data={"whyReflection": "not kept: its history row failed"},
-                        base_version=None,
-                        request_id=None,
-                        history=history,
-                    )
+                    await save(data={"whyReflection": "not kept: its history row failed"})
             finally:
                 await conn.execute(text("DROP TRIGGER refuse_history"))
                 await conn.commit()
