@@ -4,6 +4,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine, event, make_url
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from workshop_data.db.availability import is_database_unavailable
@@ -33,7 +34,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             **_SQLITE_OPTIONS,
         )
         _configure_sqlite(engine.sync_engine, settings.sqlite_synchronous)
-        attach_writer(engine, _sqlite_writer(database, engine, settings.sqlite_synchronous))
+        attach_writer(engine, _sqlite_writer(database, engine.dialect, settings.sqlite_synchronous))
         return engine
     options: dict[str, Any] = {}
     if settings.database_pgbouncer:
@@ -99,8 +100,8 @@ def _sqlite_file(async_url: str) -> str:
     return database
 
 
-def _sqlite_writer(database: str, engine: AsyncEngine, synchronous: str) -> SqliteWriter:
-    """The writer every step save on `engine` goes through (db/sqlite_writer.py). Its
+def _sqlite_writer(database: str, dialect: Dialect, synchronous: str) -> SqliteWriter:
+    """The writer every step save on the engine goes through (db/sqlite_writer.py). Its
     connection is Python's own sqlite3 driver, configured as the engine's, with the driver's
     own transaction handling off: the writer begins and commits."""
 
@@ -113,7 +114,7 @@ def _sqlite_writer(database: str, engine: AsyncEngine, synchronous: str) -> Sqli
         driver.execute("PRAGMA busy_timeout=0")
         return driver
 
-    return SqliteWriter(connect, engine.dialect)
+    return SqliteWriter(connect, dialect)
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:

@@ -192,8 +192,15 @@ def attach_writer(engine: AsyncEngine, writer: SqliteWriter) -> None:
 
 
 def writer_of(conn: AsyncConnection) -> SqliteWriter | None:
-    """The writer of the engine `conn` belongs to; None on PostgreSQL."""
+    """The writer of the engine `conn` belongs to, for a caller holding `conn`; None on
+    PostgreSQL. RuntimeError, at once, if `conn` holds a write of its own open: the writer
+    would wait for that lock until it ended, never, as its caller waits for the writer."""
     writer = _writers.get(conn.sync_engine)
-    if writer is None and conn.dialect.name == "sqlite":
-        raise RuntimeError("a SQLite engine saves steps only if made by db.engine.create_engine")
+    if writer is None:
+        if conn.dialect.name == "sqlite":
+            raise RuntimeError("a SQLite engine writes only if made by db.engine.create_engine")
+        return None
+    raw = conn.sync_connection.connection.driver_connection if conn.sync_connection else None
+    if raw is not None and raw.in_transaction:
+        raise RuntimeError("commit the connection's transaction before saving a step on SQLite")
     return writer

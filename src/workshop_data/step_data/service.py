@@ -137,7 +137,6 @@ async def save_step(
     }
     writer = sqlite_writer.writer_of(conn)
     if writer is not None:
-        _check_no_open_write(conn)
         record = await writer.run(
             partial(_write_on_sqlite, statement, values, data, history, session, hashed)
         )
@@ -192,15 +191,6 @@ def _write_on_sqlite(
     if session is not None and hashed is not None:
         auth_service.touch_session_when_due_in(conn, session, hashed, values["p_now"])
     return record
-
-
-def _check_no_open_write(conn: AsyncConnection) -> None:
-    """On SQLite a save is written by the writer's own connection, which would wait for the
-    write lock of a transaction open on `conn` until that ends: never, as its caller waits
-    for the save."""
-    raw = conn.sync_connection.connection.driver_connection if conn.sync_connection else None
-    if raw is not None and raw.in_transaction:
-        raise RuntimeError("commit the connection's transaction before saving a step on SQLite")
 
 
 async def restore_step(
