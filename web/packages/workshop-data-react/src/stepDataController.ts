@@ -165,8 +165,8 @@ export class StepDataController<T extends object> extends StepStore<T> {
   /**
    * Take `raw` (version `version`, written in schema version `writtenIn`) as the newest server
    * copy, migrated to this page's schema version, and merge this page's edits with it
-   * (mergeDocuments: texts by character, lists by item; what both changed in the same place
-   * is kept from both where it can be, and reported). A copy this page sent itself is not
+   * (mergeDocuments: texts by word, lists by item; what both changed in the same place is
+   * kept from both where it can be — a text as both whole versions — and reported). A copy this page sent itself is not
    * someone else's change: its edits simply stay. Every server copy comes through here (the
    * load, a 409's current copy, another tab's save).
    */
