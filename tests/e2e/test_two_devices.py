@@ -62,7 +62,8 @@ async def test_two_devices_typing_into_the_same_field_keep_both_sentences(
         shown = [await note.count() for note in notes]
         assert sorted(shown) == [0, 1], shown
         note = notes[shown.index(1)]
-        await expect(note).to_contain_text("whyReflection")
+        await expect(note).to_contain_text(WHY)  # the field by its label, not its id
+        await expect(note).not_to_contain_text("whyReflection")
         await expect(note).to_contain_text("the other one first, then yours after a blank line")
 
         stored = await server_copy(e2e_server, account, "ia/ia-3-4")

@@ -28,6 +28,9 @@ export interface JournalEntry<T> {
   sent?: string[];
   /** The step's schema version `data` and `base` are in (null or absent: none declared). */
   schemaVersion?: number | null;
+  /** This device's own texts a merge replaced, not yet kept in the step's history on the
+   * server (see deviceCopies.ts), oldest first. */
+  deviceCopies?: { data: T; schemaVersion: number | null }[];
 }
 
 /** Where journal entries are kept. `set` rejects when the device refused the write. */

@@ -59,6 +59,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     stepMounted(this, false);
     this.loadSeq += 1;
     this.clearTimers();
+    this.copies.stop();
     this.stopListening?.();
     this.stopListening = null;
     this.channel?.close();
@@ -99,6 +100,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     this.failure = null;
     this.retry.attempt = 0;
     this.setState();
+    void this.copies.send();
     await (this.serverLoaded ? this.flush() : this.load());
   };
 
@@ -131,6 +133,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     }
     this.adoptServer(body.data, version, schemaVersionOf(body.schemaVersion));
     this.setState({ loaded: true, lastSavedAt: body.updatedAt ?? null });
+    void this.copies.send(); // what an earlier visit's journal kept
     if (body.locked === true) {
       // Read-only before anyone types; edits the journal kept can no longer be saved.
       this.lock(LOCKED, typeof body.lockedSince === 'string' ? body.lockedSince : null);
@@ -181,18 +184,27 @@ export class StepDataController<T extends object> extends StepStore<T> {
     this.serverVersion = version;
     this.serverLoaded = true;
     this.journalBase = null;
+    // This page's own text is about to be replaced by a merge with someone else's change of
+    // the same words: it is kept in the step's history first, as its own version.
+    if (conflicts.length && !jsonEqual(merged, mine)) this.copies.add({ data: clone(mine), schemaVersion: this.opts.schemaVersion ?? null });
     if (!this.isDirty(merged)) this.conflictPending = false;
     else if (conflicts.length) this.conflictPending = true;
     this.setState({ data: merged });
     this.journal.sync();
     if (conflicts.length) {
+      const labels = this.opts.fieldLabels ?? {};
       this.callback(this.opts.onConflict, {
         fields: conflicts,
+        labels: conflicts.map((field) => (Object.hasOwn(labels, field) ? labels[field]! : field)),
         mine: clone(mine),
         theirs: clone(theirs),
         merged: clone(merged),
       });
     }
+  }
+
+  protected override canSendCopies(): boolean {
+    return this.alive && super.canSendCopies();
   }
 
   // ---- changes and scheduling --------------------------------------------------------------
@@ -401,6 +413,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     const kind = this.retry.kind;
     this.retry.cancel();
     this.retry.attempt = 0;
+    void this.copies.send();
     if (!this.serverLoaded || kind === 'load') void this.load();
     else void this.flush();
   }
