@@ -68,6 +68,12 @@ export class DeviceCopies<T> {
     this.timer = null;
   }
 
+  /** The step is locked: no copy can be kept any more (the server would refuse it, 423). */
+  drop(): void {
+    this.stop();
+    this.pending = [];
+  }
+
   private async run(): Promise<void> {
     while (this.pending.length && this.sender.canSend()) {
       const copy = this.pending[0]!;

@@ -3,6 +3,8 @@
  * conflict report names fields by their labels. */
 import { describe, expect, it, vi } from 'vitest';
 
+import { removeJournalIfHolds, storageJournal } from './journal.js';
+
 import { JOURNAL, KEY, server, storage, events, advance, started, useControllerHarness } from './testing/controllerHarness.js';
 
 useControllerHarness();
@@ -78,6 +80,35 @@ describe('device copies', () => {
     events.fire('online');
     await advance(0);
     expect(server.deviceCopies).toHaveLength(1);
+  });
+
+  it('a journal entry holding unsent copies is not removed when its data reached the server', async () => {
+    const journal = storageJournal(storage);
+    const data = { why: ONLINE, how: '', next: '' };
+    const copies = [{ data: { why: OFFLINE, how: '', next: '' }, schemaVersion: null }];
+    await journal.set(JOURNAL, { data, base: null, baseVersion: 2, changedAt: 0, deviceCopies: copies });
+    await removeJournalIfHolds(journal, JOURNAL, data, data);
+    expect((await journal.get(JOURNAL))?.deviceCopies).toEqual(copies);
+    await journal.set(JOURNAL, { data, base: null, baseVersion: 2, changedAt: 0 });
+    await removeJournalIfHolds(journal, JOURNAL, data, data);
+    expect(await journal.get(JOURNAL)).toBeNull();
+  });
+
+  it('drops a copy that can no longer be kept once the workshop is completed', async () => {
+    server.put(KEY, { why: BASE, how: '', next: '' }, 1);
+    const controller = await started({ retryBaseMs: 60_000, retryMaxMs: 60_000 });
+    server.put(KEY, { why: ONLINE, how: '', next: '' }, 2);
+    server.fail('copy', { kind: 'network' });
+    controller.updateData({ why: OFFLINE });
+    await advance(1000);
+    expect(storage.getItem(JOURNAL)).not.toBeNull(); // the copy waits in the journal
+    server.lockedSince = '2026-01-01T00:00:05Z';
+    await controller.reload();
+    await advance(0);
+    expect(controller.getSnapshot().locked).toBe(true);
+    expect(storage.getItem(JOURNAL)).toBeNull();
+    await advance(120_000);
+    expect(server.copyRequests()).toHaveLength(1);
   });
 
   it('names the fields of a conflict by their labels', async () => {

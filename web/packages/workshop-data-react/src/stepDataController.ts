@@ -133,12 +133,12 @@ export class StepDataController<T extends object> extends StepStore<T> {
     }
     this.adoptServer(body.data, version, schemaVersionOf(body.schemaVersion));
     this.setState({ loaded: true, lastSavedAt: body.updatedAt ?? null });
-    void this.copies.send(); // what an earlier visit's journal kept
     if (body.locked === true) {
       // Read-only before anyone types; edits the journal kept can no longer be saved.
       this.lock(LOCKED, typeof body.lockedSince === 'string' ? body.lockedSince : null);
       return;
     }
+    void this.copies.send(); // what an earlier visit's journal kept
     if (this.isDirty(this.state.data) && this.autoSave) void this.flush();
   }
 
@@ -159,6 +159,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     this.conflictPending = false;
     this.sent.forget();
     this.localEdits = false;
+    this.copies.drop();
     this.clearTimers();
     if (refused) this.rejected = { data: refused, fields: changedFields(server, refused), message, lockedSince };
     this.setState({ data: clone(server) });

@@ -173,6 +173,7 @@ export class StepJournal<T extends object> {
     const entry = await store.get<T>(this.key);
     if (!entry) return;
     const mine = (entry as { writer?: string }).writer === this.writerId;
-    if (mine || jsonEqual({ ...this.initial, ...entry.data }, this.page.copy().data)) await store.delete(this.key);
+    const othersCopies = !mine && Boolean(entry.deviceCopies?.length);
+    if (mine || (!othersCopies && jsonEqual({ ...this.initial, ...entry.data }, this.page.copy().data))) await store.delete(this.key);
   }
 }
