@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 import { removeJournalIfHolds, storageJournal } from './journal.js';
 
-import { JOURNAL, KEY, server, storage, events, advance, started, useControllerHarness } from './testing/controllerHarness.js';
+import { JOURNAL, KEY, server, storage, events, advance, held, settle, started, useControllerHarness } from './testing/controllerHarness.js';
 
 useControllerHarness();
 
@@ -24,6 +24,22 @@ describe('device copies', () => {
     expect(server.deviceCopies).toEqual([{ stepKey: KEY, data: { why: OFFLINE, how: '', next: '' }, schemaVersion: 2 }]);
     expect(server.docs.get(KEY)?.data).toMatchObject({ why: `${ONLINE}\n\n${OFFLINE}` });
     expect(controller.getSnapshot().status).toBe('saved');
+  });
+
+  it('saves the merge only after the copy has been answered, so the history reads in order', async () => {
+    server.put(KEY, { why: BASE, how: '', next: '' }, 1);
+    const controller = await started();
+    server.put(KEY, { why: ONLINE, how: '', next: '' }, 2);
+    const copyAnswered = held();
+    server.holdCopies = copyAnswered.promise;
+    controller.updateData({ why: OFFLINE });
+    await advance(1000);
+    expect(server.copyRequests()).toHaveLength(1);
+    expect(server.saves()).toHaveLength(1); // the 409; the merge waits for the copy
+    copyAnswered.release();
+    await settle();
+    expect(server.saves()).toHaveLength(2);
+    expect(server.docs.get(KEY)?.data).toMatchObject({ why: `${ONLINE}\n\n${OFFLINE}` });
     expect(storage.getItem(JOURNAL)).toBeNull();
   });
 

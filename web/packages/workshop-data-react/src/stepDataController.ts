@@ -255,6 +255,9 @@ export class StepDataController<T extends object> extends StepStore<T> {
   private async runLoop(): Promise<void> {
     for (;;) {
       this.again = false;
+      // This page's text before a merge goes to the history before the merge is saved (one
+      // attempt; a failed one is retried on its own).
+      if (this.copies.pending.length) await this.copies.send();
       if (!this.alive || this.locked || this.signedOut || !this.serverLoaded || this.journal.discarded) return;
       const snapshot = clone(this.state.data);
       if (!this.isDirty(snapshot)) {

@@ -74,10 +74,10 @@ export function StepFrame<T extends object>(props: {
       {step.conflictFields ? (
         <div className="note" role="note" data-testid="conflict-note">
           <p>
-            This step was also changed in another tab or on another device. Changes in different places
-            were combined. Where both changed the same words ({step.conflictFields.map((label) => `“${label}”`).join(', ')}),
-            both versions are there whole: the other one first, then yours after a blank line. Your text as
-            it was is also under Previous versions. Please check them.
+            This step was also changed on another device or tab. Where both changed the same words
+            ({step.conflictFields.map((label) => `“${label}”`).join(', ')}), both versions are kept whole:
+            the other one first, then yours after a blank line. Your text as it was is also under Previous
+            versions.
           </p>
           <button type="button" className="link" onClick={step.dismissConflict}>
             Dismiss

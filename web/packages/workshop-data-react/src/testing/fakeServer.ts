@@ -44,6 +44,8 @@ export class FakeServer {
   readonly docs = new Map<string, Doc>();
   /** Device copies kept, oldest first. */
   readonly deviceCopies: KeptCopy[] = [];
+  /** Requests to keep a device copy wait for this before they are handled, when set. */
+  holdCopies: Promise<void> | null = null;
   private failures: { match: (r: RecordedRequest) => boolean; failure: Failure }[] = [];
   /** Saves wait for this before the server handles them, when set. */
   gate: Promise<void> | null = null;
@@ -134,6 +136,7 @@ export class FakeServer {
 
   private async keepCopy(request: RecordedRequest): Promise<Response> {
     await Promise.resolve();
+    if (this.holdCopies) await this.holdCopies;
     if (this.signedOut) {
       request.status = 401;
       return json(401, { success: false, error: 'Sign in again.', code: 'not_authenticated' });
