@@ -67,8 +67,6 @@ function applyHunks<T>(base: T[], members: Hunk<T>[], start: number, end: number
 export interface SequenceMergeOptions<T> {
   /** Whether two items are the same item (default: ===). */
   same?: (a: T, b: T) => boolean;
-  /** Widen a conflicting base range [start, end) (e.g. to whole words); within the base. */
-  widen?: (base: T[], start: number, end: number) => [number, number];
 }
 
 /** The three-way merge of `ours` and `theirs`, both edits of `base`, as a list of chunks. */
@@ -82,27 +80,15 @@ export function mergeSequences<T>(base: T[], ours: T[], theirs: T[], options: Se
   let next = 0;
   while (next < all.length) {
     const group = [all[next] as Hunk<T>];
-    let start = group[0]!.start;
+    const start = group[0]!.start;
     let end = group[0]!.end;
     next += 1;
     const bothSides = () => group.some((hunk) => hunk.side !== group[0]!.side);
-    // A widened conflict also takes in an edit that touches its end (typing on at the end of
-    // the same word).
-    const joins = (hunk: Hunk<T>) =>
-      hunk.start < end ||
-      (options.widen !== undefined && hunk.start === end && bothSides()) ||
-      group.some((member) => member.side !== hunk.side && overlaps(member, hunk));
-    for (;;) {
-      while (next < all.length && joins(all[next]!)) {
-        group.push(all[next]!);
-        end = Math.max(end, all[next]!.end);
-        next += 1;
-      }
-      if (!bothSides() || !options.widen) break;
-      const [wideStart, wideEnd] = options.widen(base, start, end);
-      start = Math.max(position, Math.min(start, wideStart));
-      end = Math.max(end, wideEnd);
-      if (next >= all.length || !joins(all[next]!)) break;
+    const joins = (hunk: Hunk<T>) => hunk.start < end || group.some((member) => member.side !== hunk.side && overlaps(member, hunk));
+    while (next < all.length && joins(all[next]!)) {
+      group.push(all[next]!);
+      end = Math.max(end, all[next]!.end);
+      next += 1;
     }
     if (start > position) chunks.push({ ok: base.slice(position, start) });
     const mine = applyHunks(base, group.filter((hunk) => hunk.side === 0), start, end);
