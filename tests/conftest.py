@@ -50,6 +50,7 @@ PGBOUNCER_API_MODULES = {
     "test_step_data.py",
     "test_patch.py",
     "test_step_history.py",
+    "test_device_copies.py",
     "test_locking.py",
     "test_completion.py",
     "test_auth.py",

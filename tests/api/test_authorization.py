@@ -79,6 +79,7 @@ CASES = [
     Case("GET", "/api/workshop-data/steps/ia", OWN),
     Case("GET", "/api/workshop-data/step/ia/ia-4-2/history", OWN, saves_first=True),
     Case("POST", "/api/workshop-data/step/ia/ia-4-2/restore/1", OWN, saves_first=True),
+    Case("POST", "/api/workshop-data/step/ia/ia-4-2/history", OWN, {"data": {"note": "mine"}}),
     Case("GET", "/api/workshop-data/status/ia", OWN),
     Case("POST", "/api/workshop-data/complete/ast", OWN),
     Case("GET", "/healthz", PUBLIC),

@@ -131,6 +131,11 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/workshop-data/step/{workshopType}/{stepId}/history"): Sample(
         "/api/workshop-data/step/ia/ia-3-4/history", by_owner=True
     ),
+    ("POST", "/api/workshop-data/step/{workshopType}/{stepId}/history"): Sample(
+        "/api/workshop-data/step/ia/ia-3-4/history",
+        {"data": {"note": "on this device"}, "schemaVersion": 1},
+        by_owner=True,
+    ),
     ("POST", "/api/workshop-data/step/{workshopType}/{stepId}/restore/{version}"): Sample(
         "/api/workshop-data/step/ia/ia-3-4/restore/1", {}, by_owner=True
     ),

@@ -309,6 +309,13 @@ def route_probes(world: World) -> list[Probe]:
         Probe(patch_route, 423, f"{step}/ia/ia-3-4", "carol", {"late": True}),
         Probe(restore_route, 423, f"{step}/ia/ia-3-4/restore/1", "carol", {}),
         Probe(
+            ("POST", "/api/workshop-data/step/{workshopType}/{stepId}/history"),
+            423,
+            f"{step}/ia/ia-3-4/history",
+            "carol",
+            {"data": {"late": True}},
+        ),
+        Probe(
             ("POST", "/api/navigation-progress/{workshopType}/reset"),
             423,
             "/api/navigation-progress/ia/reset",

@@ -62,13 +62,15 @@ async def test_two_devices_typing_into_the_same_field_keep_both_sentences(
         shown = [await note.count() for note in notes]
         assert sorted(shown) == [0, 1], shown
         note = notes[shown.index(1)]
-        await expect(note).to_contain_text("whyReflection")
-        await expect(note).to_contain_text("both versions are there, yours first")
+        await expect(note).to_contain_text(WHY)  # the field by its label, not its id
+        await expect(note).not_to_contain_text("whyReflection")
+        await expect(note).to_contain_text("the other one first, then yours after a blank line")
 
         stored = await server_copy(e2e_server, account, "ia/ia-3-4")
         why = stored["data"]["whyReflection"]  # type: ignore[index]
         assert PHONE in why and LAPTOP in why, why
-        assert len(why) == len(PHONE) + 1 + len(LAPTOP)  # both sentences, nothing else
+        # Both sentences whole, one after the other with a blank line between, nothing else.
+        assert why in (f"{PHONE}\n\n{LAPTOP}", f"{LAPTOP}\n\n{PHONE}"), why
         for page in (phone, laptop):
             await page.reload()
             await expect(page.get_by_label(WHY)).to_have_value(why)

@@ -104,6 +104,9 @@ workshop_step_history = Table(
     Column("preview", String(200), nullable=False),
     Column("saved_at", Timestamp, nullable=False),
     Column("schema_version", Integer, nullable=True),
+    # "save": a save wrote this version; "device": a device's own text, kept before a merge
+    # replaced it (its version is below 1: -1, -2, … in the order such copies were kept).
+    Column("source", String(10), nullable=False, server_default="save"),
     UniqueConstraint(
         "user_id", "workshop_type", "step_id", "version", name="uq_workshop_step_history_version"
     ),

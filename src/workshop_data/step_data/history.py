@@ -6,7 +6,13 @@ save, and prunes the step's history in that transaction: what stays is the last
 `keep_versions` versions plus, for `hourly_days` days, the newest version of each hour. So a
 step holds at most `keep_versions + 24 * hourly_days + 1` history rows, however often it is
 saved. The current version is in the history as well: restoring any listed version needs
-nothing but this table."""
+nothing but this table.
+
+A device that is about to replace its own unsaved text with a merge (another device changed
+the same words) first sends that text here (`keep_device_copy`): a row with `source` "device"
+and a version below 1 (-1, -2, … in the order they were kept), restorable like any other.
+Those rows are pruned among themselves by the same rule, when one is kept, so a step holds at
+most twice the rows above."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,22 +31,28 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    insert,
     null,
     or_,
     select,
     union_all,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.sqlite_writer import WriterConnection
 from workshop_data.db.tables import workshop_step_history
+from workshop_data.db.transaction import transaction
+from workshop_data.errors import ServiceBusy
 from workshop_data.json_input import encoded_size
 from workshop_data.timeutil import iso
 
 h = workshop_step_history
 PREVIEW_LENGTH = 120
+SAVE = "save"
+DEVICE = "device"
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,7 @@ class HistoryEntry:
     saved_at: datetime
     size: int
     preview: str
+    source: str = SAVE
 
 
 @dataclass(frozen=True)
@@ -182,7 +195,7 @@ def recorded_save_statement(save: Any) -> Any:
         ),
         select(h.c.id, h.c.version, h.c.saved_at)
         .select_from(h.join(saved, same_step))
-        .where(h.c.version != saved.c.version),
+        .where(h.c.version != saved.c.version, h.c.source == SAVE),
     ).subquery("candidates")
     recent = candidates.c.saved_at >= bindparam("p_hourly_since", type_=DateTime())
     newest_first = candidates.c.version.desc()
@@ -286,6 +299,7 @@ def _kept_statement() -> Any:
         h.c.user_id == bindparam("p_user_id", type_=BigInteger()),
         h.c.workshop_type == bindparam("p_workshop_type", type_=String()),
         h.c.step_id == bindparam("p_step_id", type_=String()),
+        h.c.source == SAVE,
     )
 
 
@@ -297,12 +311,104 @@ def _prune_statement() -> Any:
 async def list_versions(
     conn: AsyncConnection, user_id: int, workshop_type: str, step_id: str
 ) -> list[HistoryEntry]:
+    """The step's kept versions, newest first: the saves by version, each device copy before
+    the first save that is not newer than it."""
     rows = await conn.execute(
-        select(h.c.version, h.c.saved_at, h.c.size, h.c.preview)
+        select(h.c.version, h.c.saved_at, h.c.size, h.c.preview, h.c.source)
         .where(h.c.user_id == user_id, h.c.workshop_type == workshop_type, h.c.step_id == step_id)
         .order_by(h.c.version.desc())
     )
-    return [HistoryEntry(r.version, r.saved_at, r.size, r.preview) for r in rows]
+    entries = [HistoryEntry(r.version, r.saved_at, r.size, r.preview, r.source) for r in rows]
+    saves = [e for e in entries if e.source == SAVE]
+    # Device copies' versions fall as they are kept (-1, -2, …): the lowest is the newest.
+    copies = sorted((e for e in entries if e.source != SAVE), key=lambda e: e.version)
+    ordered: list[HistoryEntry] = []
+    for entry in saves:
+        while copies and copies[0].saved_at >= entry.saved_at:
+            ordered.append(copies.pop(0))
+        ordered.append(entry)
+    return ordered + copies
+
+
+async def keep_device_copy(
+    conn: AsyncConnection,
+    policy: HistoryPolicy,
+    *,
+    user_id: int,
+    workshop_type: str,
+    step_id: str,
+    data: dict[str, Any],
+    schema_version: int | None,
+    now: datetime,
+) -> HistoryEntry | None:
+    """Keep `data`, a device's own text before a merge replaced it, as a device copy of the
+    step, and prune the step's device copies by `policy`, in one transaction. The same copy
+    sent again (a retry) is the newest one already kept: it is answered, not kept twice. None
+    when the policy keeps nothing."""
+    if not policy.enabled:
+        return None
+    for _attempt in range(3):
+        try:
+            async with transaction(conn):
+                return await _keep_device_copy(
+                    conn, policy, user_id, workshop_type, step_id, data, schema_version, now
+                )
+        except IntegrityError:
+            continue  # another copy of this step took that version at the same moment
+    raise ServiceBusy("This step's versions were changed too often at once; try again.")
+
+
+async def _keep_device_copy(
+    conn: AsyncConnection,
+    policy: HistoryPolicy,
+    user_id: int,
+    workshop_type: str,
+    step_id: str,
+    data: dict[str, Any],
+    schema_version: int | None,
+    now: datetime,
+) -> HistoryEntry:
+    step = (h.c.user_id == user_id, h.c.workshop_type == workshop_type, h.c.step_id == step_id)
+    rows = (
+        await conn.execute(
+            select(h.c.id, h.c.version, h.c.saved_at, h.c.size, h.c.preview)
+            .where(*step, h.c.source == DEVICE)
+            .order_by(h.c.version)
+        )
+    ).all()
+    if rows:
+        newest = rows[0]
+        kept = (
+            await conn.execute(select(h.c.data, h.c.schema_version).where(h.c.id == newest.id))
+        ).one()
+        if kept.data == data and kept.schema_version == schema_version:
+            return HistoryEntry(
+                newest.version, newest.saved_at, newest.size, newest.preview, DEVICE
+            )
+    version = min([0, *(row.version for row in rows)]) - 1
+    entry = HistoryEntry(version, now, encoded_size(data), preview(data), DEVICE)
+    inserted = await conn.execute(
+        insert(h)
+        .values(
+            user_id=user_id,
+            workshop_type=workshop_type,
+            step_id=step_id,
+            version=version,
+            data=data,
+            size=entry.size,
+            preview=entry.preview,
+            saved_at=now,
+            schema_version=schema_version,
+            source=DEVICE,
+        )
+        .returning(h.c.id)
+    )
+    candidates = [(row.id, -row.version, row.saved_at) for row in rows]
+    candidates.append((inserted.scalar_one(), -version, now))
+    pruned = versions_to_prune(candidates, policy, now)
+    if pruned:
+        await conn.execute(delete(h).where(h.c.id.in_(pruned)))
+    return entry
 
 
 async def get_version(
@@ -337,6 +443,7 @@ async def history_of_users(
             h.c.saved_at,
             h.c.data,
             h.c.schema_version,
+            h.c.source,
         )
         .where(h.c.user_id.in_(user_ids))
         .order_by(h.c.user_id, h.c.workshop_type, h.c.step_id, h.c.version.desc())
@@ -349,6 +456,7 @@ async def history_of_users(
                 "savedAt": iso(row.saved_at),
                 "data": row.data,
                 "schemaVersion": row.schema_version,
+                "source": row.source,
             }
         )
     return found

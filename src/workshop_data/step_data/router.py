@@ -12,6 +12,7 @@ from workshop_data.deps import (
     CurrentUser,
     DbDep,
     HistoryDep,
+    JsonBody,
     JsonLimitsDep,
     SessionCredentialDep,
     StepIdPath,
@@ -28,6 +29,8 @@ from workshop_data.participation import service as participation_service
 from workshop_data.step_data import headers, plain_route, service
 from workshop_data.step_data import history as step_history
 from workshop_data.step_data.schemas import (
+    DeviceCopyRequest,
+    DeviceCopyResponse,
     HistoryVersionOut,
     RestoreRequest,
     SaveStepRequest,
@@ -329,17 +332,66 @@ async def step_history_list(
             workshop_type=step.workshop_type,
             step_id=step.step_id,
             current_version=current,
-            versions=[
-                HistoryVersionOut(
-                    version=e.version,
-                    saved_at=iso(e.saved_at),
-                    size=e.size,
-                    preview=e.preview,
-                    current=e.version == current,
-                )
-                for e in entries
-            ],
+            versions=[_history_version(e, current) for e in entries],
             retention=_retention(history),
+        )
+    )
+
+
+def _history_version(entry: step_history.HistoryEntry, current: int | None) -> HistoryVersionOut:
+    return HistoryVersionOut(
+        version=entry.version,
+        saved_at=iso(entry.saved_at),
+        size=entry.size,
+        preview=entry.preview,
+        current=entry.source == step_history.SAVE and entry.version == current,
+        source="save" if entry.source == step_history.SAVE else "device",
+    )
+
+
+@router.post(
+    "/step/{workshopType}/{stepId}/history",
+    response_model=DeviceCopyResponse,
+    responses={
+        **_ERRORS,
+        413: {
+            "model": ErrorResponse,
+            "description": "The body, or `data` once encoded, is over its limit "
+            "(`payload_too_large`).",
+        },
+        423: {"model": WorkshopLockedResponse},
+    },
+)
+async def keep_device_copy(
+    workshop_type: WorkshopTypePath,
+    step_id: StepIdPath,
+    user: CurrentUser,
+    body: JsonBody[DeviceCopyRequest],
+    db: DbDep,
+    catalog: CatalogDep,
+    limits: JsonLimitsDep,
+    history: HistoryDep,
+) -> Response:
+    """Keep a device's own copy of a step.
+
+    A device about to replace its own unsaved text with a merge (another device changed the
+    same words) sends that text here first, so it stays restorable: it is listed in the
+    step's history with `source: "device"` and a version below 1. Checked like a save; the
+    same copy sent again is answered with the one already kept."""
+    step = catalog.step(workshop_type, step_id)
+    entry = await service.keep_device_copy(
+        db,
+        user_id=user.id,
+        step=step,
+        data=body.data,
+        schema_version=body.schema_version,
+        history=history,
+        limits=limits,
+    )
+    return api_response(
+        DeviceCopyResponse(
+            kept=entry is not None,
+            entry=None if entry is None else _history_version(entry, None),
         )
     )
 
@@ -366,7 +418,8 @@ async def step_history_list(
 async def restore_step(
     workshop_type: WorkshopTypePath,
     step_id: StepIdPath,
-    version: Annotated[int, FastApiPath(ge=1, le=2**31 - 1)],
+    # Below 1: a device copy (…/history lists both kinds).
+    version: Annotated[int, FastApiPath(ge=-(2**31), le=2**31 - 1)],
     request: Request,
     session: SessionCredentialDep,
     db: DbDep,
@@ -380,11 +433,14 @@ async def restore_step(
 ) -> Response:
     """Restore a kept version of a step.
 
-    Makes a kept version the step's new version. The base version (the current one this
-    restore is based on) comes in the body (`baseVersion`), If-Match or X-Base-Version;
+    Makes a kept version (or device copy) the step's new version. The base version (the
+    current one this restore is based on) comes in the body (`baseVersion`), If-Match or
+    X-Base-Version;
     `Idempotency-Key` makes a retried restore answer 200 instead of 409."""
     try:
         step = catalog.step(workshop_type, step_id)
+        if version == 0:
+            raise InvalidInput("No version of a step is numbered 0.", code="invalid_input")
         raw = await request.body()
         body = RestoreRequest()
         if raw.strip():

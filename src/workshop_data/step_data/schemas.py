@@ -1,5 +1,5 @@
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, Field
 
@@ -154,11 +154,36 @@ class WorkshopLockedResponse(CamelModel):
 
 
 class HistoryVersionOut(CamelModel):
-    version: int
+    version: int = Field(
+        description="The step's version a save wrote; a device copy's is below 1 (-1, -2, … "
+        "in the order they were kept). Either restores with POST …/restore/{version}."
+    )
     saved_at: str
     size: int = Field(description="The document's size in bytes (compact JSON).")
     preview: str = Field(description="The start of its text, on one line.")
     current: bool
+    source: Literal["save", "device"] = Field(
+        description="`save`: a save wrote it; `device`: a device's own text, kept (POST "
+        "…/history) before a merge with another device's changes replaced it."
+    )
+
+
+class DeviceCopyRequest(CamelModel):
+    model_config = ConfigDict(strict=True)
+
+    data: dict[str, Any] = Field(description="The device's document, as it had it.")
+    schema_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_VERSION,
+        description="The step's schema version `data` is written in (absent: none declared).",
+    )
+
+
+class DeviceCopyResponse(CamelModel):
+    success: bool = True
+    kept: bool = Field(description="False when this server keeps no step history.")
+    entry: HistoryVersionOut | None = Field(description="The device copy as the history lists it.")
 
 
 class StepHistoryResponse(CamelModel):

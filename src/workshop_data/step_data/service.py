@@ -234,6 +234,42 @@ async def restore_step(
     )
 
 
+async def keep_device_copy(
+    conn: AsyncConnection,
+    *,
+    user_id: int,
+    step: StepInfo,
+    data: dict[str, Any],
+    schema_version: int | None,
+    history: HistoryPolicy,
+    limits: JsonLimits = DEFAULT_LIMITS,
+) -> step_history.HistoryEntry | None:
+    """Keep `data` in the user's step history as a device copy: a device's own unsaved text
+    that a merge is about to replace (history.keep_device_copy). Checked like a save (`limits`)
+    and refused like one when the workshop is locked (423); nothing is written then. None
+    when the history policy keeps nothing."""
+    check_step_document(data, limits)
+    if step.locks_on_completion:
+        completed_at = await locked_since(conn, user_id, step.workshop_type)
+        if completed_at is not None:
+            raise workshop_locked(
+                step.workshop_type,
+                completed_at,
+                f"step '{step.step_id}' can no longer be changed",
+                step_id=step.step_id,
+            )
+    return await step_history.keep_device_copy(
+        conn,
+        history,
+        user_id=user_id,
+        workshop_type=step.workshop_type,
+        step_id=step.step_id,
+        data=data,
+        schema_version=schema_version,
+        now=utc_now(),
+    )
+
+
 def apply_merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396: objects merge key by key, `null` removes a key, anything else replaces."""
     if not isinstance(patch, dict):

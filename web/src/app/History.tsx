@@ -16,6 +16,8 @@ function newKey(): string {
  * each restorable. A restore saves what is on screen first, then makes the chosen version
  * the step's new version (based on the version this page has, so an edit made elsewhere in
  * the meantime is not overwritten unseen) and loads it. The version replaced stays listed.
+ * A device copy (a device's own text, kept before a merge replaced it) is listed as "From
+ * a device before merging", restorable like any version.
  */
 export function HistoryPanel<T extends object>({ step }: { step: Step<T> }) {
   const { workshopType, stepId } = step.props;
@@ -41,7 +43,11 @@ export function HistoryPanel<T extends object>({ step }: { step: Step<T> }) {
       await step.saveNow();
       const restored = await api.restore(workshopType, stepId, version, step.version, newKey());
       await step.reload();
-      setMessage(`Restored version ${version}; it is now version ${restored.data.version}.`);
+      setMessage(
+        version < 1
+          ? `Restored the text from a device before merging; it is now version ${restored.data.version}.`
+          : `Restored version ${version}; it is now version ${restored.data.version}.`,
+      );
       refresh();
     } catch (err) {
       setMessage(
@@ -67,8 +73,12 @@ export function HistoryPanel<T extends object>({ step }: { step: Step<T> }) {
       ) : (
         <ol aria-label="Saved versions">
           {history.versions.map((v) => (
-            <li key={v.version} data-version={v.version}>
-              <strong>Version {v.version}</strong>
+            <li key={v.version} data-version={v.version} data-source={v.source ?? 'save'}>
+              {v.source === 'device' ? (
+                <strong>From a device before merging</strong>
+              ) : (
+                <strong>Version {v.version}</strong>
+              )}
               <time dateTime={v.savedAt}>{new Date(v.savedAt).toLocaleString()}</time>
               <span className="muted">{formatBytes(v.size)}</span>
               <span className="history__preview">{v.preview || '(empty)'}</span>
@@ -76,7 +86,8 @@ export function HistoryPanel<T extends object>({ step }: { step: Step<T> }) {
                 <span className="badge">Current</span>
               ) : (
                 <button type="button" className="secondary" disabled={busy || step.locked}
-                  aria-label={`Restore version ${v.version}`} onClick={() => restore(v.version)}>
+                  aria-label={v.source === 'device' ? `Restore the text from a device before merging, kept ${new Date(v.savedAt).toLocaleString()}` : `Restore version ${v.version}`}
+                  onClick={() => restore(v.version)}>
                   Restore
                 </button>
               )}

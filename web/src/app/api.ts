@@ -59,6 +59,8 @@ export interface HistoryVersion {
   size: number;
   preview: string;
   current: boolean;
+  /** `device`: this or another device's own text, kept before a merge replaced it. */
+  source?: 'save' | 'device';
 }
 
 export interface StepHistory {

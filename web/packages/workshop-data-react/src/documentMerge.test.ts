@@ -21,7 +21,7 @@ describe('mergeDocuments', () => {
 
   it('keeps both sentences written into the same field, and reports the field', () => {
     const { merged, conflicts } = mergeDocuments({ why: '', how: '' }, { why: 'On the phone.', how: '' }, { why: 'On the laptop.', how: '' });
-    expect(merged).toEqual({ why: 'On the phone. On the laptop.', how: '' });
+    expect(merged).toEqual({ why: 'On the laptop.\n\nOn the phone.', how: '' });
     expect(conflicts).toEqual(['why']);
   });
 

@@ -3,9 +3,10 @@
  * device's), used on a 409 and when a journal is replayed over a newer server copy:
  *
  * - a value only one side changed takes that side's change;
- * - texts both sides changed are merged character by character (mergeText): edits in
- *   different places both survive, and where both changed the same words both versions are
- *   kept, this side's first (the field is reported);
+ * - texts both sides changed are merged word by word (mergeText): edits in different places
+ *   both survive; where both changed the same or neighbouring words, both versions are kept
+ *   whole, the other side's first, then a blank line, then this side's (the field is
+ *   reported);
  * - objects are merged key by key, the same way;
  * - lists are merged item by item (mergeSequences): items with an `id` are matched by it (and
  *   their contents merged), others by their content, so items both sides added are all kept;
@@ -17,8 +18,8 @@ import { mergeSequences, mergeText } from './textMerge.js';
 
 export interface DocumentMergeResult<T extends object> {
   merged: T;
-  /** Top-level fields both sides changed in the same place: for texts both versions are kept,
-   * for other values this side's. */
+  /** Top-level fields both sides changed in the same place: for texts both whole versions are
+   * kept, for other values this side's. */
   conflicts: string[];
 }
 

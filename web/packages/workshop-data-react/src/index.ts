@@ -26,9 +26,13 @@ export { threeWayMerge, jsonEqual, createMergePatch, applyMergePatch } from './m
 export type { MergeResult } from './merge.js';
 export { mergeDocuments, itemKey } from './documentMerge.js';
 export type { DocumentMergeResult } from './documentMerge.js';
-export { mergeText, mergeSequences, keepBothTexts } from './textMerge.js';
+export { mergeText, mergeSequences, keepBothTexts, textTokens } from './textMerge.js';
 export type { MergeChunk, TextMergeResult, SequenceMergeOptions } from './textMerge.js';
 export { newItemId, withItemIds } from './itemIds.js';
+export { mapSelection, setTextFieldValue } from './selection.js';
+export type { TextSelection, TextFieldLike } from './selection.js';
+export { useTextFieldBinding } from './useTextFieldBinding.js';
+export type { TextFieldBinding } from './useTextFieldBinding.js';
 export { migrateStepData, needsMigration } from './schemaVersion.js';
 export type { MigrateStepData, Migrated } from './schemaVersion.js';
 export type {

@@ -168,7 +168,7 @@ describe('the journal in IndexedDB', () => {
     controller.updateData({ how: 'typed at once' });
     gate.release();
     await settle();
-    expect(server.docs.get(KEY)?.data).toEqual({ why: 'kept', how: 'typed at once kept', image: null });
+    expect(server.docs.get(KEY)?.data).toEqual({ why: 'kept', how: 'kept\n\ntyped at once', image: null });
   });
 
   it('says "kept" only after a write succeeded, and not-kept with journalError when it failed', async () => {

@@ -28,6 +28,9 @@ export interface JournalEntry<T> {
   sent?: string[];
   /** The step's schema version `data` and `base` are in (null or absent: none declared). */
   schemaVersion?: number | null;
+  /** This device's own texts a merge replaced, not yet kept in the step's history on the
+   * server (see deviceCopies.ts), oldest first. */
+  deviceCopies?: { data: T; schemaVersion: number | null }[];
 }
 
 /** Where journal entries are kept. `set` rejects when the device refused the write. */
@@ -123,7 +126,8 @@ export function indexedDbJournal(dbName = JOURNAL_DB, legacy: Storage | null = n
  * it. Another tab's newer entry for the same step stays. */
 export async function removeJournalIfHolds<T extends object>(store: JournalStore, key: string, confirmed: T, defaults: T): Promise<void> {
   const entry = await store.get<T>(key);
-  if (entry && jsonEqual({ ...defaults, ...entry.data }, confirmed)) await store.delete(key);
+  // Device copies not yet sent keep the entry: the next visit sends them.
+  if (entry && !entry.deviceCopies?.length && jsonEqual({ ...defaults, ...entry.data }, confirmed)) await store.delete(key);
 }
 
 /** Forget a user's entries in `store` (without a user: everyone's). */

@@ -20,15 +20,15 @@ describe('conflicts', () => {
     expect(saves).toHaveLength(2);
     expect(saves[0]?.baseVersion).toBe(1);
     expect(saves[1]?.baseVersion).toBe(2);
-    // why: only mine changed; how: only theirs; next: both rewrote it (both kept, mine first, reported).
-    expect(saves[1]?.document).toEqual({ why: 'mine', how: 'theirs', next: 'mine too theirs' });
-    expect(server.docs.get(KEY)?.data).toEqual({ why: 'mine', how: 'theirs', next: 'mine too theirs' });
+    // why: only mine changed; how: only theirs; next: both rewrote it (both kept whole: theirs, a blank line, mine; reported).
+    expect(saves[1]?.document).toEqual({ why: 'mine', how: 'theirs', next: 'theirs\n\nmine too' });
+    expect(server.docs.get(KEY)?.data).toEqual({ why: 'mine', how: 'theirs', next: 'theirs\n\nmine too' });
     expect(onConflict).toHaveBeenCalledTimes(1);
     expect(onConflict.mock.calls[0]?.[0]).toMatchObject({
       fields: ['next'],
       mine: { why: 'mine', how: 'base', next: 'mine too' },
       theirs: { why: 'base', how: 'theirs', next: 'theirs' },
-      merged: { why: 'mine', how: 'theirs', next: 'mine too theirs' },
+      merged: { why: 'mine', how: 'theirs', next: 'theirs\n\nmine too' },
     });
     expect(controller.getSnapshot()).toMatchObject({ status: 'saved', version: 3, data: { how: 'theirs' } });
   });

@@ -96,8 +96,8 @@ describe('the journal', () => {
     server.put(KEY, { why: 'theirs', how: 'theirs', next: 'base' }, 2); // another device saved
     const onConflict = vi.fn();
     const second = await started({ onConflict });
-    // why: rewritten on both (both kept, the journal's first); how: theirs; next: the journal's.
-    expect(server.docs.get(KEY)).toMatchObject({ data: { why: 'mine theirs', how: 'theirs', next: 'mine' }, version: 3 });
+    // why: rewritten on both (both kept whole: the server's, a blank line, the journal's); how: theirs; next: the journal's.
+    expect(server.docs.get(KEY)).toMatchObject({ data: { why: 'theirs\n\nmine', how: 'theirs', next: 'mine' }, version: 3 });
     expect(second.getSnapshot().version).toBe(3);
     expect(onConflict).toHaveBeenCalledTimes(1);
     expect(onConflict.mock.calls[0]?.[0].fields).toEqual(['why']);

@@ -88,7 +88,7 @@ describe('one save in flight', () => {
     await advance(1000); // save A (base 5) is now in flight
     server.put(KEY, { why: 'other', how: 'other' }, 6);
     await controller.reload(); // sees version 6 and merges the unsaved change over it
-    expect(controller.getSnapshot().data).toEqual({ why: 'mine other', how: 'other', next: '' });
+    expect(controller.getSnapshot().data).toEqual({ why: 'other\n\nmine', how: 'other', next: '' });
     expect(onConflict).toHaveBeenCalledTimes(1);
     expect(onConflict.mock.calls[0]?.[0]).toMatchObject({ fields: ['why'], theirs: { why: 'other' } });
     server.gate = null;
@@ -97,7 +97,7 @@ describe('one save in flight', () => {
     // A's 409 was against a version the page had already merged: it is simply sent again on 6.
     expect(onConflict).toHaveBeenCalledTimes(1);
     expect(server.saves().map((s) => s.baseVersion)).toEqual([5, 6]);
-    expect(server.docs.get(KEY)).toMatchObject({ data: { why: 'mine other', how: 'other' }, version: 7 });
+    expect(server.docs.get(KEY)).toMatchObject({ data: { why: 'other\n\nmine', how: 'other' }, version: 7 });
     expect(controller.getSnapshot()).toMatchObject({ status: 'saved', version: 7 });
   });
 });

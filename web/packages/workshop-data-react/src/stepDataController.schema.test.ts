@@ -33,7 +33,7 @@ describe('text merges', () => {
     server.put(KEY, { why: 'Written on the laptop.', how: '', next: '' }, 1);
     controller.updateData({ why: 'Written on the phone.' });
     await advance(1000);
-    expect(server.docs.get(KEY)?.data).toMatchObject({ why: 'Written on the phone. Written on the laptop.' });
+    expect(server.docs.get(KEY)?.data).toMatchObject({ why: 'Written on the laptop.\n\nWritten on the phone.' });
     expect(onConflict).toHaveBeenCalledTimes(1);
     expect(onConflict.mock.calls[0]?.[0]).toMatchObject({ fields: ['why'], mine: { why: 'Written on the phone.' } });
   });

@@ -59,6 +59,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     stepMounted(this, false);
     this.loadSeq += 1;
     this.clearTimers();
+    this.copies.stop();
     this.stopListening?.();
     this.stopListening = null;
     this.channel?.close();
@@ -99,6 +100,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     this.failure = null;
     this.retry.attempt = 0;
     this.setState();
+    void this.copies.send();
     await (this.serverLoaded ? this.flush() : this.load());
   };
 
@@ -136,6 +138,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
       this.lock(LOCKED, typeof body.lockedSince === 'string' ? body.lockedSince : null);
       return;
     }
+    void this.copies.send(); // what an earlier visit's journal kept
     if (this.isDirty(this.state.data) && this.autoSave) void this.flush();
   }
 
@@ -156,6 +159,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     this.conflictPending = false;
     this.sent.forget();
     this.localEdits = false;
+    this.copies.drop();
     this.clearTimers();
     if (refused) this.rejected = { data: refused, fields: changedFields(server, refused), message, lockedSince };
     this.setState({ data: clone(server) });
@@ -165,8 +169,8 @@ export class StepDataController<T extends object> extends StepStore<T> {
   /**
    * Take `raw` (version `version`, written in schema version `writtenIn`) as the newest server
    * copy, migrated to this page's schema version, and merge this page's edits with it
-   * (mergeDocuments: texts by character, lists by item; what both changed in the same place
-   * is kept from both where it can be, and reported). A copy this page sent itself is not
+   * (mergeDocuments: texts by word, lists by item; what both changed in the same place is
+   * kept from both where it can be — a text as both whole versions — and reported). A copy this page sent itself is not
    * someone else's change: its edits simply stay. Every server copy comes through here (the
    * load, a 409's current copy, another tab's save).
    */
@@ -181,18 +185,27 @@ export class StepDataController<T extends object> extends StepStore<T> {
     this.serverVersion = version;
     this.serverLoaded = true;
     this.journalBase = null;
+    // This page's own text is about to be replaced by a merge with someone else's change of
+    // the same words: it is kept in the step's history first, as its own version.
+    if (conflicts.length && !jsonEqual(merged, mine)) this.copies.add({ data: clone(mine), schemaVersion: this.opts.schemaVersion ?? null });
     if (!this.isDirty(merged)) this.conflictPending = false;
     else if (conflicts.length) this.conflictPending = true;
     this.setState({ data: merged });
     this.journal.sync();
     if (conflicts.length) {
+      const labels = this.opts.fieldLabels ?? {};
       this.callback(this.opts.onConflict, {
         fields: conflicts,
+        labels: conflicts.map((field) => (Object.hasOwn(labels, field) ? labels[field]! : field)),
         mine: clone(mine),
         theirs: clone(theirs),
         merged: clone(merged),
       });
     }
+  }
+
+  protected override canSendCopies(): boolean {
+    return this.alive && super.canSendCopies();
   }
 
   // ---- changes and scheduling --------------------------------------------------------------
@@ -242,6 +255,9 @@ export class StepDataController<T extends object> extends StepStore<T> {
   private async runLoop(): Promise<void> {
     for (;;) {
       this.again = false;
+      // This page's text before a merge goes to the history before the merge is saved (one
+      // attempt; a failed one is retried on its own).
+      if (this.copies.pending.length) await this.copies.send();
       if (!this.alive || this.locked || this.signedOut || !this.serverLoaded || this.journal.discarded) return;
       const snapshot = clone(this.state.data);
       if (!this.isDirty(snapshot)) {
@@ -401,6 +417,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     const kind = this.retry.kind;
     this.retry.cancel();
     this.retry.attempt = 0;
+    void this.copies.send();
     if (!this.serverLoaded || kind === 'load') void this.load();
     else void this.flush();
   }

@@ -41,6 +41,8 @@ export interface PageCopy<T> {
   sent: string[];
   /** The step's schema version `data` and `base` are in (null: none declared). */
   schemaVersion: number | null;
+  /** Device copies not yet on the server. */
+  deviceCopies: { data: T; schemaVersion: number | null }[];
 }
 
 export class StepJournal<T extends object> {
@@ -152,6 +154,7 @@ export class StepJournal<T extends object> {
       writer: this.writerId,
       ...(copy.sent.length ? { sent: copy.sent } : {}),
       ...(copy.schemaVersion !== null ? { schemaVersion: copy.schemaVersion } : {}),
+      ...(copy.deviceCopies.length ? { deviceCopies: copy.deviceCopies } : {}),
     };
     try {
       await this.store.set(this.key, entry);
@@ -170,6 +173,7 @@ export class StepJournal<T extends object> {
     const entry = await store.get<T>(this.key);
     if (!entry) return;
     const mine = (entry as { writer?: string }).writer === this.writerId;
-    if (mine || jsonEqual({ ...this.initial, ...entry.data }, this.page.copy().data)) await store.delete(this.key);
+    const othersCopies = !mine && Boolean(entry.deviceCopies?.length);
+    if (mine || (!othersCopies && jsonEqual({ ...this.initial, ...entry.data }, this.page.copy().data))) await store.delete(this.key);
   }
 }

@@ -2,6 +2,7 @@
  * What one step knows (the server copy, the page's edits, the sends and their failures) and
  * the snapshot it shows from that; StepDataController, the state machine, moves it.
  */
+import { DeviceCopies } from './deviceCopies.js';
 import { journalKey, type JournalStore } from './journal.js';
 import { mergeDocuments } from './documentMerge.js';
 import { jsonEqual } from './merge.js';
@@ -33,6 +34,8 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
   protected readonly journal: StepJournal<T>;
   protected readonly sent: SentSnapshots<T>;
   protected readonly retry = new RetryTimer();
+  /** This page's own texts a merge replaced, on their way to the step's history. */
+  protected readonly copies: DeviceCopies<T>;
 
   /** The newest server copy this page knows (merged over initialData): the base of merges. */
   protected serverData: T | null = null;
@@ -80,6 +83,14 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
     this.journal = new StepJournal<T>(journalStoreOf(opts), this.key, this, this.initial, this.now, {
       copy: () => this.journalCopy(),
       changed: () => this.setState(),
+    });
+    this.copies = new DeviceCopies<T>(workshopType, stepId, {
+      fetchFn: this.fetchFn,
+      url: (path) => this.url(path),
+      now: this.now,
+      canSend: () => this.canSendCopies(),
+      retryDelay: (attempt, error) => this.retryDelay(attempt, error),
+      changed: () => this.journal.sync(),
     });
     this.state = {
       data: clone(this.initial),
@@ -195,6 +206,11 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
     this.retry.cancel();
   }
 
+  /** May device copies be sent now? */
+  protected canSendCopies(): boolean {
+    return this.serverLoaded && !this.locked && !this.signedOut && !this.journal.discarded;
+  }
+
   protected isDirty(data: T): boolean {
     return this.serverOutdated || !jsonEqual(data, this.serverData ?? this.initial);
   }
@@ -227,6 +243,7 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
         version: typeof entry.baseVersion === 'number' ? entry.baseVersion : 0,
       };
       this.sent.restore(Array.isArray(entry.sent) ? entry.sent : []);
+      if (Array.isArray(entry.deviceCopies)) this.copies.restore(entry.deviceCopies);
       const kept = this.upToDate(entry.data, writtenIn).data;
       const data = this.localEdits ? mergeDocuments(this.initial, this.state.data, kept).merged : kept;
       this.localEdits = true;
@@ -240,12 +257,13 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
    * server has it. */
   protected journalCopy(): PageCopy<T> {
     return {
-      keep: this.serverLoaded ? this.isDirty(this.state.data) : this.localEdits,
+      keep: (this.serverLoaded ? this.isDirty(this.state.data) : this.localEdits) || this.copies.pending.length > 0,
       data: this.state.data,
       base: this.serverLoaded ? this.serverData : (this.journalBase?.data ?? null),
       baseVersion: this.serverLoaded ? this.serverVersion : (this.journalBase?.version ?? 0),
       sent: this.sent.fingerprints,
       schemaVersion: this.opts.schemaVersion ?? null,
+      deviceCopies: this.copies.pending,
     };
   }
 

@@ -1,147 +1,136 @@
 // @vitest-environment node
-// The character-level three-way merge: examples, and properties over random texts and random
-// pairs of edits in different places (fast-check, seeded so a failure is reproducible).
+// The word-level three-way merge: examples, and properties over random texts and random pairs
+// of edits (fast-check, seeded so a failure is reproducible).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { keepBothTexts, mergeSequences, mergeText } from './textMerge.js';
+import { keepBothTexts, mergeSequences, mergeText, textTokens } from './textMerge.js';
 
-const SEED = 20261204;
-const RUNS = 10_000;
+const SEED = 20261208;
+const RUNS = 5_000;
 /** Room for a slow or busy machine: how fast the merge is is measured, not asserted. */
 const LONG_RUN_MS = 60_000;
 
-/** Characters of the base texts; inserted characters come from another set, so each one in
- * the merge can be traced to the edit that inserted it. */
-const BASE_CHARS = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;!?'];
-const INSERTED_CHARS = [...'αβγδεζηθικλμνξπρστυφχψω', '😀', '🌱', 'é', 'ß', '\n'];
+/** The base texts' characters; each side inserts characters of its own, so every inserted
+ * character in a merge can be traced to the side that typed it. */
+const BASE_CHARS = ['a', 'b', 'c', '.', ' ', ' ', '\n'];
+const OURS_CHARS = [...'αβγδεζ', '😀', ' '];
+const THEIRS_CHARS = [...'жзийкл', '🌱', ' '];
 
 interface Edit {
-  /** Base characters kept before this edit (at least one between two edits). */
-  gap: string[];
-  deleted: string[];
-  inserted: string[];
-  mine: boolean;
+  /** Where in the base (a character index) and how many base characters it replaces. */
+  at: number;
+  deleted: number;
+  inserted: string;
 }
 
-interface Scenario {
-  base: string;
-  ours: string;
-  theirs: string;
-  /** Both edits applied. */
-  expected: string;
-  inserted: string[];
-}
-
-function scenario(lead: string[], edits: Edit[], tail: string[]): Scenario {
-  let base = lead.join('');
-  let ours = base;
-  let theirs = base;
-  let expected = base;
-  for (const edit of edits) {
-    const gap = edit.gap.join('');
-    const deleted = edit.deleted.join('');
-    const inserted = edit.inserted.join('');
-    base += gap + deleted;
-    ours += gap + (edit.mine ? inserted : deleted);
-    theirs += gap + (edit.mine ? deleted : inserted);
-    expected += gap + inserted;
+/** The base with these edits applied (sorted by place; an edit overlapping an earlier one of
+ * the same side is dropped, so each inserted piece is in the side's text whole). */
+function applyEdits(base: string, edits: Edit[]): { text: string; pieces: string[] } {
+  let text = '';
+  let position = 0;
+  const pieces: string[] = [];
+  for (const edit of [...edits].sort((a, b) => a.at - b.at)) {
+    const at = Math.min(edit.at, base.length);
+    if (at < position) continue;
+    const end = Math.min(at + edit.deleted, base.length);
+    text += base.slice(position, at) + edit.inserted;
+    if (edit.inserted) pieces.push(edit.inserted);
+    position = end;
   }
-  const end = tail.join('');
-  return {
-    base: base + end,
-    ours: ours + end,
-    theirs: theirs + end,
-    expected: expected + end,
-    inserted: edits.map((edit) => edit.inserted.join('')),
-  };
+  return { text: text + base.slice(position), pieces };
 }
 
-const editShape = fc.record({
-  gap: fc.integer({ min: 1, max: 4 }),
-  deleted: fc.integer({ min: 0, max: 3 }),
-  inserted: fc.array(fc.constantFrom(...INSERTED_CHARS), { maxLength: 4 }),
-  mine: fc.boolean(),
-});
+const sideEdits = (chars: string[]) =>
+  fc.array(
+    fc.record({
+      at: fc.nat(40),
+      deleted: fc.nat(6),
+      inserted: fc.array(fc.constantFrom(...chars), { maxLength: 8 }).map((c) => c.join('')),
+    }),
+    { maxLength: 3 },
+  );
 
-/** Base texts whose characters are all different: where each edit applies is unambiguous, so
- * the merge must be exactly both edits applied. */
-const distinctBaseScenario = fc
+const anyScenario = fc
   .record({
-    lead: fc.integer({ min: 0, max: 5 }),
-    edits: fc.array(editShape, { maxLength: 6 }),
-    tail: fc.integer({ min: 0, max: 5 }),
-    offset: fc.nat(BASE_CHARS.length - 1),
+    base: fc.array(fc.constantFrom(...BASE_CHARS), { maxLength: 40 }).map((c) => c.join('')),
+    ours: sideEdits(OURS_CHARS),
+    theirs: sideEdits(THEIRS_CHARS),
   })
-  .map(({ lead, edits, tail, offset }) => {
-    let next = offset;
-    const take = (n: number) => Array.from({ length: n }, () => BASE_CHARS[next++ % BASE_CHARS.length]!);
-    const leadChars = take(lead);
-    const built = edits
-      .filter((edit) => edit.deleted > 0 || edit.inserted.length > 0)
-      .map((edit) => ({ gap: take(edit.gap), deleted: take(edit.deleted), inserted: edit.inserted, mine: edit.mine }));
-    return scenario(leadChars, built, take(tail));
+  .map(({ base, ours, theirs }) => {
+    const mine = applyEdits(base, ours);
+    const other = applyEdits(base, theirs);
+    return { base, ours: mine.text, theirs: other.text, oursPieces: mine.pieces, theirsPieces: other.pieces };
   });
 
-/** Any base text (few letters, so much repetition): where a deletion in a run of equal
- * characters applies is ambiguous, so only the inserted characters can be traced. */
-const anyBaseScenario = fc
-  .record({
-    lead: fc.array(fc.constantFrom('a', 'b', ' '), { maxLength: 5 }),
-    edits: fc.array(
-      fc.record({
-        gap: fc.array(fc.constantFrom('a', 'b', ' '), { minLength: 1, maxLength: 4 }),
-        deleted: fc.array(fc.constantFrom('a', 'b', ' '), { maxLength: 3 }),
-        inserted: fc.array(fc.constantFrom(...INSERTED_CHARS), { maxLength: 4 }),
-        mine: fc.boolean(),
-      }),
-      { maxLength: 6 },
-    ),
-    tail: fc.array(fc.constantFrom('a', 'b', ' '), { maxLength: 5 }),
-  })
-  .map(({ lead, edits, tail }) => scenario(lead, edits.filter((e) => e.deleted.length > 0 || e.inserted.length > 0), tail));
-
-function countInserted(text: string): Map<string, number> {
+function count(text: string, chars: string[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const char of text) if (INSERTED_CHARS.includes(char)) counts.set(char, (counts.get(char) ?? 0) + 1);
+  for (const char of text) if (char !== ' ' && chars.includes(char)) counts.set(char, (counts.get(char) ?? 0) + 1);
   return counts;
 }
 
+function sameCounts(a: Map<string, number>, b: Map<string, number>): boolean {
+  return a.size === b.size && [...a].every(([char, n]) => b.get(char) === n);
+}
+
 describe('mergeText properties', () => {
-  it('applies both sides’ edits in different places: every inserted character, none deleted', () => {
+  it('keeps each piece a side inserted contiguous, and every character of it', () => {
     fc.assert(
-      fc.property(distinctBaseScenario, ({ base, ours, theirs, expected }) => {
-        const merged = mergeText(base, ours, theirs);
-        return merged.text === expected && !merged.conflicted;
-      }),
-      { seed: SEED, numRuns: RUNS },
-    );
-  }, LONG_RUN_MS);
-
-  it('does not depend on which side is this one', () => {
-    fc.assert(
-      fc.property(distinctBaseScenario, ({ base, ours, theirs }) => mergeText(base, ours, theirs).text === mergeText(base, theirs, ours).text),
-      { seed: SEED, numRuns: 1000 },
-    );
-  });
-
-  it('keeps every inserted character of both sides over any base text', () => {
-    fc.assert(
-      fc.property(anyBaseScenario, ({ base, ours, theirs, expected, inserted }) => {
+      fc.property(anyScenario, ({ base, ours, theirs, oursPieces, theirsPieces }) => {
         const { text } = mergeText(base, ours, theirs);
-        const counts = countInserted(text);
-        const wanted = countInserted(expected);
         return (
-          counts.size === wanted.size &&
-          [...wanted].every(([char, n]) => counts.get(char) === n) &&
-          inserted.every((piece) => text.includes(piece))
+          oursPieces.every((piece) => text.includes(piece)) &&
+          theirsPieces.every((piece) => text.includes(piece)) &&
+          sameCounts(count(text, OURS_CHARS), count(ours, OURS_CHARS)) &&
+          sameCounts(count(text, THEIRS_CHARS), count(theirs, THEIRS_CHARS))
         );
       }),
       { seed: SEED, numRuns: RUNS },
     );
   }, LONG_RUN_MS);
 
-  it('is the other side’s text when this side changed nothing, and the reverse', () => {
+  it('keeps both whole versions, theirs first, whenever it reports a conflict', () => {
+    fc.assert(
+      fc.property(anyScenario, ({ base, ours, theirs }) => {
+        const merged = mergeText(base, ours, theirs);
+        return !merged.conflicted || merged.text === keepBothTexts(ours, theirs);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, LONG_RUN_MS);
+
+  it('applies edits of words apart from each other exactly, without a conflict', () => {
+    // Distinct base words; each side rewrites some, never two neighbouring words of the text.
+    const wordScenario = fc
+      .record({
+        words: fc.integer({ min: 1, max: 12 }),
+        changes: fc.array(fc.record({ side: fc.boolean(), word: fc.array(fc.constantFrom(...'αβγжзи'), { maxLength: 5 }) }), {
+          maxLength: 12,
+        }),
+      })
+      .map(({ words, changes }) => {
+        const baseWords = Array.from({ length: words }, (_, i) => `w${i}`);
+        const ours = [...baseWords];
+        const theirs = [...baseWords];
+        const expected = [...baseWords];
+        // Only every other word may change, so no two changed words touch.
+        changes.slice(0, Math.ceil(words / 2)).forEach(({ side, word }, i) => {
+          const replacement = `${side ? 'o' : 't'}${word.join('')}`;
+          (side ? ours : theirs)[i * 2] = replacement;
+          expected[i * 2] = replacement;
+        });
+        return { base: baseWords.join(' '), ours: ours.join(' '), theirs: theirs.join(' '), expected: expected.join(' ') };
+      });
+    fc.assert(
+      fc.property(wordScenario, ({ base, ours, theirs, expected }) => {
+        const merged = mergeText(base, ours, theirs);
+        return merged.text === expected && !merged.conflicted;
+      }),
+      { seed: SEED, numRuns: 2000 },
+    );
+  });
+
+  it('is the other side’s text when one side changed nothing, and the edit when both made it', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), (base, edited) => {
         expect(mergeText(base, base, edited)).toEqual({ text: edited, conflicted: false });
@@ -151,9 +140,27 @@ describe('mergeText properties', () => {
       { seed: SEED, numRuns: 1000 },
     );
   });
+
+  it('splits a text into words and whitespace that join to it again', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => textTokens(text).join('') === text),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
 });
 
 describe('mergeText examples', () => {
+  it('keeps two full rewrites of one sentence whole: the other device’s, a blank line, this one’s', () => {
+    const base = 'I want to grow as a leader this year.';
+    const online = 'My team needs me to be more present.';
+    const offline = 'Honestly, I need a new job where I can learn.';
+    // The offline device comes back: it is "ours", the server's copy "theirs".
+    expect(mergeText(base, offline, online)).toEqual({
+      text: 'My team needs me to be more present.\n\nHonestly, I need a new job where I can learn.',
+      conflicted: true,
+    });
+  });
+
   it('keeps a sentence added at the start on one device and one at the end on another', () => {
     const base = 'I want to grow.';
     expect(mergeText(base, 'Today: I want to grow.', 'I want to grow. With my team.')).toEqual({
@@ -169,37 +176,38 @@ describe('mergeText examples', () => {
     });
   });
 
-  it('keeps both versions of words both sides rewrote, this side’s first, and says so', () => {
+  it('keeps both whole versions when both rewrote the same word', () => {
     expect(mergeText('I like cats a lot', 'I like dogs a lot', 'I like cows a lot')).toEqual({
-      text: 'I like dogs cows a lot',
+      text: 'I like cows a lot\n\nI like dogs a lot',
       conflicted: true,
     });
   });
 
-  it('keeps both rewrites of a word whole, with what each typed on after it', () => {
-    expect(mergeText('base', 'mine too', 'theirs')).toEqual({ text: 'mine too theirs', conflicted: true });
-    expect(mergeText('Note: base', 'Note: mine too', 'Note: theirs')).toEqual({ text: 'Note: mine too theirs', conflicted: true });
+  it('counts edits of neighbouring words as one place', () => {
+    expect(mergeText('one two three', 'one TWO three', 'one two THREE').conflicted).toBe(false);
+    expect(mergeText('one two three', 'one TWO three', 'one twoo three').conflicted).toBe(true);
+    expect(mergeText('one two', 'one two and more', 'one two, then').conflicted).toBe(true);
   });
 
   it('keeps both sentences typed into the same empty field', () => {
     expect(mergeText('', 'Written on the phone.', 'Written on the laptop.')).toEqual({
-      text: 'Written on the phone. Written on the laptop.',
+      text: 'Written on the laptop.\n\nWritten on the phone.',
       conflicted: true,
     });
   });
 
-  it('keeps a rewrite over a deletion of the same words', () => {
-    expect(mergeText('one two three', 'one three', 'one TWO three')).toEqual({ text: 'one TWO three', conflicted: true });
+  it('keeps a rewrite over a deletion of the same words, with the deletion’s version', () => {
+    expect(mergeText('one two three', 'one three', 'one TWO three')).toEqual({ text: 'one TWO three\n\none three', conflicted: true });
   });
 
   it('keeps characters outside the Basic Multilingual Plane whole', () => {
     expect(mergeText('a 😀 b', 'a 😀 b c', 'z a 😀 b')).toEqual({ text: 'z a 😀 b c', conflicted: false });
   });
 
-  it('joins both versions with one space unless one is there', () => {
-    expect(keepBothTexts('one', 'two')).toBe('one two');
-    expect(keepBothTexts('one ', 'two')).toBe('one two');
-    expect(keepBothTexts('one', '\ntwo')).toBe('one\ntwo');
+  it('keeps one version when it holds the other whole, and one blank line between two', () => {
+    expect(keepBothTexts('one', 'two')).toBe('two\n\none');
+    expect(keepBothTexts('one', 'two\n')).toBe('two\n\none');
+    expect(keepBothTexts('one', 'two\n\n')).toBe('two\n\none');
     expect(keepBothTexts('', 'two')).toBe('two');
     expect(keepBothTexts('one', '')).toBe('one');
     expect(keepBothTexts('three', 'TWO three')).toBe('TWO three');

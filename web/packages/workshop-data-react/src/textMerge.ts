@@ -1,8 +1,8 @@
 /**
- * Three-way merges of sequences (the characters of a text, the items of a list): two edits of
- * the same base, each found as a diff against the base (jsdiff's Myers diff), applied
- * together. Edits of different places both survive; edits of the same place are a conflict,
- * and the caller decides how both are kept.
+ * Three-way merges of sequences (the words of a text, the items of a list): two edits of the
+ * same base, each found as a diff against the base (jsdiff's Myers diff), applied together.
+ * Edits of different places both survive; edits of the same place are a conflict: a list
+ * keeps both sides' items, a text both whole versions.
  */
 import { diffArrays } from 'diff';
 
@@ -67,8 +67,6 @@ function applyHunks<T>(base: T[], members: Hunk<T>[], start: number, end: number
 export interface SequenceMergeOptions<T> {
   /** Whether two items are the same item (default: ===). */
   same?: (a: T, b: T) => boolean;
-  /** Widen a conflicting base range [start, end) (e.g. to whole words); within the base. */
-  widen?: (base: T[], start: number, end: number) => [number, number];
 }
 
 /** The three-way merge of `ours` and `theirs`, both edits of `base`, as a list of chunks. */
@@ -82,27 +80,15 @@ export function mergeSequences<T>(base: T[], ours: T[], theirs: T[], options: Se
   let next = 0;
   while (next < all.length) {
     const group = [all[next] as Hunk<T>];
-    let start = group[0]!.start;
+    const start = group[0]!.start;
     let end = group[0]!.end;
     next += 1;
     const bothSides = () => group.some((hunk) => hunk.side !== group[0]!.side);
-    // A widened conflict also takes in an edit that touches its end (typing on at the end of
-    // the same word).
-    const joins = (hunk: Hunk<T>) =>
-      hunk.start < end ||
-      (options.widen !== undefined && hunk.start === end && bothSides()) ||
-      group.some((member) => member.side !== hunk.side && overlaps(member, hunk));
-    for (;;) {
-      while (next < all.length && joins(all[next]!)) {
-        group.push(all[next]!);
-        end = Math.max(end, all[next]!.end);
-        next += 1;
-      }
-      if (!bothSides() || !options.widen) break;
-      const [wideStart, wideEnd] = options.widen(base, start, end);
-      start = Math.max(position, Math.min(start, wideStart));
-      end = Math.max(end, wideEnd);
-      if (next >= all.length || !joins(all[next]!)) break;
+    const joins = (hunk: Hunk<T>) => hunk.start < end || group.some((member) => member.side !== hunk.side && overlaps(member, hunk));
+    while (next < all.length && joins(all[next]!)) {
+      group.push(all[next]!);
+      end = Math.max(end, all[next]!.end);
+      next += 1;
     }
     if (start > position) chunks.push({ ok: base.slice(position, start) });
     const mine = applyHunks(base, group.filter((hunk) => hunk.side === 0), start, end);
@@ -117,49 +103,47 @@ export function mergeSequences<T>(base: T[], ours: T[], theirs: T[], options: Se
 
 export interface TextMergeResult {
   text: string;
-  /** Both sides changed the same words differently; both versions are in `text`. */
+  /** Both sides changed the same or neighbouring words differently: `text` holds both
+   * versions whole (see keepBothTexts). */
   conflicted: boolean;
 }
 
-const WHITESPACE = /^\s$/u;
-
-/** Widen a range of characters that starts or ends inside a word to the whole word. */
-function toWords(base: string[], start: number, end: number): [number, number] {
-  const inWord = (i: number) => i >= 0 && i < base.length && !WHITESPACE.test(base[i]!);
-  let from = start;
-  let to = end;
-  while (inWord(from - 1) && inWord(from)) from -= 1;
-  while (inWord(to) && inWord(to - 1)) to += 1;
-  return [from, to];
+/** The words of a text and the whitespace between them, in order (joined, the text again). */
+export function textTokens(text: string): string[] {
+  return text.match(/\s+|\S+/gu) ?? [];
 }
 
-/** Both versions of a passage edited on both sides. One that holds the other whole (the
- * other side only deleted some of it, or both added the same words) is kept alone; otherwise
- * this side's comes first, then the other's, with a space between unless one is there. */
+/** Both whole versions of a text both sides changed in the same place: theirs (the server's),
+ * then a blank line, then ours — never interleaved. One that holds the other whole (the other
+ * side only deleted some of it, or both added the same words) is kept alone. */
 export function keepBothTexts(ours: string, theirs: string): string {
   if (theirs.includes(ours)) return theirs;
   if (ours.includes(theirs)) return ours;
-  const gap = /\s$/u.test(ours) || /^\s/u.test(theirs) ? '' : ' ';
-  return `${ours}${gap}${theirs}`;
+  const gap = theirs.endsWith('\n\n') || ours.startsWith('\n\n') ? '' : theirs.endsWith('\n') || ours.startsWith('\n') ? '\n' : '\n\n';
+  return `${theirs}${gap}${ours}`;
+}
+
+function sameHunk(a: Hunk<string>, b: Hunk<string>): boolean {
+  return a.start === b.start && a.end === b.end && a.items.length === b.items.length && a.items.every((item, i) => item === b.items[i]);
 }
 
 /**
- * Character-level three-way merge of a text. Edits in different places both survive; where
- * both sides changed the same words, both versions are kept one after the other (see
- * keepBothTexts) and `conflicted` is true.
+ * The three-way merge of a text, by word: each side's changes against the base are found as
+ * hunks of words and whitespace (a Myers diff of the tokens). When no hunk of one side
+ * overlaps or touches a hunk of the other (a hunk that is the same on both sides counts once),
+ * both sides' hunks are applied: an added sentence and a typo fixed elsewhere both survive.
+ * Otherwise the text is a conflict, and both versions are kept whole (keepBothTexts) and
+ * `conflicted` is true: no word of either side is interleaved with the other's or lost.
  */
 export function mergeText(base: string, ours: string, theirs: string): TextMergeResult {
   if (ours === theirs || theirs === base) return { text: ours, conflicted: false };
   if (ours === base) return { text: theirs, conflicted: false };
-  let text = '';
-  let conflicted = false;
-  for (const chunk of mergeSequences(Array.from(base), Array.from(ours), Array.from(theirs), { widen: toWords })) {
-    if ('ok' in chunk) {
-      text += chunk.ok.join('');
-    } else {
-      conflicted = true;
-      text += keepBothTexts(chunk.ours.join(''), chunk.theirs.join(''));
-    }
-  }
-  return { text, conflicted };
+  const baseTokens = textTokens(base);
+  const same = (a: string, b: string) => a === b;
+  const mine = hunks(baseTokens, textTokens(ours), same, 0);
+  const other = hunks(baseTokens, textTokens(theirs), same, 1).filter((hunk) => !mine.some((twin) => sameHunk(twin, hunk)));
+  const clash = mine.some((a) => other.some((b) => a.start <= b.end && b.start <= a.end));
+  if (clash) return { text: keepBothTexts(ours, theirs), conflicted: true };
+  const all = [...mine, ...other].sort((a, b) => a.start - b.start || a.end - b.end);
+  return { text: applyHunks(baseTokens, all, 0, baseTokens.length).join(''), conflicted: false };
 }

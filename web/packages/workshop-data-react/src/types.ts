@@ -34,10 +34,13 @@ export interface StepRecord<T extends object = StepDocument> {
 }
 
 export interface ConflictInfo<T extends object> {
-  /** Fields both this page and someone else changed in the same place: for texts both
-   * versions were kept (this page's first), for other values this page's. Changes in different
-   * places of a text, and items added to a list on both sides, merge without a report. */
+  /** Fields both this page and someone else changed in the same place: for texts both whole
+   * versions were kept (the other's, a blank line, this page's), for other values this page's.
+   * Changes in different places of a text, and items added to a list on both sides, merge
+   * without a report. This page's text before the merge is kept in the step's history. */
   fields: string[];
+  /** The same fields as people know them: `fieldLabels[field]`, else the field's id. */
+  labels: string[];
   /** This page's data before the merge. */
   mine: T;
   /** The other copy (another tab or device), completed with initialData. */
@@ -74,6 +77,9 @@ export interface StepDataOptions<T extends object> {
   onSaveError?: (error: Error) => void;
   /** A concurrent edit was merged and these fields had been changed on both sides. */
   onConflict?: (info: ConflictInfo<T>) => void;
+  /** The label a participant knows each field by (field id → label, e.g. `whyReflection` →
+   * "Why is this important to you?"), for `ConflictInfo.labels`. */
+  fieldLabels?: Record<string, string>;
   /** The schema version this step's code writes (an integer from 1). Saved with every record;
    * data written in an older version (or none) is passed through `migrate` when it is loaded,
    * and saved back once in this version. Absent: no versioning (data is taken as it is). */

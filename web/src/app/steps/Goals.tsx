@@ -1,3 +1,5 @@
+import { useTextFieldBinding } from 'workshop-data-react';
+
 import { StepFrame, TextInput, useStep, type StepProps } from './common';
 
 interface GoalsData {
@@ -8,13 +10,15 @@ interface GoalsData {
 }
 
 const initialData: GoalsData = { goals: [], timeline: '', currentGoal: '' };
+const LABELS = { goals: 'Your goals', timeline: 'Timeline', currentGoal: 'A goal' };
 
 /** AST 3-2: a list of goals and a timeline. "Add goal" moves the draft into the list and
  * clears it in one update. */
 export function Goals(props: StepProps) {
-  const step = useStep(props, initialData);
+  const step = useStep(props, initialData, LABELS);
   const { data, updateData, locked } = step;
   const canAdd = !locked && data.currentGoal.trim() !== '';
+  const goalField = useTextFieldBinding<HTMLInputElement>(data.currentGoal, (currentGoal) => updateData({ currentGoal }));
 
   const addGoal = () => {
     if (!canAdd) return;
@@ -24,10 +28,9 @@ export function Goals(props: StepProps) {
   return (
     <StepFrame title={props.title} step={step}>
       <div className="field">
-        <label htmlFor="newGoal">A goal</label>
+        <label htmlFor="newGoal">{LABELS.currentGoal}</label>
         <div className="inline">
-          <input id="newGoal" name="newGoal" type="text" value={data.currentGoal} readOnly={locked}
-            onChange={(e) => updateData({ currentGoal: e.target.value })}
+          <input id="newGoal" name="newGoal" type="text" readOnly={locked} {...goalField}
             onKeyDown={(e) => {
               if (e.key === 'Enter') {
                 e.preventDefault();
@@ -51,7 +54,7 @@ export function Goals(props: StepProps) {
           </li>
         ))}
       </ol>
-      <TextInput id="timeline" label="Timeline" value={data.timeline} readOnly={locked}
+      <TextInput id="timeline" label={LABELS.timeline} value={data.timeline} readOnly={locked}
         placeholder="e.g. Q3 2025" onChange={(timeline) => updateData({ timeline })} />
     </StepFrame>
   );

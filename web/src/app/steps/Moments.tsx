@@ -1,4 +1,4 @@
-import { newItemId } from 'workshop-data-react';
+import { newItemId, useTextFieldBinding } from 'workshop-data-react';
 
 import { StepFrame, useStep, type StepProps } from './common';
 
@@ -19,14 +19,16 @@ interface IA32StepData {
 
 const TAGS = ['Surprise', 'Memory', 'Curiosity'];
 const initialData: IA32StepData = { savedMoments: [], currentMomentText: '', currentSelectedTag: '' };
+const LABELS = { savedMoments: 'Your Saved Moments', currentMomentText: 'A moment', currentSelectedTag: 'Tag' };
 
 /** IA 3-2: collect moments, each with a tag. The moment being written (text and tag) is saved
  * as typed, so a reload keeps it; "Save Moment" moves it into the list and clears it in one
  * update, so no save can hold the moment twice or lose it. */
 export function Moments(props: StepProps) {
-  const step = useStep(props, initialData);
+  const step = useStep(props, initialData, LABELS);
   const { data, updateData, locked } = step;
   const canSave = !locked && data.currentMomentText.trim() !== '' && data.currentSelectedTag !== '';
+  const momentText = useTextFieldBinding<HTMLTextAreaElement>(data.currentMomentText, (currentMomentText) => updateData({ currentMomentText }));
 
   const saveMoment = () => {
     if (!canSave) return;
@@ -41,12 +43,12 @@ export function Moments(props: StepProps) {
   return (
     <StepFrame title={props.title} step={step} intro="Capture your moments: describe moments that caught your attention.">
       <div className="field">
-        <label htmlFor="momentText">A moment</label>
-        <textarea id="momentText" name="momentText" value={data.currentMomentText} readOnly={locked} rows={3}
-          placeholder="Describe a moment…" onChange={(e) => updateData({ currentMomentText: e.target.value })} />
+        <label htmlFor="momentText">{LABELS.currentMomentText}</label>
+        <textarea id="momentText" name="momentText" readOnly={locked} rows={3}
+          placeholder="Describe a moment…" {...momentText} />
       </div>
       <div className="field">
-        <label htmlFor="momentTag">Tag</label>
+        <label htmlFor="momentTag">{LABELS.currentSelectedTag}</label>
         <select id="momentTag" name="momentTag" value={data.currentSelectedTag} disabled={locked}
           onChange={(e) => updateData({ currentSelectedTag: e.target.value })}>
           <option value="">Select a tag…</option>

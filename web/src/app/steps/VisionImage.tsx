@@ -46,7 +46,12 @@ function uploadSaveState(pending: PendingUpload | null, applied: boolean): Statu
 
 /** IA 3-3: choose a vision image from the gallery or upload one, then title and reflect on it. */
 export function VisionImage(props: StepProps) {
-  const step = useStep(props, initialData);
+  const step = useStep(props, initialData, {
+    selectedImage: 'Your vision image',
+    uploadedImage: 'Your vision image',
+    imageTitle: 'Image title',
+    reflection: 'Your reflection',
+  });
   const { data, updateData, locked } = step;
   const upload = usePendingUpload(props.workshopType, props.stepId, 'uploadedImage');
   const { pending, previewUrl, discard } = upload;

@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 
-import { useWorkshopStepData, type RejectedChange, type UseWorkshopStepData, type WorkshopType } from 'workshop-data-react';
+import { useTextFieldBinding, useWorkshopStepData, type RejectedChange, type UseWorkshopStepData, type WorkshopType } from 'workshop-data-react';
 import type { CatalogStep } from '../api';
 import { HistoryPanel } from '../History';
 import { isAnswered } from '../progress';
@@ -24,18 +24,21 @@ export interface StepProps {
 export interface Step<T extends object> extends UseWorkshopStepData<T> {
   /** Inputs must not change anything (completed workshop, or the server said 423). */
   locked: boolean;
-  /** Fields also changed elsewhere when a concurrent edit was merged (this page's values kept). */
+  /** The labels of the fields also changed elsewhere in the same place when a concurrent edit
+   * was merged (for texts both whole versions are kept). */
   conflictFields: string[] | null;
   dismissConflict: () => void;
   /** The page's props, for the frame around it. */
   props: StepProps;
 }
 
-/** The hook, with what every step page needs around it. */
-export function useStep<T extends object>(props: StepProps, initialData: T): Step<T> {
+/** The hook, with what every step page needs around it. `fieldLabels`: the label of each
+ * field as the page shows it (field id → label), so a conflict names fields as people know them. */
+export function useStep<T extends object>(props: StepProps, initialData: T, fieldLabels?: Partial<Record<keyof T & string, string>>): Step<T> {
   const [conflictFields, setConflictFields] = useState<string[] | null>(null);
   const hook = useWorkshopStepData(props.workshopType, props.stepId, initialData, {
-    onConflict: (info) => setConflictFields(info.fields),
+    onConflict: (info) => setConflictFields(info.labels),
+    ...(fieldLabels ? { fieldLabels: fieldLabels as Record<string, string> } : {}),
   });
   const { rule, onAnswered } = props;
   const confirmed = hook.loaded && !hook.hasPendingChanges && (hook.status === 'saved' || hook.status === 'idle');
@@ -71,9 +74,10 @@ export function StepFrame<T extends object>(props: {
       {step.conflictFields ? (
         <div className="note" role="note" data-testid="conflict-note">
           <p>
-            This step was also changed in another tab or on another device. Both sets of changes were
-            kept; where both changed the same words ({step.conflictFields.join(', ')}), both versions are
-            there, yours first. Please check them.
+            This step was also changed on another device or tab. Where both changed the same words
+            ({step.conflictFields.map((label) => `“${label}”`).join(', ')}), both versions are kept whole:
+            the other one first, then yours after a blank line. Your text as it was is also under Previous
+            versions.
           </p>
           <button type="button" className="link" onClick={step.dismissConflict}>
             Dismiss
@@ -135,17 +139,18 @@ export function TextArea(props: {
   rows?: number;
   onChange: (value: string) => void;
 }) {
+  // A merge or another device's change landing while the participant types keeps the caret.
+  const binding = useTextFieldBinding<HTMLTextAreaElement>(props.value, props.onChange);
   return (
     <div className="field">
       <label htmlFor={props.id}>{props.label}</label>
       <textarea
         id={props.id}
         name={props.id}
-        value={props.value}
         placeholder={props.placeholder}
         readOnly={props.readOnly}
         rows={props.rows ?? 4}
-        onChange={(e) => props.onChange(e.target.value)}
+        {...binding}
       />
     </div>
   );
@@ -159,6 +164,7 @@ export function TextInput(props: {
   readOnly: boolean;
   onChange: (value: string) => void;
 }) {
+  const binding = useTextFieldBinding<HTMLInputElement>(props.value, props.onChange);
   return (
     <div className="field">
       <label htmlFor={props.id}>{props.label}</label>
@@ -166,10 +172,9 @@ export function TextInput(props: {
         id={props.id}
         name={props.id}
         type="text"
-        value={props.value}
         placeholder={props.placeholder}
         readOnly={props.readOnly}
-        onChange={(e) => props.onChange(e.target.value)}
+        {...binding}
       />
     </div>
   );

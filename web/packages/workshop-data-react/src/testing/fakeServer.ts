@@ -28,11 +28,24 @@ export type Failure =
   | { kind: 'status'; status: number; body?: Record<string, unknown>; headers?: Record<string, string> }
   | { kind: 'network' };
 
+/** A device copy the fake kept (POST …/history). */
+export interface KeptCopy {
+  stepKey: string;
+  data: Record<string, unknown>;
+  schemaVersion: number | null;
+}
+
+const isCopyRequest = (r: { method: string; url: string }) => r.method === 'POST' && /\/history$/.test(r.url);
+
 type Doc = { data: Record<string, unknown>; version: number; lastRequestId: string | null; schemaVersion?: number | null };
 
 export class FakeServer {
   readonly requests: RecordedRequest[] = [];
   readonly docs = new Map<string, Doc>();
+  /** Device copies kept, oldest first. */
+  readonly deviceCopies: KeptCopy[] = [];
+  /** Requests to keep a device copy wait for this before they are handled, when set. */
+  holdCopies: Promise<void> | null = null;
   private failures: { match: (r: RecordedRequest) => boolean; failure: Failure }[] = [];
   /** Saves wait for this before the server handles them, when set. */
   gate: Promise<void> | null = null;
@@ -61,6 +74,7 @@ export class FakeServer {
       bytes: typeof init.body === 'string' ? new TextEncoder().encode(init.body).length : 0,
     };
     this.requests.push(request);
+    if (isCopyRequest(request)) return this.keepCopy(request);
     const isSave = request.method === 'POST' || request.method === 'PATCH';
     if (isSave) this.describeSave(request);
     if (isSave) {
@@ -98,9 +112,10 @@ export class FakeServer {
     }
   };
 
-  /** The next `count` requests of `method` fail as given. */
-  fail(method: 'GET' | 'POST', failure: Failure, count = 1): void {
-    const matches = (r: RecordedRequest) => (method === 'POST' ? r.method === 'POST' || r.method === 'PATCH' : r.method === method);
+  /** The next `count` requests of `method` fail as given (device copies: `'copy'`). */
+  fail(method: 'GET' | 'POST' | 'copy', failure: Failure, count = 1): void {
+    const matches = (r: RecordedRequest) =>
+      method === 'copy' ? isCopyRequest(r) : !isCopyRequest(r) && (method === 'POST' ? r.method === 'POST' || r.method === 'PATCH' : r.method === method);
     for (let i = 0; i < count; i += 1) this.failures.push({ match: matches, failure });
   }
 
@@ -111,7 +126,38 @@ export class FakeServer {
 
   /** Saves: full (POST) and partial (PATCH). */
   saves(): RecordedRequest[] {
-    return this.requests.filter((r) => r.method === 'POST' || r.method === 'PATCH');
+    return this.requests.filter((r) => (r.method === 'POST' || r.method === 'PATCH') && !isCopyRequest(r));
+  }
+
+  /** Requests to keep a device copy (POST …/history), answered or not. */
+  copyRequests(): RecordedRequest[] {
+    return this.requests.filter(isCopyRequest);
+  }
+
+  private async keepCopy(request: RecordedRequest): Promise<Response> {
+    await Promise.resolve();
+    if (this.holdCopies) await this.holdCopies;
+    if (this.signedOut) {
+      request.status = 401;
+      return json(401, { success: false, error: 'Sign in again.', code: 'not_authenticated' });
+    }
+    if (this.lockedSince) {
+      request.status = 423;
+      return json(423, { success: false, code: 'workshop_locked', error: 'Completed.', lockedSince: this.lockedSince });
+    }
+    const index = this.failures.findIndex((f) => f.match(request));
+    if (index >= 0) {
+      const failure = this.failures.splice(index, 1)[0]!.failure;
+      if (failure.kind === 'network') throw new TypeError('Failed to fetch');
+      request.status = failure.status;
+      return json(failure.status, failure.body ?? { success: false, error: `Failure ${failure.status}`, code: 'x' }, failure.headers);
+    }
+    const match = /\/api\/workshop-data\/step\/([^/]+)\/([^/]+)\/history$/.exec(request.url);
+    const stepKey = match ? `${decodeURIComponent(match[1] ?? '')}:${decodeURIComponent(match[2] ?? '')}` : '';
+    const schemaVersion = typeof request.body?.schemaVersion === 'number' ? request.body.schemaVersion : null;
+    this.deviceCopies.push({ stepKey, data: request.body?.data as Record<string, unknown>, schemaVersion });
+    request.status = 200;
+    return json(200, { success: true, kept: true, entry: { version: -this.deviceCopies.length, source: 'device' } });
   }
 
   patches(): RecordedRequest[] {
