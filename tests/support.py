@@ -75,8 +75,9 @@ class Backend:
     def settings(self, **overrides: object) -> Settings:
         values: dict[str, object] = {
             "database_url": self.database_url,
-            "login_rate_limit": "1000/minute",
+            "login_account_address_rate_limit": "1000/minute",
             "login_address_rate_limit": "100000/minute",
+            "login_account_rate_limit": "100000/minute",
             "sqlite_synchronous": "NORMAL",
             "database_pgbouncer": self.name == "pgbouncer",
         }

@@ -158,7 +158,7 @@ async def test_repeated_failures_are_throttled_with_retry_after(
     backend: Backend, make_account: MakeAccount
 ) -> None:
     account = await make_account()
-    app = create_app(backend.settings(login_rate_limit="3/minute"))
+    app = create_app(backend.settings(login_account_address_rate_limit="3/minute"))
     try:
         async with new_client(app) as client:
             wrong = {"username": account.username, "password": "wrong-password"}
@@ -212,3 +212,20 @@ async def test_form_content_types_cannot_write(alice: httpx.AsyncClient, content
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
     assert (await alice.get("/api/workshop-data/step/ia/ia-3-4")).json()["data"] is None
+
+
+async def test_a_username_or_email_with_surrounding_whitespace_signs_in(
+    backend: Backend, make_account: MakeAccount
+) -> None:
+    account = await make_account()
+    app = create_app(backend.settings())
+    try:
+        async with new_client(app) as client:
+            for name in (f"{account.username} ", f"\t{account.username.upper()}\n"):
+                answer = await client.post(
+                    "/api/auth/login", json={"username": name, "password": account.password}
+                )
+                assert answer.status_code == 200, (name, answer.text)
+                assert answer.json()["user"]["id"] == account.id
+    finally:
+        await close_app(app)

@@ -85,7 +85,11 @@ async def _prepare(app: FastAPI) -> None:
 
 
 def _settings(url: str) -> Settings:
-    return Settings(database_url=url, login_rate_limit="1000/minute", sqlite_synchronous="NORMAL")
+    return Settings(
+        database_url=url,
+        login_account_address_rate_limit="1000/minute",
+        sqlite_synchronous="NORMAL",
+    )
 
 
 async def test_sqlite_file_unreachable_then_back(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def logged_app(backend: Backend) -> AsyncIterator[FastAPI]:
-    app = create_app(backend.settings(login_rate_limit="3/minute"))
+    app = create_app(backend.settings(login_account_address_rate_limit="3/minute"))
     yield app
     await close_app(app)
 

@@ -53,8 +53,9 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 def _settings(url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": url,
-        "login_rate_limit": f"{LOGIN_LIMIT}/minute",
+        "login_account_address_rate_limit": f"{LOGIN_LIMIT}/minute",
         "login_address_rate_limit": "100000/minute",
+        "login_account_rate_limit": "100000/minute",
         "sqlite_synchronous": "NORMAL",
         "max_body_bytes": BODY_LIMIT,
         "max_upload_bytes": BODY_LIMIT,

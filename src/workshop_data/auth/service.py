@@ -196,21 +196,25 @@ async def sign_in(
     login: str,
     password: str,
 ) -> User:
-    """The user whose username (or e-mail address) and password match.
+    """The user whose username (or e-mail address, either without surrounding whitespace)
+    and password match.
 
     The attempt counts against the client's address and the account before the password is
-    verified; InvalidCredentials when it does not match, RateLimited past either limit. Takes
-    the engine, not a connection: no pooled connection is held while a sign-in waits for the
-    password hashing threads, so a flood of sign-ins cannot take the pool from saves."""
+    verified (auth/throttle.py), and a success gives its count back; InvalidCredentials when
+    the password does not match, RateLimited past any limit. Takes the engine, not a
+    connection: no pooled connection is held while a sign-in waits for the password hashing
+    threads, so a flood of sign-ins cannot take the pool from saves."""
     check_storable(login, "username")
     check_storable(password, "password")
-    await throttle.count_address_attempt(client)
+    login = login.strip()
+    attempt = await throttle.count_address_attempt(client)
     async with engine.connect() as conn:
-        credentials = await users_service.find_credentials(conn, login)
+        credentials = await users_service.find_credentials(conn, login) if login else None
     await throttle.count_account_attempt(
-        None if credentials is None else credentials.user.id, login
+        attempt, client, None if credentials is None else credentials.user.id, login
     )
     user = await users_service.check_password(hashing, credentials, password)
     if user is None:
         raise InvalidCredentials("The username or password is not correct.")
+    await throttle.give_back(attempt)
     return user
