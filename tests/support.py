@@ -16,9 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
 from workshop_data.settings import Settings
+
+# The two cookies of a session: the token (HttpOnly) and the device secret the page deletes.
+SESSION_COOKIES = ("wd_session", "wd_session_device")
+
+
+def session_cookies_of(jar: httpx.Cookies) -> dict[str, str]:
+    """Both cookies of the session a client holds, to hand to another client."""
+    return {name: jar[name] for name in SESSION_COOKIES}
+
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get(

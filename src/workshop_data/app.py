@@ -195,7 +195,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_wait_seconds=settings.password_hash_max_wait_seconds,
     )
     _install_error_handlers(app)
-    install_openapi(app, app.state.catalog, settings.session_cookie_name)
+    install_openapi(
+        app, app.state.catalog, settings.session_cookie_name, settings.device_cookie_name
+    )
     for router in (
         auth_router,
         catalog_router,

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is no rate limit such as '10/5minutes'") from None
         return value
 
+    @property
+    def device_cookie_name(self) -> str:
+        """The cookie of the session's device secret, which the page can read and delete."""
+        return f"{self.session_cookie_name}_device"
+
     @cached_property
     def async_database_url(self) -> str:
         return to_async_url(self.database_url)

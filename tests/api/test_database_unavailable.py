@@ -34,6 +34,7 @@ async def _every_route_is_unavailable(app: FastAPI) -> list[str]:
     }
     async with new_client(app) as client:
         client.cookies.set("wd_session", "a-session-token-the-database-would-know")
+        client.cookies.set("wd_session_device", "a-device-secret-it-would-know")
         for route in sorted(operations(app)):
             method, _ = route
             sample = SAMPLES[route]

@@ -54,6 +54,7 @@ async def test_every_request_is_logged_with_its_id_and_user(
     assert 0 < record.latency_ms <= elapsed_ms  # type: ignore[attr-defined]
     assert "secret text" not in caplog.text
     assert alice.cookies["wd_session"] not in caplog.text
+    assert alice.cookies["wd_session_device"] not in caplog.text
 
 
 def test_log_lines_are_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,6 +107,7 @@ async def test_a_request_is_one_json_line_on_stderr(
     assert isinstance(entry["process"], int)
     assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)
     assert alice.cookies["wd_session"] not in err
+    assert alice.cookies["wd_session_device"] not in err
 
 
 async def test_an_unexpected_error_keeps_its_request_id(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.support import Backend, MakeAccount
+from tests.support import Backend, MakeAccount, session_cookies_of
 
 pytestmark = [pytest.mark.process, pytest.mark.pgbouncer]
 
@@ -28,13 +28,17 @@ PGBOUNCER_SAVES_PER_CLIENT = 10
 
 
 async def _client(
-    server: ServerProcess, cookie: str, index: int, saves: int, successes: list[int]
+    server: ServerProcess,
+    cookies: dict[str, str],
+    index: int,
+    saves: int,
+    successes: list[int],
 ) -> None:
     field = f"client{index}"
     known: dict[str, object] = {}
     version = 0
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        client.cookies.set("wd_session", cookie)
+        client.cookies.update(cookies)
         for counter in range(1, saves + 1):
             conflicts = 0
             while True:
@@ -83,11 +87,11 @@ async def test_concurrent_clients_never_lose_an_update(
                 "/api/auth/login",
                 json={"username": account.username, "password": account.password},
             )
-            cookie = login.cookies["wd_session"]
+            cookies = session_cookies_of(login.cookies)
             successes: list[int] = []
             await asyncio.gather(
                 *(
-                    _client(servers[i % processes], cookie, i, saves, successes)
+                    _client(servers[i % processes], cookies, i, saves, successes)
                     for i in range(clients)
                 )
             )
