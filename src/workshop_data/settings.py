@@ -3,7 +3,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workshop_data.db.url import to_async_url
@@ -76,6 +76,9 @@ class Settings(BaseSettings):
 
     log_level: str = "info"
     metrics_enabled: bool = True
+    # GET /metrics answers only a scraper that sends `Authorization: Bearer <this>`; unset (the
+    # default), it answers 404 to everyone. At least 32 characters (`openssl rand -hex 32`).
+    metrics_token: SecretStr | None = Field(default=None, min_length=32)
 
     @field_validator("database_url")
     @classmethod

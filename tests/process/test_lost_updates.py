@@ -5,6 +5,7 @@ spread over both."""
 
 import asyncio
 import random
+import secrets
 from contextlib import ExitStack
 
 import httpx
@@ -108,8 +109,11 @@ async def test_metrics_add_up_across_workers(backend: Backend, make_account: Mak
     if not backend.is_postgres:
         pytest.skip("several workers run on PostgreSQL")
     account = await make_account()
-    with ServerProcess(backend.database_url, workers=2, env=backend.server_env) as server:
+    token = secrets.token_hex(32)
+    env = {**backend.server_env, "WORKSHOP_DATA_METRICS_TOKEN": token}
+    with ServerProcess(backend.database_url, workers=2, env=env) as server:
         async with httpx.AsyncClient(base_url=server.url) as client:
+            assert (await client.get("/metrics")).status_code == 401
             await client.post(
                 "/api/auth/login",
                 json={"username": account.username, "password": account.password},
@@ -121,5 +125,6 @@ async def test_metrics_add_up_across_workers(backend: Backend, make_account: Mak
                     headers={"Connection": "close"},  # spread the saves over both workers
                 )
                 assert response.status_code == 200
-            text = (await client.get("/metrics")).text
+            scraped = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            text = scraped.text
     assert 'workshop_data_saves_total{workshop_type="ast"} 40.0' in text
