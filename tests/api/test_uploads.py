@@ -359,6 +359,7 @@ async def test_an_image_over_the_pixel_limit_is_413_by_its_header_alone(
 ) -> None:
     # Tens of megapixels, fewer than Pillow's own decompression-bomb limit (about 89 million):
     # only the server's limit (MAX_PIXELS, 50 million) refuses it, before decoding.
+    assert Image.MAX_IMAGE_PIXELS is not None
     assert MAX_PIXELS < width * height < Image.MAX_IMAGE_PIXELS
     response = await upload(alice, png_claiming(width, height))
     assert response.status_code == 413, response.text
