@@ -71,9 +71,20 @@ def scratch_postgres() -> Iterator[str]:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def cookie_header(token: str) -> str:
+    """The Cookie header of a session `seed_users` made: its token is its device secret too."""
+    return f"wd_session={token}; wd_session_device={token}"
+
+
+def session_cookies(token: str) -> dict[str, str]:
+    """The cookies of a session `seed_users` made, for an httpx client."""
+    return {"wd_session": token, "wd_session_device": token}
+
+
 async def seed_users(database_url: str, count: int, tokens: list[str] | None = None) -> list[str]:
     """Migrate, create `count` participants with a live session each (the given `tokens`, or
-    new ones); return the tokens."""
+    new ones; each token is its session's device secret too, see `cookie_header`); return the
+    tokens."""
     engine = create_engine(Settings(database_url=database_url))
     await upgrade_to_head(engine)
     now = utc_now()
@@ -106,6 +117,7 @@ async def seed_users(database_url: str, count: int, tokens: list[str] | None = N
             [
                 {
                     "token_hash": token_hash(token),
+                    "device_hash": token_hash(token),
                     "user_id": user_id,
                     "created_at": now,
                     "expires_at": now + timedelta(days=1),

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from tests.server_process import ServerProcess
 
-from bench.common import seed_users
+from bench.common import seed_users, session_cookies
 
 # The bounds the service promises for this flood (docs/operations.md).
 RSS_BOUND_MIB = 400
@@ -75,7 +75,7 @@ async def flood(
         httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client,
         httpx.AsyncClient(base_url=server.url, timeout=60) as saver,
     ):
-        saver.cookies.set("wd_session", token)
+        saver.cookies.update(session_cookies(token))
         saving = asyncio.create_task(keep_saving(saver))
         await asyncio.sleep(0.3)
         started = time.perf_counter()

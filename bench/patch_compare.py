@@ -18,6 +18,7 @@ from bench.common import (
     CpuPerRequest,
     LoadResult,
     before_env,
+    cookie_header,
     load_with_cpu,
     median_cpu,
     median_load,
@@ -63,7 +64,7 @@ def main() -> None:
                 (name, stack.enter_context(ServerProcess(database, workers=WORKERS, env=env)))
             )
         assert tokens is not None
-        cookies.write_text("".join(f"wd_session={t}\n" for t in tokens))
+        cookies.write_text("".join(f"{cookie_header(t)}\n" for t in tokens))
         for round_number in range(ROUNDS):
             print(f"patch comparison round {round_number + 1}/{ROUNDS}", file=sys.stderr)
             for connections in CONCURRENCY:

@@ -21,6 +21,7 @@ from bench.common import (
     CpuPerRequest,
     LoadResult,
     before_env,
+    cookie_header,
     load_with_cpu,
     median_cpu,
     median_load,
@@ -192,7 +193,7 @@ def main() -> None:
             before_db = databases.enter_context(scratch_postgres()) if BEFORE else ""
             if BEFORE:
                 asyncio.run(seed_users(before_db, USERS, tokens))
-            ours_cookies.write_text("".join(f"wd_session={t}\n" for t in tokens))
+            ours_cookies.write_text("".join(f"{cookie_header(t)}\n" for t in tokens))
             peer, cookies = original_stack.prepare(peer_db, USERS)
             peer_cookies.write_text("\n".join(cookies) + "\n")
             with ExitStack() as stack:

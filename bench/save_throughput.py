@@ -33,6 +33,7 @@ from bench.common import (
     RESULTS,
     LoadResult,
     before_env,
+    cookie_header,
     median_load,
     process_tree,
     require,
@@ -385,12 +386,12 @@ def main() -> None:
         tokens_file = Path(scratch) / "tokens.txt"
         with scratch_postgres() as pg_url:
             tokens = asyncio.run(seed_users(pg_url, USERS))
-            tokens_file.write_text("".join(f"wd_session={t}\n" for t in tokens))
+            tokens_file.write_text("".join(f"{cookie_header(t)}\n" for t in tokens))
             pg = bench_postgres(tokens_file, pg_url)
         sqlite_path = Path(scratch) / "bench.db"
         sqlite_url = f"sqlite:///{sqlite_path}"
         tokens = asyncio.run(seed_users(sqlite_url, USERS))
-        tokens_file.write_text("".join(f"wd_session={t}\n" for t in tokens))
+        tokens_file.write_text("".join(f"{cookie_header(t)}\n" for t in tokens))
         lite = bench_sqlite(tokens_file, sqlite_url, sqlite_path)
     text = report(pg, lite)
     (RESULTS / "save_throughput.md").write_text(text + "\n")

@@ -16,9 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
 from workshop_data.settings import Settings
+
+# The two cookies of a session: the token (HttpOnly) and the device secret the page deletes.
+SESSION_COOKIES = ("wd_session", "wd_session_device")
+
+
+def session_cookies_of(jar: httpx.Cookies) -> dict[str, str]:
+    """Both cookies of the session a client holds, to hand to another client."""
+    return {name: jar[name] for name in SESSION_COOKIES}
+
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get(
@@ -75,8 +85,9 @@ class Backend:
     def settings(self, **overrides: object) -> Settings:
         values: dict[str, object] = {
             "database_url": self.database_url,
-            "login_rate_limit": "1000/minute",
+            "login_account_address_rate_limit": "1000/minute",
             "login_address_rate_limit": "100000/minute",
+            "login_account_rate_limit": "100000/minute",
             "sqlite_synchronous": "NORMAL",
             "database_pgbouncer": self.name == "pgbouncer",
         }

@@ -184,9 +184,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.upload_store = DatabaseUploadStore()
     app.state.login_throttle = LoginThrottle(
-        settings.login_rate_limit,
-        settings.login_address_rate_limit,
-        settings.rate_limit_storage_url,
+        account_address_limit=settings.login_account_address_rate_limit,
+        address_limit=settings.login_address_rate_limit,
+        account_limit=settings.login_account_rate_limit,
+        storage_url=settings.rate_limit_storage_url,
     )
     app.state.password_hasher = PasswordHashing(
         concurrency=settings.password_hash_concurrency,
@@ -194,7 +195,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_wait_seconds=settings.password_hash_max_wait_seconds,
     )
     _install_error_handlers(app)
-    install_openapi(app, app.state.catalog, settings.session_cookie_name)
+    install_openapi(
+        app, app.state.catalog, settings.session_cookie_name, settings.device_cookie_name
+    )
     for router in (
         auth_router,
         catalog_router,

@@ -85,14 +85,24 @@ DbDep = Annotated[AsyncConnection, Depends(get_db)]
 HistoryDep = Annotated[HistoryPolicy, Depends(get_history_policy)]
 
 
+def session_cookies(request: Request, settings: Settings) -> tuple[str, str] | None:
+    """The request's session token and device secret, when it sent both cookies."""
+    token = request.cookies.get(settings.session_cookie_name)
+    device = request.cookies.get(settings.device_cookie_name)
+    return (token, device) if token and device else None
+
+
 async def get_current_user(request: Request, settings: SettingsDep) -> User:
     # Its own short checkout, returned before the route takes its connection: a request
     # never holds two pooled connections at once, so a busy pool cannot deadlock.
-    token = request.cookies.get(settings.session_cookie_name)
-    if token:
+    sent = session_cookies(request, settings)
+    if sent is not None:
+        token, device = sent
         engine: AsyncEngine = request.app.state.autocommit_engine
         async with engine.connect() as conn:
-            user = await auth_service.user_for_session(conn, token, settings.session_ttl_seconds)
+            user = await auth_service.user_for_session(
+                conn, token, device, settings.session_ttl_seconds
+            )
         if user is not None:
             request.state.user_id = user.id
             return user
@@ -124,13 +134,13 @@ Search = Annotated[str | None, Query(max_length=200)]
 
 async def get_session_credential(request: Request, settings: SettingsDep) -> SessionCredential:
     """For the step write routes, whose save statement checks the session itself (see
-    step_data/service.py): the request's session token, no lookup. Without a cookie: 401 as
-    from get_current_user."""
-    token = request.cookies.get(settings.session_cookie_name)
-    if not token:
+    step_data/service.py): the request's session token and device secret, no lookup. Without
+    either cookie: 401 as from get_current_user."""
+    sent = session_cookies(request, settings)
+    if sent is None:
         raise NotAuthenticated(NOT_SIGNED_IN)
     touches: SessionTouches = request.app.state.session_touches
-    return SessionCredential(token, settings.session_ttl_seconds, touches)
+    return SessionCredential(sent[0], sent[1], settings.session_ttl_seconds, touches)
 
 
 SessionCredentialDep = Annotated[SessionCredential, Depends(get_session_credential)]

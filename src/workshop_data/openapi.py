@@ -21,6 +21,7 @@ from workshop_data.catalog.service import Catalog
 from workshop_data.middleware import UNSAFE_METHODS
 
 SESSION_SCHEME = "sessionCookie"
+DEVICE_SCHEME = "deviceCookie"
 _ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 # A route that depends on one of these reads or writes the database (the session lookup too).
 _DATABASE_DEPENDENCIES: frozenset[Callable[..., Any]] = frozenset(
@@ -60,7 +61,9 @@ _RETRY_AFTER = {
 }
 
 
-def install_openapi(app: FastAPI, catalog: Catalog, session_cookie_name: str) -> None:
+def install_openapi(
+    app: FastAPI, catalog: Catalog, session_cookie_name: str, device_cookie_name: str
+) -> None:
     """Replace `app.openapi` with one that completes FastAPI's document (built once)."""
     generate = app.openapi
 
@@ -68,7 +71,7 @@ def install_openapi(app: FastAPI, catalog: Catalog, session_cookie_name: str) ->
         if app.openapi_schema:
             return app.openapi_schema
         schema = generate()
-        complete(schema, app, catalog, session_cookie_name)
+        complete(schema, app, catalog, session_cookie_name, device_cookie_name)
         app.openapi_schema = schema
         return schema
 
@@ -88,7 +91,11 @@ def document_json_bodies(router: APIRouter) -> None:
 
 
 def complete(
-    schema: dict[str, Any], app: FastAPI, catalog: Catalog, session_cookie_name: str
+    schema: dict[str, Any],
+    app: FastAPI,
+    catalog: Catalog,
+    session_cookie_name: str,
+    device_cookie_name: str,
 ) -> None:
     components = schema.setdefault("components", {})
     component_schemas = components.setdefault("schemas", {})
@@ -101,7 +108,15 @@ def complete(
             "in": "cookie",
             "name": session_cookie_name,
             "description": "The session cookie that `POST /api/auth/login` sets (HttpOnly).",
-        }
+        },
+        DEVICE_SCHEME: {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": device_cookie_name,
+            "description": "The session's device secret that `POST /api/auth/login` sets "
+            "beside the session cookie (readable by the page, which deletes it to sign out on "
+            "this browser); a request needs both.",
+        },
     }
     for route in _documented_routes(app):
         for method in sorted(route.methods or ()):
@@ -133,7 +148,7 @@ def _complete_operation(operation: dict[str, Any], route: RouteContext, method: 
     _add(responses, 400)
     if calls & _SESSION_DEPENDENCIES:
         _add(responses, 401)
-        operation["security"] = [{SESSION_SCHEME: []}]
+        operation["security"] = [{SESSION_SCHEME: [], DEVICE_SCHEME: []}]
     if method in UNSAFE_METHODS:
         # The request guard (middleware.py) checks every unsafe method before its route.
         refused_by_role = "403" in responses

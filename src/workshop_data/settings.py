@@ -2,7 +2,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from limits import parse
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workshop_data.db.url import to_async_url
@@ -34,11 +35,15 @@ class Settings(BaseSettings):
     # None: Secure only when the request arrived over https (directly or via X-Forwarded-Proto).
     session_cookie_secure: bool | None = None
 
-    # Sign-in attempts per account (whatever alias is typed), successful ones included.
-    login_rate_limit: str = "10/5minutes"
-    # Sign-in attempts per client address, whatever the name: generous, for a classroom
-    # behind one NAT address.
+    # Sign-in attempts that failed or are under way (a success gives its own back), counted
+    # before the password is verified (auth/throttle.py, docs/operations.md):
+    # per account (whatever alias is typed) from one client address: the limit on guessing;
+    login_account_address_rate_limit: str = "10/5minutes"
+    # per client address, whatever the name: generous, for a classroom behind one NAT address;
     login_address_rate_limit: str = "300/5minutes"
+    # per account from all addresses together: a ceiling only a guess spread over many
+    # addresses reaches.
+    login_account_rate_limit: str = "100/5minutes"
     rate_limit_storage_url: str = "async+memory://"
     # argon2 hashes at once per worker (64 MiB each), and how many sign-ins may wait for one
     # and for how long before they are refused with 503 and Retry-After.
@@ -71,6 +76,9 @@ class Settings(BaseSettings):
 
     log_level: str = "info"
     metrics_enabled: bool = True
+    # GET /metrics answers only a scraper that sends `Authorization: Bearer <this>`; unset (the
+    # default), it answers 404 to everyone. At least 32 characters (`openssl rand -hex 32`).
+    metrics_token: SecretStr | None = Field(default=None, min_length=32)
 
     @field_validator("database_url")
     @classmethod
@@ -78,6 +86,22 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("database_url must not be empty")
         return value.strip()
+
+    @field_validator(
+        "login_account_address_rate_limit", "login_address_rate_limit", "login_account_rate_limit"
+    )
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is no rate limit such as '10/5minutes'") from None
+        return value
+
+    @property
+    def device_cookie_name(self) -> str:
+        """The cookie of the session's device secret, which the page can read and delete."""
+        return f"{self.session_cookie_name}_device"
 
     @cached_property
     def async_database_url(self) -> str:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from tests.api.people import set_facilitator
 from tests.api.support import ClientFor, login, new_client
-from tests.support import Account, Backend
+from tests.support import Account, Backend, session_cookies_of
 from workshop_data.app import close_app, create_app
 from workshop_data.db.engine import create_engine
 from workshop_data.users import service as users_service
@@ -45,7 +45,7 @@ async def accounts(migrated_backend: Backend) -> dict[str, Account]:
 
 
 @pytest.fixture(scope="session")
-def session_cookies() -> dict[tuple[str, str], str]:
+def session_cookies() -> dict[tuple[str, str], dict[str, str]]:
     return {}
 
 
@@ -64,7 +64,7 @@ async def anon(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def client_for(
-    app: FastAPI, backend: Backend, session_cookies: dict[tuple[str, str], str]
+    app: FastAPI, backend: Backend, session_cookies: dict[tuple[str, str], dict[str, str]]
 ) -> AsyncIterator[ClientFor]:
     """A signed-in client for an account; the session is reused across tests."""
     clients: list[httpx.AsyncClient] = []
@@ -74,12 +74,12 @@ async def client_for(
         clients.append(client)
         key = (backend.name, account.username)
         if key in session_cookies:
-            client.cookies.set("wd_session", session_cookies[key])
+            client.cookies.update(session_cookies[key])
         else:
             response = await login(client, account)
             assert response.status_code == 200, response.text
             if not account.username.startswith("tmp-"):
-                session_cookies[key] = response.cookies["wd_session"]
+                session_cookies[key] = session_cookies_of(response.cookies)
         return client
 
     yield make

@@ -10,8 +10,12 @@ from tests.support import Account
 ClientFor = Callable[[Account], Awaitable[httpx.AsyncClient]]
 
 
-def new_client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+def new_client(app: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client of the in-process app whose requests come from `address`."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 123)),
+        base_url="http://testserver",
+    )
 
 
 async def login(client: httpx.AsyncClient, account: Account) -> httpx.Response:

@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Message
 
+from tests.support import session_cookies_of
 from workshop_data.ops.logging import REQUEST_LOGGER
 
 
@@ -15,7 +16,7 @@ from workshop_data.ops.logging import REQUEST_LOGGER
 async def test_a_disconnect_mid_body_is_not_an_error(
     app: FastAPI, alice: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, path: str
 ) -> None:
-    cookie = f"wd_session={alice.cookies['wd_session']}".encode()
+    cookie = "; ".join(f"{k}={v}" for k, v in session_cookies_of(alice.cookies).items()).encode()
     incoming: list[Message] = [
         {"type": "http.request", "body": b'{"username": "al', "more_body": True},
         {"type": "http.disconnect"},

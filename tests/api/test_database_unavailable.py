@@ -34,6 +34,7 @@ async def _every_route_is_unavailable(app: FastAPI) -> list[str]:
     }
     async with new_client(app) as client:
         client.cookies.set("wd_session", "a-session-token-the-database-would-know")
+        client.cookies.set("wd_session_device", "a-device-secret-it-would-know")
         for route in sorted(operations(app)):
             method, _ = route
             sample = SAMPLES[route]
@@ -85,7 +86,11 @@ async def _prepare(app: FastAPI) -> None:
 
 
 def _settings(url: str) -> Settings:
-    return Settings(database_url=url, login_rate_limit="1000/minute", sqlite_synchronous="NORMAL")
+    return Settings(
+        database_url=url,
+        login_account_address_rate_limit="1000/minute",
+        sqlite_synchronous="NORMAL",
+    )
 
 
 async def test_sqlite_file_unreachable_then_back(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 unsafe method, the content-type check however the body is framed, the security headers and
 the Content-Security-Policy on API answers, refusals, errors, the web app and the API docs."""
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.api.support import save
-from tests.support import Account
+from tests.support import Account, MakeAccount
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -123,3 +124,30 @@ async def test_the_api_docs_are_local_and_need_no_inline_script(
     css = await anon.get("/api/docs/swagger-ui.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert (await anon.get("/api/docs/index.html")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "application/json;charset=UTF-8", "Application/JSON"],
+)
+async def test_json_with_a_charset_parameter_is_json(
+    anon: httpx.AsyncClient, make_account: MakeAccount, content_type: str
+) -> None:
+    account = await make_account()
+    headers = {"Content-Type": content_type}
+    body = {"username": account.username, "password": account.password}
+    signed_in = await anon.post("/api/auth/login", content=json.dumps(body), headers=headers)
+    assert signed_in.status_code == 200, signed_in.text
+    step = {"workshopType": "ia", "stepId": "ia-3-4", "data": {"a": "with a charset"}}
+    saved = await anon.post("/api/workshop-data/step", content=json.dumps(step), headers=headers)
+    assert saved.status_code == 200, saved.text
+    patched = await anon.patch(
+        "/api/workshop-data/step/ia/ia-3-4",
+        content=json.dumps({"b": "patched"}),
+        headers={"Content-Type": content_type.replace("json", "merge-patch+json")},
+    )
+    assert patched.status_code == 200, patched.text
+    stored = await anon.get("/api/workshop-data/step/ia/ia-3-4")
+    assert stored.json()["data"] == {"a": "with a charset", "b": "patched"}
+    signed_out = await anon.post("/api/auth/logout", content=b"{}", headers=headers)
+    assert signed_out.status_code == 200

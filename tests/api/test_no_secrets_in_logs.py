@@ -54,7 +54,7 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def logged_app(backend: Backend) -> AsyncIterator[FastAPI]:
-    app = create_app(backend.settings(login_rate_limit="3/minute"))
+    app = create_app(backend.settings(login_account_address_rate_limit="3/minute"))
     yield app
     await close_app(app)
 
@@ -88,12 +88,15 @@ async def test_no_error_path_logs_a_secret(
         )
         assert signed_in.status_code == 200
         token = signed_in.cookies["wd_session"]
+        device = signed_in.cookies["wd_session_device"]
         admin_login = await admin_client.post(
             "/api/auth/login", json={"username": admin.username, "password": admin.password}
         )
         admin_token = admin_login.cookies["wd_session"]
-        secrets += [token, admin_token]
-        secrets += [hashlib.sha256(t.encode()).hexdigest() for t in (token, admin_token)]
+        admin_device = admin_login.cookies["wd_session_device"]
+        session_secrets = [token, device, admin_token, admin_device]
+        secrets += session_secrets
+        secrets += [hashlib.sha256(t.encode()).hexdigest() for t in session_secrets]
 
         # Failed and throttled sign-ins, bad input holding a password.
         for _ in range(4):

@@ -28,7 +28,7 @@ from workshop_data.catalog.service import MAX_STEP_ID_LENGTH
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.db.tables import users
 from workshop_data.middleware import UNSAFE_METHODS
-from workshop_data.openapi import SESSION_SCHEME
+from workshop_data.openapi import DEVICE_SCHEME, SESSION_SCHEME
 from workshop_data.settings import Settings
 from workshop_data.users import passwords
 from workshop_data.users import service as users_service
@@ -53,8 +53,9 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 def _settings(url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": url,
-        "login_rate_limit": f"{LOGIN_LIMIT}/minute",
+        "login_account_address_rate_limit": f"{LOGIN_LIMIT}/minute",
         "login_address_rate_limit": "100000/minute",
+        "login_account_rate_limit": "100000/minute",
         "sqlite_synchronous": "NORMAL",
         "max_body_bytes": BODY_LIMIT,
         "max_upload_bytes": BODY_LIMIT,
@@ -489,6 +490,7 @@ async def test_every_status_is_declared_and_every_declared_status_happens(
     # The database gone: 503 wherever the document says so, and only there.
     async with new_client(unavailable_app) as client:
         client.cookies.set("wd_session", "a-token-the-database-would-know")
+        client.cookies.set("wd_session_device", "a-device-secret-it-would-know")
         for route, sample in sorted(SAMPLES.items()):
             probe = _sample_request(route, sample, {**names, "owner": "1"}, "anonymous")
             content = (
@@ -628,7 +630,15 @@ async def test_the_session_cookie_is_the_declared_security_scheme(tmp_path: Path
             "in": "cookie",
             "name": "wd_other",
             "description": "The session cookie that `POST /api/auth/login` sets (HttpOnly).",
-        }
+        },
+        DEVICE_SCHEME: {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "wd_other_device",
+            "description": "The session's device secret that `POST /api/auth/login` sets "
+            "beside the session cookie (readable by the page, which deletes it to sign out on "
+            "this browser); a request needs both.",
+        },
     }
     unsecured = {
         (method, path)
@@ -643,7 +653,10 @@ async def test_the_session_cookie_is_the_declared_security_scheme(tmp_path: Path
     }
     for method, path, operation in _every_operation(schema):
         if (method, path) not in unsecured:
-            assert operation["security"] == [{SESSION_SCHEME: []}], (method, path)
+            assert operation["security"] == [{SESSION_SCHEME: [], DEVICE_SCHEME: []}], (
+                method,
+                path,
+            )
             assert "401" in operation["responses"], (method, path)
     await close_app(app)
 

@@ -4,17 +4,20 @@ import json
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 
 from tests.api.support import new_client, save
 from tests.support import Account, Backend
 from workshop_data.app import close_app, create_app
 from workshop_data.ops.logging import REQUEST_LOGGER, configure_logging
+from workshop_data.settings import Settings
 
 
 def metric(text: str, name: str, labels: str = "") -> float:
@@ -54,6 +57,7 @@ async def test_every_request_is_logged_with_its_id_and_user(
     assert 0 < record.latency_ms <= elapsed_ms  # type: ignore[attr-defined]
     assert "secret text" not in caplog.text
     assert alice.cookies["wd_session"] not in caplog.text
+    assert alice.cookies["wd_session_device"] not in caplog.text
 
 
 def test_log_lines_are_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,6 +110,7 @@ async def test_a_request_is_one_json_line_on_stderr(
     assert isinstance(entry["process"], int)
     assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)
     assert alice.cookies["wd_session"] not in err
+    assert alice.cookies["wd_session_device"] not in err
 
 
 async def test_an_unexpected_error_keeps_its_request_id(
@@ -128,10 +133,23 @@ async def test_an_unexpected_error_keeps_its_request_id(
     assert logged == {("workshop_data", "ERROR"), (REQUEST_LOGGER, "INFO")}
 
 
+METRICS_TOKEN = "a-scraper-token-of-the-test-run-0123456789"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+async def scraped_app(backend: Backend) -> AsyncIterator[FastAPI]:
+    """An app whose /metrics answers the test's scraper (the counters are the process's)."""
+    application = create_app(backend.settings(metrics_token=METRICS_TOKEN))
+    yield application
+    await close_app(application)
+
+
 async def test_metrics_count_requests_saves_conflicts_and_locks(
-    app: FastAPI, alice: httpx.AsyncClient
+    scraped_app: FastAPI, alice: httpx.AsyncClient
 ) -> None:
-    async with new_client(app) as scraper:
+    async with new_client(scraped_app) as scraper:
+        scraper.headers.update(SCRAPER)
         before = (await scraper.get("/metrics")).text
         assert (await save(alice, {"a": "1"})).status_code == 200
         assert (await save(alice, {"a": "2"}, baseVersion=0)).status_code == 409
@@ -152,9 +170,46 @@ async def test_metrics_count_requests_saves_conflicts_and_locks(
 
 
 async def test_metrics_can_be_switched_off(backend: Backend) -> None:
-    app = create_app(backend.settings(metrics_enabled=False))
+    app = create_app(backend.settings(metrics_enabled=False, metrics_token=METRICS_TOKEN))
     try:
         async with new_client(app) as client:
-            assert (await client.get("/metrics")).status_code == 404
+            assert (await client.get("/metrics", headers=SCRAPER)).status_code == 404
     finally:
         await close_app(app)
+
+
+async def test_metrics_are_not_public_by_default(anon: httpx.AsyncClient) -> None:
+    # No token set: nothing at that address, for anyone, whatever they send.
+    for headers in ({}, {"Authorization": "Bearer "}, SCRAPER):
+        response = await anon.get("/metrics", headers=headers)
+        assert response.status_code == 404, headers
+        assert "workshop_data_requests_total" not in response.text
+
+
+async def test_metrics_answer_only_the_scrapers_bearer_token(
+    backend: Backend, alice: httpx.AsyncClient
+) -> None:
+    app = create_app(backend.settings(metrics_token=METRICS_TOKEN))
+    try:
+        async with new_client(app) as client:
+            for headers in (
+                {},
+                {"Authorization": f"Bearer {METRICS_TOKEN[:-1]}"},
+                {"Authorization": f"Basic {METRICS_TOKEN}"},
+                {"Authorization": METRICS_TOKEN},
+                {"Cookie": "; ".join(f"{k}={v}" for k, v in alice.cookies.items())},
+            ):
+                refused = await client.get("/metrics", headers=headers)
+                assert refused.status_code == 401, headers
+                assert refused.json()["code"] == "not_authenticated"
+                assert "workshop_data_requests_total" not in refused.text
+            scraped = await client.get("/metrics", headers=SCRAPER)
+            assert scraped.status_code == 200
+            assert "workshop_data_requests_total" in scraped.text
+    finally:
+        await close_app(app)
+
+
+def test_a_short_metrics_token_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings(metrics_token="guessable")

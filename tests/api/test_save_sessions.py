@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from tests.api.support import login, new_client
-from tests.support import Account, Backend, MakeAccount
+from tests.support import Account, Backend, MakeAccount, session_cookies_of
 from workshop_data.app import close_app, create_app
 from workshop_data.auth.service import SESSION_TOUCH_INTERVAL, token_hash
 from workshop_data.db.tables import sessions, workshop_step_data
@@ -130,7 +130,7 @@ async def test_a_session_signed_out_in_another_client_writes_nothing(
 ) -> None:
     account = await make_account()
     async with signed_in(app, account) as client, new_client(app) as other:
-        other.cookies.set("wd_session", cookie(client))
+        other.cookies.update(session_cookies_of(client.cookies))
         assert (await write(client, how, {"a": "kept"})).status_code == 200
         assert (await other.post("/api/auth/logout")).status_code == 200
 

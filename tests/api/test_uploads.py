@@ -5,24 +5,35 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from tests.api.images import (
     GIF,
+    HTML,
     JPEG,
     JPEG_256,
     PNG,
     PNG_SIGNATURE_ONLY,
+    SCRIPT,
     SVG_WITH_SCRIPT,
     TEXT,
     WEBP,
+    XMP,
+    animated_gif,
     big_png,
+    exif_with,
+    image_bytes,
+    mpo,
+    png_claiming,
+    png_with_text,
 )
 from tests.api.support import ClientFor, login, new_client
 from tests.support import Account, Backend, MakeAccount
 from workshop_data.app import close_app, create_app
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import uploads
+from workshop_data.uploads.service import MAX_PIXELS
 
 
 async def upload(
@@ -253,3 +264,113 @@ async def test_deleting_a_user_deletes_their_uploads(
     assert (await root.delete(f"/api/admin/users/{account.id}")).status_code == 200
     assert await stored_count(backend, account.id) == 0
     assert await stored_count(backend) == 1  # alice's stays
+
+
+POLYGLOTS = [
+    ("png then html", PNG + HTML),
+    ("jpeg then html", JPEG + HTML),
+    ("webp then html", WEBP + HTML),
+    ("gif then html", GIF + HTML),
+    ("mpo then html", mpo() + HTML),
+    ("png then one byte", PNG + b"\x00"),
+    ("jpeg then one byte", JPEG + b"<"),
+    ("webp padded past its riff size", WEBP + b"\x00\x00"),
+    ("gif then nul bytes", GIF + b"\x00" * 4),
+    ("png tEXt with a script", png_with_text(SCRIPT, "tEXt")),
+    ("png zTXt with a script", png_with_text(SCRIPT, "zTXt")),
+    ("png iTXt with a script", png_with_text("<html><body onload=alert(1)>", "iTXt")),
+    ("jpeg comment with a script", image_bytes("JPEG", comment=SCRIPT.encode())),
+    ("jpeg xmp with a script", image_bytes("JPEG", xmp=XMP.replace(b"<dc:title>", b"<script>"))),
+    (
+        "jpeg xmp declaring xhtml",
+        image_bytes(
+            "JPEG", xmp=XMP.replace(b"purl.org/dc/elements/1.1/", b"www.w3.org/1999/xhtml")
+        ),
+    ),
+    (
+        "jpeg exif with an img tag",
+        image_bytes("JPEG", exif=exif_with("<img src=x onerror=alert(1)>")),
+    ),
+    ("webp xmp with html", image_bytes("WEBP", xmp=HTML)),
+    ("webp exif with a script", image_bytes("WEBP", exif=exif_with(SCRIPT))),
+    ("gif comment with an svg", image_bytes("GIF", comment=b"<svg onload=alert(1)>")),
+]
+
+
+@pytest.mark.parametrize(("case", "content"), POLYGLOTS, ids=[case for case, _ in POLYGLOTS])
+async def test_an_image_that_is_also_a_document_is_415_and_nothing_is_stored(
+    alice: httpx.AsyncClient,
+    backend: Backend,
+    accounts: dict[str, Account],
+    case: str,
+    content: bytes,
+) -> None:
+    response = await upload(alice, content, "application/octet-stream")
+    assert response.status_code == 415, (case, response.text)
+    assert response.json()["code"] == "unsupported_image"
+    assert "more than an image" in response.json()["error"]
+    assert await stored_count(backend, accounts["alice"].id) == 0
+
+
+CLEAN_WITH_METADATA = [
+    (
+        "png with a plain text chunk",
+        png_with_text("Made with a drawing app, 2 < 3", "tEXt"),
+        "image/png",
+    ),
+    ("png with an xmp packet", png_with_text(XMP.decode(), "iTXt"), "image/png"),
+    (
+        "jpeg with exif, xmp and a comment",
+        image_bytes(
+            "JPEG", exif=exif_with("Our team board"), xmp=XMP, comment=b"Taken at the workshop"
+        ),
+        "image/jpeg",
+    ),
+    ("mpo from a phone camera", mpo(), "image/jpeg"),
+    ("progressive jpeg", image_bytes("JPEG", (300, 200), progressive=True), "image/jpeg"),
+    ("webp with exif and xmp", image_bytes("WEBP", exif=exif_with("Board"), xmp=XMP), "image/webp"),
+    ("animated gif", animated_gif(), "image/gif"),
+    ("gif with a plain comment", image_bytes("GIF", comment=b"Our board"), "image/gif"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "content", "content_type"),
+    CLEAN_WITH_METADATA,
+    ids=[case for case, _, _ in CLEAN_WITH_METADATA],
+)
+async def test_images_with_ordinary_metadata_are_stored_as_sent(
+    alice: httpx.AsyncClient, case: str, content: bytes, content_type: str
+) -> None:
+    response = await upload(alice, content, "application/octet-stream")
+    assert response.status_code == 201, (case, response.text)
+    assert response.json()["upload"]["contentType"] == content_type
+    served = await alice.get(response.json()["upload"]["url"])
+    assert served.content == content
+
+
+@pytest.mark.parametrize(("width", "height"), [(8000, 7000), (50_001, 1000), (7072, 7071)])
+async def test_an_image_over_the_pixel_limit_is_413_by_its_header_alone(
+    alice: httpx.AsyncClient,
+    backend: Backend,
+    accounts: dict[str, Account],
+    width: int,
+    height: int,
+) -> None:
+    # Tens of megapixels, fewer than Pillow's own decompression-bomb limit (about 89 million):
+    # only the server's limit (MAX_PIXELS, 50 million) refuses it, before decoding.
+    assert Image.MAX_IMAGE_PIXELS is not None
+    assert MAX_PIXELS < width * height < Image.MAX_IMAGE_PIXELS
+    response = await upload(alice, png_claiming(width, height))
+    assert response.status_code == 413, response.text
+    assert response.json()["code"] == "payload_too_large"
+    assert f"{width}x{height}" in response.json()["error"]
+    assert await stored_count(backend, accounts["alice"].id) == 0
+
+
+async def test_an_image_just_within_the_pixel_limit_is_judged_on_its_data(
+    alice: httpx.AsyncClient,
+) -> None:
+    # 50 million pixels exactly: not too large; its few bytes of data are no whole image.
+    response = await upload(alice, png_claiming(10_000, 5_000))
+    assert response.status_code == 415, response.text

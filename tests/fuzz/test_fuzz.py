@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from schemathesis.core.result import Err
 
 from tests.server_process import ServerProcess
+from tests.support import session_cookies_of
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.settings import Settings
@@ -59,12 +60,12 @@ class ThreadedLoop:
 
 
 @pytest.fixture(scope="module")
-def session_cookie(fuzz_server: ServerProcess) -> str:
+def session_cookie(fuzz_server: ServerProcess) -> dict[str, str]:
     response = httpx.post(
         f"{fuzz_server.url}/api/auth/login", json={"username": USERNAME, "password": PASSWORD}
     )
     assert response.status_code == 200
-    return response.cookies["wd_session"]
+    return session_cookies_of(response.cookies)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,7 @@ CHECKS = [
 
 
 def test_no_server_errors_and_schema_conformance(
-    api_schema: schemathesis.BaseSchema, session_cookie: str
+    api_schema: schemathesis.BaseSchema, session_cookie: dict[str, str]
 ) -> None:
     # Driven through hypothesis directly: schemathesis' own pytest plugin predates pytest 9.
     operations = []
@@ -103,7 +104,7 @@ def test_no_server_errors_and_schema_conformance(
             suppress_health_check=list(HealthCheck),
         )
         def exercise(case: schemathesis.Case[Any]) -> None:
-            case.call_and_validate(cookies={"wd_session": session_cookie}, checks=CHECKS)
+            case.call_and_validate(cookies=session_cookie, checks=CHECKS)
 
         exercise()
 

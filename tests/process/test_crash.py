@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.support import Backend, MakeAccount
+from tests.support import Backend, MakeAccount, session_cookies_of
 
 pytestmark = pytest.mark.process
 
@@ -50,7 +50,7 @@ async def test_acknowledged_saves_survive_sigkill(
                 json={"username": account.username, "password": account.password},
             )
             assert login.status_code == 200
-            cookie = login.cookies["wd_session"]
+            cookies = session_cookies_of(login.cookies)
             stop = asyncio.Event()
             writers = [
                 asyncio.create_task(_writer(client, step, acknowledged, stop)) for step in steps
@@ -65,7 +65,7 @@ async def test_acknowledged_saves_survive_sigkill(
     assert sum(acknowledged.values()) > CLIENTS, "the burst acknowledged too few saves to judge"
     with ServerProcess(backend.database_url) as restarted:
         async with httpx.AsyncClient(base_url=restarted.url, timeout=10) as client:
-            client.cookies.set("wd_session", cookie)  # sessions survive the crash too
+            client.cookies.update(cookies)  # sessions survive the crash too
             for step, sequence in acknowledged.items():
                 response = await client.get(f"/api/workshop-data/step/ia/{step}")
                 assert response.status_code == 200

@@ -5,13 +5,14 @@ spread over both."""
 
 import asyncio
 import random
+import secrets
 from contextlib import ExitStack
 
 import httpx
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.support import Backend, MakeAccount
+from tests.support import Backend, MakeAccount, session_cookies_of
 
 pytestmark = [pytest.mark.process, pytest.mark.pgbouncer]
 
@@ -28,13 +29,17 @@ PGBOUNCER_SAVES_PER_CLIENT = 10
 
 
 async def _client(
-    server: ServerProcess, cookie: str, index: int, saves: int, successes: list[int]
+    server: ServerProcess,
+    cookies: dict[str, str],
+    index: int,
+    saves: int,
+    successes: list[int],
 ) -> None:
     field = f"client{index}"
     known: dict[str, object] = {}
     version = 0
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        client.cookies.set("wd_session", cookie)
+        client.cookies.update(cookies)
         for counter in range(1, saves + 1):
             conflicts = 0
             while True:
@@ -83,11 +88,11 @@ async def test_concurrent_clients_never_lose_an_update(
                 "/api/auth/login",
                 json={"username": account.username, "password": account.password},
             )
-            cookie = login.cookies["wd_session"]
+            cookies = session_cookies_of(login.cookies)
             successes: list[int] = []
             await asyncio.gather(
                 *(
-                    _client(servers[i % processes], cookie, i, saves, successes)
+                    _client(servers[i % processes], cookies, i, saves, successes)
                     for i in range(clients)
                 )
             )
@@ -104,8 +109,11 @@ async def test_metrics_add_up_across_workers(backend: Backend, make_account: Mak
     if not backend.is_postgres:
         pytest.skip("several workers run on PostgreSQL")
     account = await make_account()
-    with ServerProcess(backend.database_url, workers=2, env=backend.server_env) as server:
+    token = secrets.token_hex(32)
+    env = {**backend.server_env, "WORKSHOP_DATA_METRICS_TOKEN": token}
+    with ServerProcess(backend.database_url, workers=2, env=env) as server:
         async with httpx.AsyncClient(base_url=server.url) as client:
+            assert (await client.get("/metrics")).status_code == 401
             await client.post(
                 "/api/auth/login",
                 json={"username": account.username, "password": account.password},
@@ -117,5 +125,6 @@ async def test_metrics_add_up_across_workers(backend: Backend, make_account: Mak
                     headers={"Connection": "close"},  # spread the saves over both workers
                 )
                 assert response.status_code == 200
-            text = (await client.get("/metrics")).text
+            scraped = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            text = scraped.text
     assert 'workshop_data_saves_total{workshop_type="ast"} 40.0' in text

@@ -42,6 +42,7 @@ async def test_the_server_log_holds_no_secret(tmp_path: Path) -> None:
             signed_in = await client.post("/api/auth/login", json=credentials)
             assert signed_in.status_code == 200
             token = signed_in.cookies["wd_session"]
+            device = signed_in.cookies["wd_session_device"]
             assert (await client.get("/api/auth/me")).status_code == 200
             wrong = {"username": "quiet", "password": PASSWORD + "-wrong"}
             assert (await client.post("/api/auth/login", json=wrong)).status_code == 401
@@ -65,5 +66,6 @@ async def test_the_server_log_holds_no_secret(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     assert any(line.get("level") == "ERROR" for line in lines), "the 500 was logged"
     assert "parameters hidden" in text
-    secrets = [PASSWORD, password_hash, token, hashlib.sha256(token.encode()).hexdigest()]
+    secrets = [PASSWORD, password_hash, token, device]
+    secrets += [hashlib.sha256(secret.encode()).hexdigest() for secret in (token, device)]
     assert [secret for secret in secrets if secret in text] == []

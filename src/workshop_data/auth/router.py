@@ -53,8 +53,10 @@ async def login(
 ) -> Response:
     """Sign in with a username or e-mail address and a password.
 
-    Sets the session cookie (HttpOnly, SameSite=Lax) and revokes the session the browser
-    had before. Every attempt counts towards the sign-in throttle."""
+    Trims surrounding whitespace from the name. Sets the session cookie (HttpOnly,
+    SameSite=Lax) and the device cookie (the same but readable by the page, which deletes it
+    to sign out on this browser even offline; a request needs both), and revokes the session
+    the browser had before. Every failed attempt counts towards the sign-in throttle."""
     engine: AsyncEngine = request.app.state.engine
     user = await service.sign_in(
         engine,
@@ -68,28 +70,41 @@ async def login(
         previous = request.cookies.get(settings.session_cookie_name)
         if previous:
             await service.end_session(db, previous)
-        token = await service.start_session(db, user.id, settings.session_ttl_seconds)
+        started = await service.start_session(db, user.id, settings.session_ttl_seconds)
     response = api_response(UserResponse(user=user.public()))
-    response.set_cookie(
-        settings.session_cookie_name,
-        token,
-        max_age=settings.session_ttl_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=_cookie_is_secure(request, settings),
-        path="/",
-    )
+    secure = _cookie_is_secure(request, settings)
+    for name, value, httponly in (
+        (settings.session_cookie_name, started.token, True),
+        # The page's sign-out deletes this one (web/src/app/api.ts endSessionOnThisDevice).
+        (settings.device_cookie_name, started.device, False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=settings.session_ttl_seconds,
+            httponly=httponly,
+            samesite="lax",
+            secure=secure,
+            path="/",
+        )
     return response
 
 
 @router.post("/logout", response_model=OkResponse)
 async def logout(request: Request, db: DbDep, settings: SettingsDep) -> Response:
-    """Sign out: revoke the session on the server and clear the cookie (no session: 200 too)."""
+    """Sign out: revoke the session on the server and clear both cookies (no session: 200 too).
+
+    The session cookie alone suffices: the page deletes the device cookie before it asks."""
     token = request.cookies.get(settings.session_cookie_name)
     if token:
         await service.end_session(db, token)
     response = api_response(OkResponse())
-    response.delete_cookie(settings.session_cookie_name, path="/", httponly=True, samesite="lax")
+    secure = _cookie_is_secure(request, settings)
+    for name, httponly in (
+        (settings.session_cookie_name, True),
+        (settings.device_cookie_name, False),
+    ):
+        response.delete_cookie(name, path="/", httponly=httponly, samesite="lax", secure=secure)
     return response
 
 

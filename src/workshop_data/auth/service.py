@@ -27,15 +27,29 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def start_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) -> str:
-    """A fresh random token; only its hash is stored. Every sign-in also deletes the sessions
-    that have expired (anyone's), so that they do not pile up."""
-    token = secrets.token_urlsafe(32)
+@dataclass(frozen=True)
+class SessionSecrets:
+    """What a sign-in hands the browser: the session token (the HttpOnly cookie) and the
+    device secret (the cookie the page can delete). A request needs both; only their SHA-256
+    hashes are stored."""
+
+    token: str
+    device: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "SessionSecrets(...)"
+
+
+async def start_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) -> SessionSecrets:
+    """A fresh random token and device secret; only their hashes are stored. Every sign-in
+    also deletes the sessions that have expired (anyone's), so that they do not pile up."""
+    secrets_ = SessionSecrets(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
     now = utc_now()
     await conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
     await conn.execute(
         insert(sessions).values(
-            token_hash=token_hash(token),
+            token_hash=token_hash(secrets_.token),
+            device_hash=token_hash(secrets_.device),
             user_id=user_id,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl_seconds),
@@ -43,22 +57,30 @@ async def start_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) -
         )
     )
     await conn.commit()
-    return token
+    return secrets_
 
 
 async def end_session(conn: AsyncConnection, token: str) -> None:
+    """Ends the token's session. The token alone suffices (ending a session gives nothing
+    away): the page deletes its device secret before it asks for this."""
     await conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
     await conn.commit()
 
 
-async def user_for_session(conn: AsyncConnection, token: str, ttl_seconds: int) -> User | None:
-    """The user a live session token belongs to; expired sessions are deleted."""
+async def user_for_session(
+    conn: AsyncConnection, token: str, device: str, ttl_seconds: int
+) -> User | None:
+    """The user a live session belongs to, when both its token and its device secret match;
+    expired sessions are deleted."""
     hashed = token_hash(token)
     row = (
         await conn.execute(
             select(*USER_COLUMNS, sessions.c.expires_at, sessions.c.last_seen_at)
             .join(users, users.c.id == sessions.c.user_id)
-            .where(sessions.c.token_hash == hashed)
+            .where(
+                sessions.c.token_hash == hashed,
+                sessions.c.device_hash == token_hash(device),
+            )
         )
     ).first()
     if row is None:
@@ -106,13 +128,18 @@ class SessionCredential:
     """A request's session token, for routes whose statements check the session themselves
     (see step_data/service.py) instead of looking the user up first."""
 
-    token: str
+    token: str = field(repr=False)
+    device: str = field(repr=False)
     ttl_seconds: int
     touches: SessionTouches = field(repr=False)
 
     @property
     def hashed(self) -> str:
         return token_hash(self.token)
+
+    @property
+    def device_hashed(self) -> str:
+        return token_hash(self.device)
 
 
 @lru_cache
@@ -180,7 +207,7 @@ async def signed_in_user_id(conn: AsyncConnection, credential: SessionCredential
     """The credential's user by the rules of `user_for_session` (an expired session is
     deleted), or NotAuthenticated: how a write by session that wrote nothing, or was refused
     before its statement ran, answers 401 first."""
-    user = await user_for_session(conn, credential.token, credential.ttl_seconds)
+    user = await user_for_session(conn, credential.token, credential.device, credential.ttl_seconds)
     if user is None:
         credential.touches.forget(credential.hashed)
         raise NotAuthenticated(NOT_SIGNED_IN)
@@ -196,21 +223,25 @@ async def sign_in(
     login: str,
     password: str,
 ) -> User:
-    """The user whose username (or e-mail address) and password match.
+    """The user whose username (or e-mail address, either without surrounding whitespace)
+    and password match.
 
     The attempt counts against the client's address and the account before the password is
-    verified; InvalidCredentials when it does not match, RateLimited past either limit. Takes
-    the engine, not a connection: no pooled connection is held while a sign-in waits for the
-    password hashing threads, so a flood of sign-ins cannot take the pool from saves."""
+    verified (auth/throttle.py), and a success gives its count back; InvalidCredentials when
+    the password does not match, RateLimited past any limit. Takes the engine, not a
+    connection: no pooled connection is held while a sign-in waits for the password hashing
+    threads, so a flood of sign-ins cannot take the pool from saves."""
     check_storable(login, "username")
     check_storable(password, "password")
-    await throttle.count_address_attempt(client)
+    login = login.strip()
+    attempt = await throttle.count_address_attempt(client)
     async with engine.connect() as conn:
-        credentials = await users_service.find_credentials(conn, login)
+        credentials = await users_service.find_credentials(conn, login) if login else None
     await throttle.count_account_attempt(
-        None if credentials is None else credentials.user.id, login
+        attempt, client, None if credentials is None else credentials.user.id, login
     )
     user = await users_service.check_password(hashing, credentials, password)
     if user is None:
         raise InvalidCredentials("The username or password is not correct.")
+    await throttle.give_back(attempt)
     return user

@@ -62,6 +62,8 @@ sessions = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
     Column("last_seen_at", Timestamp, nullable=False),
+    # SHA-256 of the session's device secret (the page's own cookie); a request needs both.
+    Column("device_hash", String(64), nullable=False),
     Index("idx_sessions_user", "user_id"),
 )
 

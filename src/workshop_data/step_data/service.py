@@ -127,6 +127,7 @@ async def save_step(
     values = {
         "p_user_id": user_id,
         "p_token_hash": hashed,
+        "p_device_hash": None if session is None else session.device_hashed,
         "p_workshop_type": step.workshop_type,
         "p_step_id": step.step_id,
         "p_data": data,
@@ -299,6 +300,7 @@ async def _read_for_patch(
     values = {
         "p_user_id": user_id,
         "p_token_hash": None if session is None else session.hashed,
+        "p_device_hash": None if session is None else session.device_hashed,
         "p_now": utc_now(),
         "p_workshop_type": step.workshop_type,
         "p_step_id": step.step_id,

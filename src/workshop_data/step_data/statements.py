@@ -65,9 +65,11 @@ def record_of(columns: Mapping[Any, Any]) -> StepRecord:
 
 def live_session() -> ColumnElement[bool]:
     # The rule of auth_service.user_for_session: the token's session exists (not signed out,
-    # its user not deleted: deleting a user deletes their sessions) and has not expired.
+    # its user not deleted: deleting a user deletes their sessions), the device secret is the
+    # session's, and it has not expired.
     return and_(
         sessions.c.token_hash == bindparam("p_token_hash", type_=String()),
+        sessions.c.device_hash == bindparam("p_device_hash", type_=String()),
         sessions.c.expires_at > bindparam("p_now", type_=DateTime()),
     )
 

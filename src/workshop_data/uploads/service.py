@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from workshop_data.errors import NotFound, PayloadTooLarge, UnsupportedImage
 from workshop_data.timeutil import utc_now
 from workshop_data.uploads.storage import URL_PREFIX, NewUpload, UploadInfo, UploadStore
+from workshop_data.uploads.structure import NotACleanImage, check_clean_image
 from workshop_data.users.access import can_read
 from workshop_data.users.service import User, get_user
 
@@ -64,14 +65,13 @@ def _decode_fully(content: bytes) -> str:
                     f"The image is {width}x{height} pixels; at most {MAX_PIXELS} pixels "
                     "are accepted."
                 )
+            check_clean_image(content)  # nothing after the image, no markup in it
             image.verify()  # PNG: every chunk's checksum, up to IEND
         with Image.open(io.BytesIO(content), formats=_OPENED_AS) as image:
             if image_format in ("JPEG", "MPO"):
                 # Scaled decoding still reads every byte of the scan, at an eighth of the work.
                 image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
             image.load()  # a truncated image fails here
-    if image_format == "GIF" and not content.rstrip(b"\x00").endswith(b"\x3b"):
-        raise ValueError("a GIF ends with its trailer byte")
     return _CONTENT_TYPES[image_format]
 
 
@@ -83,6 +83,11 @@ def sniff_image_type(content: bytes) -> str:
         return _decode_fully(content)
     except PayloadTooLarge:
         raise
+    except NotACleanImage:
+        raise UnsupportedImage(
+            "The upload holds more than an image (bytes after its end, or markup in its "
+            "metadata); save it again as a plain PNG, JPEG, WebP or GIF image."
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PayloadTooLarge(
             f"The image has more than {MAX_PIXELS} pixels, which is not accepted."

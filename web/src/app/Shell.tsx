@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { HttpError, saveAllNow, WorkshopDataProvider } from 'workshop-data-react';
-import { api, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
+import { api, endSessionOnThisDevice, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
 import { MyData } from './MyData';
 import { NotFound } from './NotFound';
 import { Overview } from './Overview';
@@ -125,7 +125,7 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
       setBusy(false);
       return;
     }
-    await api.logout().catch(() => undefined);
+    await endSessionOnThisDevice();
     onSignedOut();
   };
 

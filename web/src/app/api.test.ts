@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HttpError } from 'workshop-data-react';
 
-import { api } from './api';
+import { api, endSessionOnThisDevice } from './api';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -39,5 +39,33 @@ describe('the app’s api', () => {
       message: 'Complete the required steps first.',
       body: { missingSteps: ['ia-1-1'] },
     });
+  });
+});
+
+describe('ending the session on this device', () => {
+  afterEach(() => {
+    for (const name of ['wd_session_device', 'other', 'wd_other_device']) {
+      document.cookie = `${name}=; Max-Age=0; Path=/`;
+    }
+  });
+
+  it('deletes the device cookie before it asks the server, and signs out offline too', async () => {
+    document.cookie = 'wd_session_device=secret; Path=/; SameSite=Lax';
+    document.cookie = 'other=kept; Path=/';
+    const seen: string[] = [];
+    vi.stubGlobal('fetch', async (input: RequestInfo | URL, init: RequestInit = {}) => {
+      seen.push(`${init.method} ${String(input)} with cookies "${document.cookie}"`);
+      throw new TypeError('Failed to fetch'); // offline
+    });
+    await expect(endSessionOnThisDevice()).resolves.toBeUndefined();
+    expect(seen).toEqual(['POST /api/auth/logout with cookies "other=kept"']);
+    expect(document.cookie).toBe('other=kept');
+  });
+
+  it('deletes the device cookie of a renamed session cookie too', async () => {
+    document.cookie = 'wd_other_device=secret; Path=/';
+    serve(200, { success: true });
+    await endSessionOnThisDevice();
+    expect(document.cookie).not.toContain('wd_other_device');
   });
 });

@@ -84,7 +84,6 @@ export const api = {
   me: () => call<{ user: User }>('GET', '/api/auth/me').then((r) => r.user),
   login: (username: string, password: string) =>
     call<{ user: User }>('POST', '/api/auth/login', { username, password }).then((r) => r.user),
-  logout: () => call<unknown>('POST', '/api/auth/logout'),
   catalog: () => call<{ workshops: CatalogWorkshop[] }>('GET', '/api/catalog').then((r) => r.workshops),
   status: (type: WorkshopType) => call<WorkshopStatus>('GET', `/api/workshop-data/status/${type}`),
   complete: (type: WorkshopType) => call<WorkshopStatus>('POST', `/api/workshop-data/complete/${type}`),
@@ -101,3 +100,29 @@ export const api = {
   reportProgress: (type: WorkshopType, report: ProgressReport) =>
     call<NavigationProgress>('PUT', `/api/navigation-progress/${type}`, report),
 };
+
+/** The session's device cookie is the session cookie's name plus this ("wd_session_device"
+ * by default). The session cookie is HttpOnly; this one the page can read and delete, and the
+ * server accepts neither without the other. */
+const DEVICE_COOKIE_SUFFIX = '_device';
+
+/** Deletes the session's device cookie from this browser, with the attributes the server set
+ * it with (Path=/, SameSite=Lax, Secure on https): from then on this browser holds no working
+ * session, whether or not the server ever hears of the sign-out. */
+export function forgetSessionOnThisDevice(doc: Document = document): void {
+  const secure = doc.location?.protocol === 'https:' ? '; Secure' : '';
+  for (const part of doc.cookie.split(';')) {
+    const name = (part.split('=', 1)[0] ?? '').trim();
+    if (name.endsWith(DEVICE_COOKIE_SUFFIX)) {
+      doc.cookie = `${name}=; Max-Age=0; Path=/; SameSite=Lax${secure}`;
+    }
+  }
+}
+
+/** Sign-out's part that ends the session: at once on this browser, even offline (the device
+ * cookie goes first), then on the server when it can be reached (a failure is no failure of the
+ * sign-out: the session cookie left behind is worthless without the device cookie). */
+export async function endSessionOnThisDevice(): Promise<void> {
+  forgetSessionOnThisDevice();
+  await call<unknown>('POST', '/api/auth/logout').catch(() => undefined);
+}
