@@ -348,7 +348,7 @@ async def test_the_device_secret_migration_ends_the_sessions_from_before(
     empty_database: str,
 ) -> None:
     engine = create_engine(Settings(database_url=empty_database))
-    await upgrade_to(engine, "0006_step_schema_version")
+    await upgrade_to(engine, "0007_history_source")
     now = utc_now()
     async with engine.begin() as conn:
         user_id = (

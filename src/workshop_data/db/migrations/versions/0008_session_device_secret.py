@@ -4,8 +4,8 @@ that the page deletes to sign out on this browser even without the network
 they end here: everyone signs in once more (what the browser kept unsent stays in its journal
 and is sent after that sign-in).
 
-Revision ID: 0007_session_device_secret
-Revises: 0006_step_schema_version
+Revision ID: 0008_session_device_secret
+Revises: 0007_history_source
 Create Date: 2026-12-08
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_session_device_secret"
-down_revision: str | None = "0006_step_schema_version"
+revision: str = "0008_session_device_secret"
+down_revision: str | None = "0007_history_source"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
