@@ -30,10 +30,21 @@ class Size:
 
 def measure(entry: Path, external: tuple[str, ...]) -> Size:
     """`entry` bundled (ESM) and minified by esbuild with `external` left out; gzip level 9."""
+    return _bundle(entry, external)[0]
+
+
+def modules(entry: Path, external: tuple[str, ...]) -> list[tuple[str, int]]:
+    """The modules in the bundle and their minified bytes in it, largest first."""
+    inputs = _bundle(entry, external)[1]
+    return sorted(inputs.items(), key=lambda item: -item[1])
+
+
+def _bundle(entry: Path, external: tuple[str, ...]) -> tuple[Size, dict[str, int]]:
     if not ESBUILD.exists():
         raise SystemExit(f"{ESBUILD} is missing: run `make web/node_modules/.installed`")
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "bundle.js"
+        meta = Path(scratch) / "meta.json"
         subprocess.run(
             [
                 str(ESBUILD),
@@ -44,13 +55,16 @@ def measure(entry: Path, external: tuple[str, ...]) -> Size:
                 "--log-level=warning",
                 *(f"--external:{name}" for name in external),
                 f"--outfile={out}",
+                f"--metafile={meta}",
             ],
             cwd=WEB,
             check=True,
             capture_output=True,
         )
         raw = out.read_bytes()
-    return Size(minified=len(raw), gzipped=len(gzip.compress(raw, 9)))
+        output = next(iter(json.loads(meta.read_text())["outputs"].values()))
+    inputs = {name: used["bytesInOutput"] for name, used in output["inputs"].items()}
+    return Size(minified=len(raw), gzipped=len(gzip.compress(raw, 9))), inputs
 
 
 def _source_of(export_path: str) -> Path:
@@ -98,6 +112,9 @@ def main() -> None:
     if core is None:
         print("\n(no `workshop-data-react/core` entry in this tree)")
     assert target is not None
+    print("\nWhere the minified bytes of core + adapter go (idb-keyval bundled, diff external):\n")
+    for name, module_bytes in modules(entries[0][1], (*ALWAYS_EXTERNAL, "diff"))[:8]:
+        print(f"- {name.removeprefix('packages/workshop-data-react/')}: {kib(module_bytes)}")
     verdict = "met" if target.gzipped / 1024 <= TARGET_KIB else "not met"
     print(
         f"\nTarget (core + adapter, idb-keyval bundled, without diff, ≤ {TARGET_KIB:.0f} KiB "

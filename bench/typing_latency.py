@@ -64,8 +64,11 @@ MEASURE = """
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       if (!entry.interactionId) continue;
-      const longest = Math.max(events.get(entry.interactionId) ?? 0, entry.duration);
-      events.set(entry.interactionId, longest);
+      const seen = events.get(entry.interactionId);
+      events.set(entry.interactionId, {
+        start: Math.min(seen?.start ?? entry.startTime, entry.startTime),
+        duration: Math.max(seen?.duration ?? 0, entry.duration),
+      });
     }
   }).observe({ type: 'event', durationThreshold: 16, buffered: true });
   // The input event reaches window's capture listener first and its bubble listener last:
@@ -172,7 +175,13 @@ async def type_keys(page: Page) -> Keystrokes:
         "({ keys: window.__typing.keys, events: [...window.__typing.events.entries()] })"
     )
     keys = measured["keys"]
-    events = [duration for _, duration in sorted(measured["events"])]
+    # Entries of interactions before the first key (reported late, after their paint) are not
+    # this round's.
+    events = [
+        event["duration"]
+        for _, event in sorted(measured["events"])
+        if event["start"] >= keys[0]["start"] - 1
+    ]
     return Keystrokes(
         frame_ms=[k["frameEnd"] - k["start"] for k in keys],
         handled_ms=[k["inputEnd"] - k["inputStart"] for k in keys],
