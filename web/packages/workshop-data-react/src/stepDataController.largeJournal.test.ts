@@ -11,18 +11,21 @@ useControllerHarness();
 
 const BIG = 'x'.repeat(LARGE_ENTRY_CHARS);
 
-/** The harness's storage journal, counting the writes. */
-function countingJournal(): { journal: JournalStore; writes: () => number } {
+/** The harness's storage journal, counting the writes. A write is applied when it starts (as
+ * IndexedDB applies writes in the order they began); while `hold` is set, its answer waits. */
+function countingJournal(): { journal: JournalStore; writes: () => number; hold: (gate: Promise<void> | null) => void } {
   const inner = storageJournal(storage);
   let writes = 0;
+  let held: Promise<void> | null = null;
   const journal: JournalStore = {
     ...inner,
     set: async <T>(key: string, entry: JournalEntry<T>) => {
       writes += 1;
       await inner.set(key, entry);
+      if (held) await held;
     },
   };
-  return { journal, writes: () => writes };
+  return { journal, writes: () => writes, hold: (gate) => (held = gate) };
 }
 
 /** Open the step on a server copy holding BIG, offline (saves fail), and type into it once so
@@ -88,6 +91,26 @@ describe('the journal of a large document', () => {
     await Promise.resolve();
     await Promise.resolve();
     await Promise.resolve();
+    expect(readJournal<Reflection>(storage, JOURNAL)?.data.why).toBe(`${BIG}ab`);
+  });
+
+  it('a write still running when the page is hidden: the newest text is written beside it at once', async () => {
+    const { journal, hold } = countingJournal();
+    server.put(KEY, { why: BIG }, 1);
+    const controller = await started({ journal, retryBaseMs: 60_000, partialSaves: false });
+    let release!: () => void;
+    hold(new Promise<void>((resolve) => (release = resolve)));
+    controller.updateData({ why: `${BIG}a` });
+    await settle(); // this write's answer is held: it is still running
+    controller.updateData({ why: `${BIG}ab` });
+    await advance(1);
+    expect(readJournal<Reflection>(storage, JOURNAL)?.data.why).toBe(`${BIG}a`);
+    events.fire('pagehide');
+    for (let i = 0; i < 6; i += 1) await Promise.resolve();
+    expect(readJournal<Reflection>(storage, JOURNAL)?.data.why).toBe(`${BIG}ab`);
+    hold(null);
+    release();
+    await advance(LARGE_ENTRY_INTERVAL_MS);
     expect(readJournal<Reflection>(storage, JOURNAL)?.data.why).toBe(`${BIG}ab`);
   });
 

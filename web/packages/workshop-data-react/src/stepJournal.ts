@@ -144,12 +144,21 @@ export class StepJournal<T extends object> {
       .catch(() => undefined);
   }
 
-  /** The page is being left (a timer may never run again): a write waiting for its turn
-   * starts now, its entry taken in the caller's task; if one is running, the next one
-   * follows it without waiting. */
+  /** The page is being left (a timer may never run again, a write's answer may never come):
+   * the newest copy is written now, its entry taken in the caller's task. */
   flush(): void {
     this.urgent = true;
-    this.startWaitingWrite?.();
+    if (this.startWaitingWrite) {
+      this.startWaitingWrite();
+      return;
+    }
+    // A write is running, and the page may be gone before it ends and the next one starts:
+    // the newest copy is written now, beside it (IndexedDB applies the two in the order they
+    // began). The loop still writes it again after the running one if the page lives on.
+    if (this.running && this.wanted && !this.discarded) {
+      const copy = this.page.copy();
+      if (copy.keep) void this.write(copy);
+    }
   }
 
   /**
