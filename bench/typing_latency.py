@@ -19,7 +19,10 @@ every keystroke of a contestant, and the median of the per-round medians.
 Run: `.venv/bin/python -m bench.typing_latency` (part of `make bench`); `BENCH_ROUNDS`
 (default 3), `BENCH_KEYS` (40), `BENCH_TEXT_BYTES` (2 MiB). `BENCH_PROFILE=<file>` also takes
 a CPU profile (Chrome DevTools protocol) of one more round of the current tree's typing and
-prints where the time went; serve an unminified build
+prints where the time went; `BENCH_TRACE=<prefix>` traces one more round of the plain
+textarea and of the current tree (Chromium's tracing, `<prefix>.plain.json`,
+`<prefix>.this.json`) and prints the renderer main thread's busiest events. For the profile,
+serve an unminified build
 (`cd web && npx vite build --minify false --outDir /tmp/wd-dist`) with
 `WORKSHOP_DATA_STATIC_DIR=/tmp/wd-dist` to read function names."""
 
@@ -47,6 +50,8 @@ KEYS = int(os.environ.get("BENCH_KEYS", "40"))
 TEXT_BYTES = int(os.environ.get("BENCH_TEXT_BYTES", str(2 * 1024 * 1024)))
 PAUSE_MS = 100  # a fast typist: 10 keys a second, so journal writes and timers run between keys
 PROFILE = os.environ.get("BENCH_PROFILE")
+TRACE = os.environ.get("BENCH_TRACE")
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink", "v8"]
 STEP_URL = "/#/ia/ia-3-4"
 FIELD_LABEL = "Why is this important to you?"
 
@@ -221,6 +226,31 @@ async def profile_round(browser: Browser, contestant: Contestant, text: str, pat
     print_profile(profile)
 
 
+async def trace_round(browser: Browser, contestant: Contestant, text: str, path: str) -> None:
+    """One more round under Chromium's tracing; the renderer main thread's busiest events."""
+    page, context = await open_full_step(browser, contestant, text)
+    try:
+        await browser.start_tracing(page=page, path=path, categories=TRACE_CATEGORIES)
+        await type_keys(page)
+        await browser.stop_tracing()
+    finally:
+        await context.close()
+    trace = json.loads(await asyncio.to_thread(Path(path).read_text))
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    main_threads = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M" and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    busy: dict[str, float] = defaultdict(float)
+    for event in events:
+        if event.get("ph") == "X" and (event["pid"], event["tid"]) in main_threads:
+            busy[event["name"]] += event.get("dur", 0) / 1000
+    print(f"\nTrace of {contestant.name} ({KEYS} keys), main thread, ms per keystroke:\n")
+    for name, ms in sorted(busy.items(), key=lambda item: -item[1])[:20]:
+        print(f"{ms / KEYS:8.1f}  {name}")
+
+
 def print_profile(profile: dict[str, Any]) -> None:
     """Self time per function (name, file, line), most first."""
     nodes = {node["id"]: node for node in profile["nodes"]}
@@ -254,6 +284,10 @@ async def run(contestants: list[Contestant]) -> None:
                     await typed_round(browser, contestant, text)
             if PROFILE:
                 await profile_round(browser, contestants[-1], text, PROFILE)
+            if TRACE:
+                for contestant in (contestants[0], contestants[-1]):
+                    name = contestant.name.split(" ")[0]
+                    await trace_round(browser, contestant, text, f"{TRACE}.{name}.json")
         finally:
             await browser.close()
 
