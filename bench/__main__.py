@@ -3,18 +3,22 @@
 from bench import (
     export_bench,
     history_bench,
+    hook_size,
     login_flood,
     patch_compare,
     peer_compare,
     save_bytes_bench,
     save_throughput,
     typing_bench,
+    typing_latency,
 )
 
 
 def run() -> None:
     for name, benchmark in (
         ("typing participant and hook size", typing_bench.main),
+        ("the hook's size: core + adapter, min+gzip", hook_size.main),
+        ("typing latency in a field holding 2 MiB", typing_latency.main),
         ("bytes per keystroke-save, full save and merge patch", save_bytes_bench.main),
         ("export --all (1,000 and 10,000 users)", export_bench.main),
         ("save throughput", save_throughput.main),

@@ -114,6 +114,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe('the IndexedDB journal store', () => {
+  it('commits a write at once, so a write started as the page is left does not need the page to live on', async () => {
+    const commit = vi.spyOn(IDBTransaction.prototype, 'commit');
+    const store = indexedDbJournal('workshop-data-journal-commit');
+    await store.set('k', { data: { why: 'x' }, base: null, baseVersion: 0, changedAt: 0 });
+    expect(commit).toHaveBeenCalledTimes(1);
+    expect((await store.get<{ why: string }>('k'))?.data.why).toBe('x');
+    commit.mockRestore();
+  });
+});
+
 describe('the journal in IndexedDB', () => {
   it('keeps unsaved changes across a reload (asynchronous mount) and saves them on the base they started from', async () => {
     server.put(KEY, { why: 'old', how: 'old' }, 1);

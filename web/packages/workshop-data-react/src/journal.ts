@@ -7,7 +7,7 @@
  * IndexedDB is unavailable (no `indexedDB`, or it cannot be opened). Every operation is
  * asynchronous and a write that fails rejects: the controller turns that into `journalError`.
  */
-import { createStore, del, get, keys as idbKeys, set, type UseStore } from 'idb-keyval';
+import { createStore, del, get, keys as idbKeys, promisifyRequest, type UseStore } from 'idb-keyval';
 
 import { jsonEqual } from './merge.js';
 import { requireUserId } from './userId.js';
@@ -104,7 +104,13 @@ export function indexedDbJournal(dbName = JOURNAL_DB, legacy: Storage | null = n
       return entry ?? readJournal<T>(legacy, key);
     },
     set: async <T>(key: string, entry: JournalEntry<T>) => {
-      await set(key, entry, store);
+      await store('readwrite', (objects) => {
+        objects.put(entry, key);
+        // Committed now, not once the page has seen the put succeed: a write started as the
+        // page is left (pagehide, a reload) must not need the page to live on.
+        objects.transaction.commit?.();
+        return promisifyRequest(objects.transaction);
+      });
     },
     delete: async (key: string) => {
       await del(key, store);

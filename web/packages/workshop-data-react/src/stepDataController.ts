@@ -43,7 +43,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
     stepMounted(this, true);
     this.stopListening = listenToPage(this.page.events, this.page.page, {
       online: () => this.onOnline(),
-      leaving: () => this.sendOnExit(),
+      leaving: () => this.leaving(),
     });
     this.journal.askToPersist();
     this.journalRead ??= this.readJournalAtMount();
@@ -54,7 +54,7 @@ export class StepDataController<T extends object> extends StepStore<T> {
   /** Stop: send what is unsaved (keepalive, so it outlives the page); the journal keeps it too. */
   dispose(): void {
     if (!this.alive) return;
-    this.sendOnExit();
+    this.leaving();
     this.alive = false;
     stepMounted(this, false);
     this.loadSeq += 1;
@@ -293,6 +293,13 @@ export class StepDataController<T extends object> extends StepStore<T> {
     if (record) return this.stored(record, true) ? 'done' : 'stop';
     if (!this.alive) return 'stop';
     return this.onSaveFailed(failure, baseVersion);
+  }
+
+  /** The page may be gone soon: what is unsaved is sent, and the journal's waiting write
+   * (with what was just sent) starts now. */
+  private leaving(): void {
+    this.sendOnExit();
+    this.journal.flush();
   }
 
   /**

@@ -15,11 +15,26 @@ import { jsonEqual } from './merge.js';
 import { otherWritersIdle, stepJournaling, type RegisteredStep } from './registry.js';
 import type { StepDataOptions } from './types.js';
 
+/** An entry with more characters of text than this is written at most once per
+ * LARGE_ENTRY_INTERVAL_MS (see StepJournal.turn()). */
+export const LARGE_ENTRY_CHARS = 256 * 1024;
+export const LARGE_ENTRY_INTERVAL_MS = 500;
+
 export const NOT_KEPT = 'This device could not keep a copy of your changes.';
 
 function describeStorageError(error: unknown): string {
   if ((error as { name?: unknown } | null)?.name === 'QuotaExceededError') return 'This device is out of storage space: your changes are not kept on it.';
   return NOT_KEPT;
+}
+
+/** The characters of text in a JSON document (its strings and keys): what copying it costs,
+ * counted without serialising it. */
+export function textSize(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (value === null || typeof value !== 'object') return 8;
+  let size = 0;
+  for (const [key, item] of Object.entries(value)) size += key.length + textSize(item);
+  return size;
 }
 
 /** The journal a step's options ask for: `journal`, else one in `storage`, else the page's. */
@@ -51,6 +66,13 @@ export class StepJournal<T extends object> {
   /** The entry must be brought up to date with the page (a write or a removal). */
   private wanted = false;
   private running: Promise<void> | null = null;
+  /** Starts the write that waits for its turn (see turn()). */
+  private startWaitingWrite: (() => void) | null = null;
+  /** The characters of text in the last entry written, and when that write ended. */
+  private lastSize = 0;
+  private lastEnded = 0;
+  /** The page is being left: the next write starts without waiting for its turn. */
+  private urgent = false;
   /** The journal holds what the page would lose (true when there is nothing to keep). */
   holds = true;
   /** Why the last write failed, or null. */
@@ -124,9 +146,50 @@ export class StepJournal<T extends object> {
       .catch(() => undefined);
   }
 
+  /** The page is being left (a timer may never run again, a write's answer may never come):
+   * the newest copy is written now, its entry taken in the caller's task. */
+  flush(): void {
+    this.urgent = true;
+    if (this.startWaitingWrite) {
+      this.startWaitingWrite();
+      return;
+    }
+    // A write is running, and the page may be gone before it ends and the next one starts:
+    // the newest copy is written now, beside it (IndexedDB applies the two in the order they
+    // began). The loop still writes it again after the running one if the page lives on.
+    if (this.running && this.wanted && !this.discarded) {
+      const copy = this.page.copy();
+      if (copy.keep) void this.write(copy);
+    }
+  }
+
+  /**
+   * Resolves when the next write may start. A small entry: at once (after the caller's change,
+   * in a microtask). A large one: in a task of its own and at least LARGE_ENTRY_INTERVAL_MS
+   * after the previous write ended, so that typing into a field of megabytes does not copy
+   * them into IndexedDB on every keystroke; flush() starts it at once.
+   */
+  private turn(): Promise<void> {
+    if (this.urgent || this.lastSize <= LARGE_ENTRY_CHARS) {
+      this.urgent = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const start = (): void => {
+        clearTimeout(timer);
+        this.startWaitingWrite = null;
+        this.urgent = false;
+        resolve();
+      };
+      const timer = setTimeout(start, Math.max(0, this.lastEnded + LARGE_ENTRY_INTERVAL_MS - this.now()));
+      this.startWaitingWrite = start;
+    });
+  }
+
   private async run(): Promise<void> {
     while (this.wanted && !this.discarded) {
-      await Promise.resolve(); // let the caller finish its change first
+      await this.turn(); // changes made meanwhile go into this write (coalesced)
+      if (this.discarded) return;
       this.wanted = false;
       let failure: string | null = null;
       const copy = this.page.copy();
@@ -135,6 +198,7 @@ export class StepJournal<T extends object> {
       } else if (this.store) {
         await this.remove().catch(() => undefined);
       }
+      this.lastEnded = this.now();
       if (this.discarded) return;
       this.failure = failure;
       if (!this.wanted) this.holds = failure === null;
@@ -156,6 +220,7 @@ export class StepJournal<T extends object> {
       ...(copy.schemaVersion !== null ? { schemaVersion: copy.schemaVersion } : {}),
       ...(copy.deviceCopies.length ? { deviceCopies: copy.deviceCopies } : {}),
     };
+    this.lastSize = textSize(copy.data) + textSize(copy.base);
     try {
       await this.store.set(this.key, entry);
       return null;

@@ -16,8 +16,45 @@ import { requestJson, retryDelayMs, RetryTimer } from './transport.js';
 import type { RejectedChange, SaveStatus, StepDataOptions, StepDataState, StepRecord, WorkshopType } from './types.js';
 import { requireUserId } from './userId.js';
 
+/**
+ * A copy of a JSON document as `JSON.parse(JSON.stringify(value))` makes it (undefined and
+ * functions dropped, or null in arrays; non-finite numbers null; `toJSON` used), without
+ * serialising it: objects and arrays are new, strings are shared (they cannot change), so a
+ * keystroke in a field of megabytes costs the document's structure, not its text.
+ */
 export function clone<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+  return jsonCopy(value) as T;
+}
+
+function jsonCopy(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON: () => unknown }).toJSON();
+  }
+  if (value instanceof Number || value instanceof String || value instanceof Boolean) value = value.valueOf();
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value + 0 : null; // -0 + 0 is 0, as JSON writes it
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt');
+    case 'object':
+      break;
+    default:
+      return undefined; // undefined, functions, symbols
+  }
+  if (value === null) return null;
+  if (Array.isArray(value)) return value.map((item) => jsonCopy(item) ?? null);
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const copied = jsonCopy(item);
+    if (copied === undefined) continue;
+    // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: copied, enumerable: true, writable: true, configurable: true });
+    else copy[key] = copied;
+  }
+  return copy;
 }
 
 /** A step's state and the snapshot derived from it (what `useSyncExternalStore` reads); the
@@ -132,6 +169,7 @@ export abstract class StepStore<T extends object> implements RegisteredStep {
   /** See clearJournal(): keep nothing more on the device and send nothing more. */
   discardLocal(): void {
     this.journal.discarded = true;
+    this.journal.flush(); // a write waiting for its turn ends at once, writing nothing
     this.clearTimers();
   }
 
