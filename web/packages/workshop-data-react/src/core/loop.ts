@@ -81,6 +81,11 @@ export class SyncLoop {
   private readonly random: () => number;
   private readonly exclusive: SyncLoopOptions['exclusive'];
   private readonly restoring = new Map<string, Promise<void>>();
+  /** Work this page finished or removed (id → createdAt): a restore that read the device
+   * before its removal landed must not bring it back. */
+  private readonly finished = new Map<string, number>();
+  private disposed = false;
+  private pumping = false;
 
   constructor(private readonly options: SyncLoopOptions) {
     this.state = initialState(options.config, options.online ?? true);
@@ -127,6 +132,7 @@ export class SyncLoop {
    * all items in one write. Resolves once the device has answered.
    */
   async enqueue(work: WorkItem[]): Promise<void> {
+    for (const item of work) this.finished.delete(item.id);
     this.dispatch({ type: 'queued', work, now: this.now() });
     const revisions: Record<string, number> = {};
     const ids = work.map((w) => w.id);
@@ -171,6 +177,7 @@ export class SyncLoop {
       .filter((e) => e.work.kind === 'step-change' && e.work.uploadId !== null && ids.includes(e.work.uploadId))
       .map((e) => e.work.id);
     const all = [...new Set([...ids, ...linked])];
+    this.markFinished(all);
     this.dispatch({ type: 'removed', ids: all });
     await this.store?.deleteMany(all).catch(() => undefined);
   }
@@ -185,6 +192,7 @@ export class SyncLoop {
     const stored = this.store ? (await Promise.all(prefixes.map((p) => this.store!.keys(p).catch(() => [] as string[])))).flat() : [];
     const known = Object.keys(this.state.entries).filter((id) => prefixes.some((p) => id.startsWith(p)));
     const ids = [...new Set([...stored, ...known])];
+    this.markFinished(ids);
     this.dispatch({ type: 'removed', ids });
     await this.store?.deleteMany(ids).catch(() => undefined);
   }
@@ -197,7 +205,7 @@ export class SyncLoop {
       running = (async () => {
         if (!this.store) return;
         const found = (await Promise.all(prefixes.map((p) => this.store!.entries(p).catch(() => [] as [string, StoredValue][])))).flat();
-        const work = found.flatMap(([key, value]) => readWork(key, value));
+        const work = found.flatMap(([key, value]) => readWork(key, value)).filter((w) => this.finished.get(w.id) !== w.createdAt);
         if (work.length) this.dispatch({ type: 'restored', work, now: this.now() });
       })().finally(() => this.restoring.delete(name));
       this.restoring.set(name, running);
@@ -222,6 +230,7 @@ export class SyncLoop {
 
   /** Stop listening and stop the timer (the page's work stays on the device). */
   dispose(): void {
+    this.disposed = true;
     this.options.events?.removeEventListener('online', this.onOnline);
     this.options.events?.removeEventListener('offline', this.onOffline);
     if (this.timer) clearTimeout(this.timer);
@@ -237,10 +246,17 @@ export class SyncLoop {
 
   private onOffline = (): void => this.dispatch({ type: 'online', online: false });
 
+  /** Start what is due, one item at a time (each `sending` changes what is due next). */
   private pump(): void {
-    for (const entry of dueItems(this.state, this.now())) {
-      this.dispatch({ type: 'sending', id: entry.work.id, revision: entry.status.revision });
-      void this.run(entry);
+    if (this.disposed || this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let entry = dueItems(this.state, this.now())[0]; entry; entry = dueItems(this.state, this.now())[0]) {
+        this.dispatch({ type: 'sending', id: entry.work.id, revision: entry.status.revision });
+        void this.run(entry);
+      }
+    } finally {
+      this.pumping = false;
     }
     this.wake();
   }
@@ -282,6 +298,7 @@ export class SyncLoop {
     // from the device once the state no longer has it.
     if (work.kind === 'upload') await this.persistSuccess(entry, url);
     if (this.state.entries[work.id]?.status.revision !== revision) return;
+    if (work.kind !== 'upload') this.markFinished([work.id, ...(work.kind === 'step-change' && work.uploadId ? [work.uploadId] : [])]);
     this.dispatch({ type: 'succeeded', id: work.id, revision, ...(url ? { url } : {}) });
     if (work.kind !== 'upload') await this.persistSuccess(entry, url);
     this.resultListeners.forEach((listener) => listener(work, result));
@@ -303,6 +320,13 @@ export class SyncLoop {
       return true;
     }
     return false;
+  }
+
+  private markFinished(ids: string[]): void {
+    for (const id of ids) {
+      const work = this.state.entries[id]?.work;
+      if (work) this.finished.set(id, work.createdAt);
+    }
   }
 
   private async perform(work: WorkItem): Promise<unknown> {

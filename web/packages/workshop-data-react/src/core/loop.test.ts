@@ -1,0 +1,359 @@
+// @vitest-environment node
+// The one sync loop, with fake timers and a fake server: uploads, the step change that waits
+// for an upload, and navigation progress all go through it, with the same retry rules.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { FakeEvents, FakeServer } from '../testing/fakeServer.js';
+import { httpPerformers } from './http.js';
+import { SyncLoop } from './loop.js';
+import { imageStepChange, memoryWorkStore, progressKey, type WorkStore } from './store.js';
+import { mounted, stepMounted, type RegisteredStep } from './steps.js';
+import type { ProgressWork, UploadWork } from './work.js';
+
+const STEP = 'ia:ia-3-3';
+const UPLOAD_KEY = 'workshop-data:upload:7:ia:ia-3-3:uploadedImage';
+
+let server: FakeServer;
+let events: FakeEvents;
+let uploads: { status: number; headers?: Record<string, string> }[];
+let uploadCount: number;
+let progressPuts: Record<string, unknown>[];
+let progressAnswer: { status: number; headers?: Record<string, string> } | null;
+let offline: boolean;
+
+/** The step API of FakeServer, plus /api/uploads and /api/navigation-progress. */
+const fetchFn: typeof fetch = async (input, init = {}) => {
+  const url = String(input);
+  if (offline) throw new TypeError('Failed to fetch');
+  if (url.endsWith('/api/uploads')) {
+    const next = uploads.shift() ?? { status: 201 };
+    if (next.status !== 201) return new Response(JSON.stringify({ success: false, error: `Upload ${next.status}` }), next);
+    uploadCount += 1;
+    return new Response(JSON.stringify({ success: true, upload: { url: `/api/uploads/u${uploadCount}` } }), { status: 201 });
+  }
+  if (url.includes('/api/navigation-progress/')) {
+    const body = JSON.parse(String(init.body)) as Record<string, unknown>;
+    progressPuts.push(body);
+    if (progressAnswer) {
+      const answer = progressAnswer;
+      progressAnswer = null;
+      return new Response(JSON.stringify({ success: false, error: `Progress ${answer.status}` }), answer);
+    }
+    return new Response(JSON.stringify({ workshopType: 'ia', version: progressPuts.length, ...body }), { status: 200 });
+  }
+  return server.fetch(input, init);
+};
+
+function loop(store: WorkStore | null = memoryWorkStore(), config = {}): SyncLoop {
+  return new SyncLoop({
+    performers: httpPerformers({ fetch: fetchFn, applyToOpenStep: () => false }),
+    store,
+    events,
+    config: { retryBaseMs: 1000, retryMaxMs: 30_000, progressDebounceMs: 300, progressMaxWaitMs: 2000, ...config },
+    random: () => 0.5,
+    exclusive: null,
+  });
+}
+
+const image = (): UploadWork => ({ kind: 'upload', id: UPLOAD_KEY, userId: '7', createdAt: 1, blob: new Blob(['png']), url: null });
+const imageChange = () => imageStepChange(UPLOAD_KEY, '7', 'ia', 'ia-3-3', 'uploadedImage', { selectedImage: null }, 1, 'req');
+const report = (completed: string[], current: string | null = null): ProgressWork => ({
+  kind: 'progress',
+  id: progressKey('7', 'ia'),
+  userId: '7',
+  createdAt: 2,
+  workshopType: 'ia',
+  currentStepId: current,
+  completedSteps: completed,
+  unlockedSteps: [],
+});
+
+async function settle(ms = 0): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+  for (let i = 0; i < 10; i += 1) await vi.advanceTimersByTimeAsync(0);
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  server = new FakeServer();
+  events = new FakeEvents();
+  uploads = [];
+  uploadCount = 0;
+  progressPuts = [];
+  progressAnswer = null;
+  offline = false;
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  for (const step of [...mounted.keys()]) stepMounted(step, false);
+});
+
+describe('one loop for every kind of work', () => {
+  it('uploads the image, then sets the step field to its URL with If-Match and an Idempotency-Key, and forgets both', async () => {
+    server.put(STEP, { imageTitle: 'Mine', uploadedImage: null }, 3);
+    const store = memoryWorkStore();
+    const core = loop(store);
+    const change = { ...imageChange(), fields: {} };
+    await core.enqueue([image(), change]);
+    expect([...store.items.keys()].sort()).toEqual([imageChange().id, UPLOAD_KEY].sort()); // journalled together
+    await settle();
+    expect(server.docs.get(STEP)).toMatchObject({ version: 4, data: { imageTitle: 'Mine', uploadedImage: '/api/uploads/u1' } });
+    const patch = server.patches()[0]!;
+    expect(patch.headers['If-Match']).toBe('"3"');
+    expect(patch.headers['Idempotency-Key']).toBe('req@3');
+    expect(patch.body).toEqual({ uploadedImage: '/api/uploads/u1' });
+    expect(core.getState().entries).toEqual({});
+    expect(store.items.size).toBe(0);
+  });
+
+  it('a field set to null (not a merge patch) goes as the whole document on the version read', async () => {
+    server.put(STEP, { imageTitle: 'Mine', selectedImage: 'gallery' }, 3);
+    const core = loop();
+    await core.enqueue([image(), imageChange()]);
+    await settle();
+    expect(server.saves()[0]).toMatchObject({ method: 'POST', baseVersion: 3 });
+    expect(server.saves()[0]!.headers['Idempotency-Key']).toBe('req@3');
+    expect(server.docs.get(STEP)).toMatchObject({ version: 4, data: { imageTitle: 'Mine', selectedImage: null, uploadedImage: '/api/uploads/u1' } });
+  });
+
+  it('a step that already refers to the upload is not saved again', async () => {
+    server.put(STEP, { uploadedImage: '/api/uploads/u1', selectedImage: null }, 3);
+    const core = loop();
+    await core.enqueue([image(), imageChange()]);
+    await settle();
+    expect(server.saves()).toEqual([]);
+    expect(core.getState().entries).toEqual({});
+  });
+
+  it('a step that does not exist yet is created with the field (POST, base version 0)', async () => {
+    const core = loop();
+    await core.enqueue([image(), imageChange()]);
+    await settle();
+    expect(server.saves()[0]).toMatchObject({ method: 'POST', baseVersion: 0 });
+    expect(server.docs.get(STEP)?.data).toEqual({ selectedImage: null, uploadedImage: '/api/uploads/u1' });
+  });
+
+  it('409: reads the step again and re-applies just that field on the new version', async () => {
+    server.put(STEP, { reflection: 'old' }, 1);
+    const core = loop();
+    // Another device saves between this loop's read and its write.
+    const original = server.fetch;
+    let first = true;
+    server.fetch = async (input, init) => {
+      if (first && (init?.method === 'PATCH' || init?.method === 'POST')) {
+        first = false;
+        server.put(STEP, { reflection: 'from the other device' }, 2);
+      }
+      return original(input, init);
+    };
+    await core.enqueue([image(), imageChange()]);
+    await settle();
+    expect(server.saves().map((r) => r.status)).toEqual([409, 200]);
+    expect(server.docs.get(STEP)).toMatchObject({
+      version: 3,
+      data: { reflection: 'from the other device', selectedImage: null, uploadedImage: '/api/uploads/u1' },
+    });
+  });
+
+  it('the step change goes through the mounted step when that step is open (its screen updates)', async () => {
+    const changes: Record<string, unknown>[] = [];
+    const step: RegisteredStep = {
+      userId: 7,
+      journalKey: 'k',
+      workshopType: 'ia',
+      stepId: 'ia-3-3',
+      saveNow: async () => undefined,
+      resume: async () => undefined,
+      getSnapshot: () => ({ hasPendingChanges: false, loaded: true }),
+      usesJournal: () => true,
+      discardLocal: () => undefined,
+      journalIdle: async () => undefined,
+      updateData: ((patch: Record<string, unknown>) => changes.push(patch)) as (patch: never) => void,
+    };
+    stepMounted(step, true);
+    const core = new SyncLoop({ performers: httpPerformers({ fetch: fetchFn }), store: memoryWorkStore(), exclusive: null });
+    await core.enqueue([image(), imageChange()]);
+    await settle();
+    expect(changes).toEqual([{ selectedImage: null, uploadedImage: '/api/uploads/u1' }]);
+    expect(server.saves()).toEqual([]);
+    expect(core.getState().entries).toEqual({});
+  });
+
+  it('offline: nothing is sent; the work survives a reload; online sends the upload, the step change and the progress', async () => {
+    const store = memoryWorkStore();
+    offline = true;
+    const before = loop(store);
+    await before.enqueue([image(), imageChange()]);
+    await before.enqueue([report(['ia-1-1'], 'ia-1-1')]);
+    await settle(5000);
+    expect(before.getState().entries[UPLOAD_KEY]!.status.phase).toBe('waiting');
+    before.dispose();
+
+    const after = loop(store); // the reload
+    await after.restoreUser(7);
+    expect(Object.keys(after.getState().entries)).toHaveLength(3);
+    offline = false;
+    const results: string[] = [];
+    after.onResult((work) => results.push(work.kind));
+    events.fire('online');
+    await settle(1000);
+    expect(server.docs.get(STEP)?.data).toMatchObject({ uploadedImage: '/api/uploads/u1' });
+    expect(progressPuts).toEqual([{ currentStepId: 'ia-1-1', completedSteps: ['ia-1-1'], unlockedSteps: [] }]);
+    expect(results.sort()).toEqual(['progress', 'step-change', 'upload']);
+    expect(store.items.size).toBe(0);
+  });
+
+  it('the browser saying offline stops sending; online resumes at once', async () => {
+    const core = loop();
+    events.fire('offline');
+    await core.enqueue([image()]);
+    await settle(60_000);
+    expect(uploadCount).toBe(0);
+    expect(core.get(UPLOAD_KEY)!.status.phase).toBe('queued');
+    events.fire('online');
+    await settle();
+    expect(core.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/u1' });
+  });
+
+  it('progress: reports within the debounce go as one, merged', async () => {
+    const core = loop();
+    await core.enqueue([report(['a'], 'a')]);
+    await settle(200);
+    await core.enqueue([report(['b'], 'b')]);
+    await settle(299);
+    expect(progressPuts).toEqual([]);
+    await settle(1);
+    expect(progressPuts).toEqual([{ currentStepId: 'b', completedSteps: ['a', 'b'], unlockedSteps: [] }]);
+  });
+
+  it('retries 5xx with backoff and jitter, and waits for a longer Retry-After (capped)', async () => {
+    uploads = [{ status: 503 }, { status: 503, headers: { 'Retry-After': '20' } }, { status: 429, headers: { 'Retry-After': '99999' } }];
+    const core = loop(memoryWorkStore(), { retryAfterCapMs: 40_000 });
+    await core.enqueue([image()]);
+    await settle();
+    expect(core.get(UPLOAD_KEY)!.status).toMatchObject({ phase: 'waiting', attempt: 1, error: 'Upload 503' });
+    await settle(749);
+    expect(core.get(UPLOAD_KEY)!.status.attempt).toBe(1);
+    await settle(1); // 750 ms: half of 1 s plus half the jitter
+    expect(core.get(UPLOAD_KEY)!.status.attempt).toBe(2);
+    await settle(19_999); // Retry-After: 20 s, longer than the backoff
+    expect(core.get(UPLOAD_KEY)!.status.attempt).toBe(2);
+    await settle(1);
+    expect(core.get(UPLOAD_KEY)!.status.attempt).toBe(3);
+    await settle(39_999); // Retry-After of a day, capped at 40 s
+    expect(uploadCount).toBe(0);
+    await settle(1);
+    expect(core.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/u1' });
+  });
+
+  it('401 pauses the loop (the work stays) until signedIn()', async () => {
+    server.signedOut = true;
+    server.put(STEP, {}, 1);
+    const core = loop();
+    await core.enqueue([image(), imageChange()]);
+    await settle(60_000);
+    expect(core.getState().signedOut).toBe(true);
+    const loads = server.loads().length;
+    expect(loads).toBe(1);
+    server.signedOut = false;
+    core.signedIn();
+    await settle();
+    expect(server.docs.get(STEP)?.data).toMatchObject({ uploadedImage: '/api/uploads/u1' });
+  });
+
+  it('423: the workshop is completed; the change is refused for good and reported', async () => {
+    server.put(STEP, {}, 1);
+    server.lockedSince = '2026-01-01T00:00:00Z';
+    const core = loop();
+    await core.enqueue([image(), imageChange()]);
+    await settle(60_000);
+    expect(core.get(imageChange().id)!.status).toMatchObject({ phase: 'failed' });
+    expect(server.saves()).toHaveLength(1);
+  });
+
+  it('a refused progress report (4xx) is final; a 5xx one is retried', async () => {
+    progressAnswer = { status: 500 };
+    const core = loop();
+    await core.enqueue([report(['a'])]);
+    await settle(300);
+    expect(core.get(progressKey('7', 'ia'))!.status.phase).toBe('waiting');
+    await settle(1000);
+    expect(core.get(progressKey('7', 'ia'))).toBeNull();
+    expect(progressPuts).toHaveLength(2);
+  });
+
+  it('bounds the requests in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    const slow = new SyncLoop({
+      performers: {
+        upload: async () => {
+          calls += 1;
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          inFlight -= 1;
+          return { url: '/x' };
+        },
+        stepChange: async () => undefined,
+        progress: async () => null,
+      },
+      config: { concurrency: 2 },
+      exclusive: null,
+    });
+    await Promise.all([1, 2, 3, 4, 5].map((n) => slow.enqueue([{ ...image(), id: `u${n}` }])));
+    await settle(1000);
+    expect(most).toBe(2);
+    expect(calls).toBe(5); // each item sent once
+    expect(Object.values(slow.getState().entries).every((e) => e.status.phase === 'uploaded')).toBe(true);
+  });
+
+  it('a device that refuses the write: not kept, still sent while the page lives', async () => {
+    const store = memoryWorkStore();
+    store.failWrites = true;
+    const core = loop(store);
+    await core.enqueue([image()]);
+    expect(core.get(UPLOAD_KEY)!.status).toMatchObject({ kept: false });
+    expect(core.get(UPLOAD_KEY)!.status.keepError).toMatch(/out of storage space/);
+    await settle();
+    expect(core.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/u1' });
+  });
+
+  it('work another tab finished is taken from the device, not sent again', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    offline = true;
+    await core.enqueue([image()]);
+    await settle();
+    // The other tab uploaded it meanwhile.
+    await store.setMany([[UPLOAD_KEY, { ...image(), url: '/api/uploads/elsewhere' } as unknown as Record<string, unknown>]]);
+    offline = false;
+    events.fire('online');
+    await settle();
+    expect(uploadCount).toBe(0);
+    expect(core.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/elsewhere' });
+  });
+
+  it('clear(user) forgets that user\'s work only, on the device too', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    offline = true;
+    await core.enqueue([image(), imageChange()]);
+    await core.enqueue([{ ...image(), id: 'workshop-data:upload:8:ia:ia-3-3:uploadedImage', userId: '8' }]);
+    await core.clear(7);
+    expect([...store.items.keys()]).toEqual(['workshop-data:upload:8:ia:ia-3-3:uploadedImage']);
+    expect(Object.keys(core.getState().entries)).toEqual(['workshop-data:upload:8:ia:ia-3-3:uploadedImage']);
+  });
+
+  it('removing an image removes the step change waiting for it', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    offline = true;
+    await core.enqueue([image(), imageChange()]);
+    await core.remove([UPLOAD_KEY]);
+    expect(core.getState().entries).toEqual({});
+    expect(store.items.size).toBe(0);
+  });
+});
