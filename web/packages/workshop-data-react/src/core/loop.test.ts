@@ -204,6 +204,22 @@ describe('one loop for every kind of work', () => {
     expect(store.items.size).toBe(0);
   });
 
+  it('a report made after a reload, before the device was read, keeps what the device held', async () => {
+    const store = memoryWorkStore();
+    offline = true;
+    const before = loop(store);
+    await before.enqueue([report(['ia-1-1', 'ia-1-2'], 'ia-1-2')]);
+    before.dispose();
+    const after = loop(store);
+    await after.enqueue([report(['ia-1-3'], 'ia-1-3')]); // the page reports before it restores
+    await after.restoreUser(7);
+    expect(store.items.get(progressKey('7', 'ia'))).toMatchObject({ completedSteps: ['ia-1-1', 'ia-1-2', 'ia-1-3'], currentStepId: 'ia-1-3' });
+    offline = false;
+    events.fire('online');
+    await settle(300);
+    expect(progressPuts).toEqual([{ currentStepId: 'ia-1-3', completedSteps: ['ia-1-1', 'ia-1-2', 'ia-1-3'], unlockedSteps: [] }]);
+  });
+
   it('the browser saying offline stops sending; online resumes at once', async () => {
     const core = loop();
     events.fire('offline');

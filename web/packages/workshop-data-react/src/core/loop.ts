@@ -134,8 +134,19 @@ export class SyncLoop {
   async enqueue(work: WorkItem[]): Promise<void> {
     for (const item of work) this.finished.delete(item.id);
     this.dispatch({ type: 'queued', work, now: this.now() });
+    // Progress merges with what the device holds (a report this page has not read back yet).
+    const progress = work.filter((w) => w.kind === 'progress').map((w) => w.id);
+    if (this.store && progress.length) {
+      const stored = await Promise.all(progress.map(async (id) => readWork(id, await this.store!.get(id).catch(() => null))));
+      const older = stored.flat().filter((w) => this.finished.get(w.id) !== w.createdAt);
+      if (older.length) this.dispatch({ type: 'restored', work: older, now: this.now() });
+    }
+    await this.persist(work.map((w) => w.id));
+  }
+
+  /** Write these items as the state has them, all in one write, and note whether the device kept them. */
+  private async persist(ids: string[]): Promise<void> {
     const revisions: Record<string, number> = {};
-    const ids = work.map((w) => w.id);
     for (const id of ids) revisions[id] = this.state.entries[id]?.status.revision ?? -1;
     const items: [string, StoredValue][] = ids.flatMap((id) => {
       const entry = this.state.entries[id];
@@ -206,7 +217,11 @@ export class SyncLoop {
         if (!this.store) return;
         const found = (await Promise.all(prefixes.map((p) => this.store!.entries(p).catch(() => [] as [string, StoredValue][])))).flat();
         const work = found.flatMap(([key, value]) => readWork(key, value)).filter((w) => this.finished.get(w.id) !== w.createdAt);
-        if (work.length) this.dispatch({ type: 'restored', work, now: this.now() });
+        if (!work.length) return;
+        this.dispatch({ type: 'restored', work, now: this.now() });
+        // Reports merged with one made before the read are written back merged.
+        const merged = work.filter((w) => this.state.entries[w.id]?.status.kept === false).map((w) => w.id);
+        if (merged.length) await this.persist(merged);
       })().finally(() => this.restoring.delete(name));
       this.restoring.set(name, running);
     }

@@ -207,6 +207,16 @@ describe('the reducer', () => {
     expect(state.entries[progressKey('7', 'ia')]!.status).toMatchObject({ phase: 'queued', dueAt: null, kept: true });
   });
 
+  it('progress read back from the device joins a report made before the read (grow-only)', () => {
+    const id = progressKey('7', 'ia');
+    let state = run(queued([progress(['c'], ['d'], 'c')], 0), { type: 'sending', id, revision: 1 });
+    state = reduce(state, { type: 'restored', work: [progress(['a', 'b'], ['b'], 'b')], now: 0 });
+    expect(state.entries[id]!.work).toMatchObject({ completedSteps: ['a', 'b', 'c'], unlockedSteps: ['b', 'd'], currentStepId: 'c' });
+    // Changed while it was sent: sent again, not written off by the older answer.
+    expect(state.entries[id]!.status).toMatchObject({ phase: 'queued', revision: 2, kept: false });
+    expect(reduce(state, { type: 'restored', work: [progress(['a'])], now: 0 })).toBe(state);
+  });
+
   it('removes items; removing nothing changes nothing', () => {
     const state = queued([upload(), upload('v')]);
     expect(Object.keys(reduce(state, { type: 'removed', ids: ['u'] }).entries)).toEqual(['v']);

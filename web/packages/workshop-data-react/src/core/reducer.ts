@@ -73,14 +73,34 @@ function queue(state: SyncState, work: WorkItem[], now: number): SyncState {
   return { ...state, entries };
 }
 
+function sameProgress(a: WorkItem, b: WorkItem): boolean {
+  if (a.kind !== 'progress' || b.kind !== 'progress') return false;
+  const same = (x: string[], y: string[]) => x.length === y.length && x.every((v) => y.includes(v));
+  return a.currentStepId === b.currentStepId && same(a.completedSteps, b.completedSteps) && same(a.unlockedSteps, b.unlockedSteps);
+}
+
 function restore(state: SyncState, work: WorkItem[], now: number): SyncState {
   const entries = { ...state.entries };
+  let changed = false;
   for (const item of work) {
-    if (entries[item.id]) continue;
+    const known = entries[item.id];
+    if (known && item.kind === 'progress' && known.work.kind === 'progress') {
+      // A report made before the device was read: the device's steps join it (grow-only).
+      const merged = mergeProgress(item, known.work);
+      if (sameProgress(merged, known.work)) continue;
+      changed = true;
+      entries[item.id] = {
+        work: merged,
+        status: { ...known.status, revision: known.status.revision + 1, phase: known.status.phase === 'sending' ? 'queued' : known.status.phase, kept: false },
+      };
+      continue;
+    }
+    if (known) continue;
+    changed = true;
     const status = fresh(state.config, item, now, 1);
     entries[item.id] = { work: item, status: { ...status, phase: status.phase === 'storing' ? 'queued' : status.phase, kept: true, dueAt: null } };
   }
-  return { ...state, entries };
+  return changed ? { ...state, entries } : state;
 }
 
 function update(state: SyncState, id: string, revision: number, change: (entry: Entry) => Entry | null): SyncState {
