@@ -34,17 +34,16 @@ async def go(page: Page, step: str) -> None:
     await page.evaluate("(step) => { window.location.hash = `#/${step}`; }", step)
 
 
-async def uploaded_image_of(server: ServerProcess, account: Account, timeout: float) -> str:
-    """The step's `uploadedImage` once it refers to an upload, polled for `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        stored = await server_copy(server, account, "ia/ia-3-3")
-        data = stored.get("data") or {}
-        url = data.get("uploadedImage") if isinstance(data, dict) else None
-        if isinstance(url, str) and UPLOAD_URL.match(url):
-            return url
-        assert asyncio.get_running_loop().time() < deadline, f"the step never got the image: {stored}"
-        await asyncio.sleep(0.25)
+async def uploaded_image_of(server: ServerProcess, account: Account, seconds: float) -> str:
+    """The step's `uploadedImage` once it refers to an upload (within `seconds`)."""
+    async with asyncio.timeout(seconds):
+        while True:
+            stored = await server_copy(server, account, "ia/ia-3-3")
+            data = stored.get("data") or {}
+            url = data.get("uploadedImage") if isinstance(data, dict) else None
+            if isinstance(url, str) and UPLOAD_URL.match(url):
+                return url
+            await asyncio.sleep(0.25)
 
 
 async def seen_from_another_device(
@@ -76,7 +75,7 @@ async def test_an_image_chosen_just_before_moving_on_reaches_its_step(
     await go(page, "ia/ia-3-4")  # before the image is even prepared, let alone uploaded
     await expect(page.get_by_label(WHY)).to_be_visible()
 
-    url = await uploaded_image_of(e2e_server, account, timeout=15)
+    url = await uploaded_image_of(e2e_server, account, seconds=15)
     await seen_from_another_device(browser, e2e_server, account, url)
     await expect(pending_work(page)).to_have_text(SAVED, timeout=10_000)
 
@@ -103,7 +102,7 @@ async def test_an_image_chosen_offline_reaches_its_step_from_another_page_when_o
     await expect(pending_work(page)).to_contain_text("1 image waiting to upload")
 
     await context.set_offline(False)
-    url = await uploaded_image_of(e2e_server, account, timeout=15)
+    url = await uploaded_image_of(e2e_server, account, seconds=15)
     await seen_from_another_device(browser, e2e_server, account, url)
     await expect(pending_work(page)).to_have_text(SAVED, timeout=10_000)
 
@@ -141,7 +140,7 @@ async def test_sign_out_warns_about_an_image_waiting_offline_and_cancel_loses_no
     assert len(device["blobSizes"]) == 1
 
     await context.set_offline(False)
-    url = await uploaded_image_of(e2e_server, account, timeout=15)
+    url = await uploaded_image_of(e2e_server, account, seconds=15)
     await seen_from_another_device(browser, e2e_server, account, url)
 
 
