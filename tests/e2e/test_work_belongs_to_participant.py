@@ -15,8 +15,8 @@ from tests.e2e.test_workshop_pages import (
     SAVED,
     navigation_progress,
     save_state,
-    server_copy,
     sign_in,
+    signed_in_client,
 )
 from tests.server_process import ServerProcess
 from tests.support import Account
@@ -36,9 +36,9 @@ async def go(page: Page, step: str) -> None:
 
 async def uploaded_image_of(server: ServerProcess, account: Account, seconds: float) -> str:
     """The step's `uploadedImage` once it refers to an upload (within `seconds`)."""
-    async with asyncio.timeout(seconds):
+    async with signed_in_client(server, account) as client, asyncio.timeout(seconds):
         while True:
-            stored = await server_copy(server, account, "ia/ia-3-3")
+            stored = (await client.get("/api/workshop-data/step/ia/ia-3-3")).json()
             data = stored.get("data") or {}
             url = data.get("uploadedImage") if isinstance(data, dict) else None
             if isinstance(url, str) and UPLOAD_URL.match(url):
