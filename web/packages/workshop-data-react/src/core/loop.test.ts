@@ -5,10 +5,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { FakeEvents, FakeServer } from '../testing/fakeServer.js';
 import { httpPerformers } from './http.js';
-import { SyncLoop } from './loop.js';
+import { HttpError } from '../transport.js';
+import { SyncLoop, classify } from './loop.js';
 import { imageStepChange, memoryWorkStore, progressKey, type WorkStore } from './store.js';
 import { mounted, stepMounted, type RegisteredStep } from './steps.js';
-import type { ProgressWork, UploadWork } from './work.js';
+import type { ProgressWork, StepChangeWork, UploadWork } from './work.js';
 
 const STEP = 'ia:ia-3-3';
 const UPLOAD_KEY = 'workshop-data:upload:7:ia:ia-3-3:uploadedImage';
@@ -371,5 +372,193 @@ describe('one loop for every kind of work', () => {
     await core.remove([UPLOAD_KEY]);
     expect(core.getState().entries).toEqual({});
     expect(store.items.size).toBe(0);
+  });
+});
+
+describe('the loop in detail', () => {
+  it('classifies failures: network, 401, 423, 409, retryable (5xx, 408, 429, a success without the answer), final', () => {
+    expect(classify(new TypeError('Failed to fetch'))).toEqual({ kind: 'network', message: 'the network is unavailable' });
+    expect(classify(new HttpError('Sign in.', 401, null))).toEqual({ kind: 'unauthorized', message: 'Sign in.' });
+    expect(classify(new HttpError('Done.', 423, null))).toEqual({ kind: 'locked', message: 'Done.' });
+    expect(classify(new HttpError('Changed.', 409, null))).toEqual({ kind: 'conflict', message: 'Changed.' });
+    expect(classify(new HttpError('Odd.', 200, null))).toEqual({ kind: 'retryable', message: 'Odd.', retryAfterMs: null });
+    expect(classify(new HttpError('Busy.', 503, null, 2000))).toEqual({ kind: 'retryable', message: 'Busy.', retryAfterMs: 2000 });
+    expect(classify(new HttpError('Slow.', 408, null))).toMatchObject({ kind: 'retryable' });
+    expect(classify(new HttpError('Later.', 429, null))).toMatchObject({ kind: 'retryable' });
+    expect(classify(new HttpError('Bad.', 400, null))).toEqual({ kind: 'final', message: 'Bad.' });
+    expect(classify(new HttpError('Too big.', 413, null))).toEqual({ kind: 'final', message: 'Too big.' });
+  });
+
+  it('a device that cannot keep it for another reason says so plainly; without a store nothing is kept', async () => {
+    const store = memoryWorkStore();
+    store.setMany = async () => {
+      throw new Error('broken');
+    };
+    const core = loop(store);
+    offline = true;
+    await core.enqueue([image()]);
+    expect(core.get(UPLOAD_KEY)!.status).toMatchObject({ kept: false, keepError: 'This device could not keep a copy.' });
+    const bare = loop(null);
+    await bare.enqueue([image()]);
+    expect(bare.get(UPLOAD_KEY)!.status).toMatchObject({ kept: false, keepError: 'This device could not keep a copy.' });
+    await bare.restoreUser(7); // nothing to read back
+    await bare.clear(7);
+    expect(bare.getState().entries).toEqual({});
+  });
+
+  it('starts offline when the browser says so, and settles at once then', async () => {
+    const core = new SyncLoop({ performers: httpPerformers({ fetch: fetchFn }), store: memoryWorkStore(), online: false, exclusive: null, events });
+    expect(core.getState().online).toBe(false);
+    await core.enqueue([image()]);
+    await core.settled(UPLOAD_KEY);
+    expect(core.get(UPLOAD_KEY)!.status.phase).toBe('queued');
+    expect(uploadCount).toBe(0);
+    events.fire('online');
+    await core.settled(UPLOAD_KEY);
+    expect(core.get(UPLOAD_KEY)!.status.phase).toBe('uploaded');
+  });
+
+  it('settled() waits for the first attempt while online; resolves for a signed-out queue and for unknown items', async () => {
+    const core = loop();
+    await core.settled('nothing');
+    let done = false;
+    void core.enqueue([image()]);
+    const waiting = core.settled(UPLOAD_KEY).then(() => (done = true));
+    expect(done).toBe(false);
+    await waiting;
+    expect(core.get(UPLOAD_KEY)!.status.phase).toBe('uploaded');
+    server.signedOut = true;
+    const change = { ...imageChange() };
+    await core.enqueue([change]);
+    await settle();
+    expect(core.getState().signedOut).toBe(true);
+    await core.settled(change.id); // queued, and nothing can be sent
+  });
+
+  it('listeners: subscribe and onResult can be stopped; a dispatch that changes nothing notifies no one', async () => {
+    const core = loop();
+    let calls = 0;
+    const results: string[] = [];
+    const stop = core.subscribe(() => (calls += 1));
+    const stopResults = core.onResult((work) => results.push(work.id));
+    core.dispatch({ type: 'removed', ids: ['none'] });
+    expect(calls).toBe(0);
+    await core.enqueue([image()]);
+    await settle();
+    expect(calls).toBeGreaterThan(0);
+    expect(results).toEqual([UPLOAD_KEY]);
+    stop();
+    stopResults();
+    const before = calls;
+    await core.enqueue([{ ...image(), id: 'workshop-data:upload:7:ia:ia-3-3:other' }]);
+    await settle();
+    expect(calls).toBe(before);
+    expect(results).toEqual([UPLOAD_KEY]);
+  });
+
+  it('dispose stops listening and sending', async () => {
+    const core = loop();
+    offline = true;
+    await core.enqueue([image()]);
+    await settle();
+    core.dispose();
+    expect(events.count('online')).toBe(0);
+    expect(events.count('offline')).toBe(0);
+    offline = false;
+    await settle(60_000);
+    expect(uploadCount).toBe(0);
+  });
+
+  it('an upload the server has is written back with its URL; the step change and the image leave the device together', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    server.put(STEP, {}, 1);
+    server.signedOut = true; // the step change waits; the upload goes
+    const original = server.fetch;
+    server.fetch = async (input, init) => original(input, init);
+    await core.enqueue([image(), imageChange()]);
+    await settle();
+    expect(store.items.get(UPLOAD_KEY)).toMatchObject({ url: '/api/uploads/u1' });
+    expect(store.items.has(imageChange().id)).toBe(true);
+    server.signedOut = false;
+    core.signedIn();
+    await settle();
+    expect(store.items.size).toBe(0);
+  });
+
+  it('a replaced upload: the old answer is not written to the device', async () => {
+    const store = memoryWorkStore();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let n = 0;
+    const core = new SyncLoop({
+      performers: {
+        upload: async () => {
+          n += 1;
+          const mine = n;
+          if (mine === 1) await gate;
+          return { url: `/api/uploads/${mine}` };
+        },
+        stepChange: async () => undefined,
+        progress: async () => null,
+      },
+      store,
+      exclusive: null,
+    });
+    await core.enqueue([image()]);
+    await settle();
+    await core.enqueue([image()]); // replaced while the first is sent
+    await settle();
+    release();
+    await settle();
+    expect(core.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/2' });
+    expect(store.items.get(UPLOAD_KEY)).toMatchObject({ url: '/api/uploads/2' });
+  });
+
+  it('restore reads back only that user\'s work, once per call at a time, and not what this page finished', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    await core.enqueue([report(['a'])]);
+    await settle(300);
+    expect(progressPuts).toHaveLength(1);
+    // A stale copy on the device (its removal lost): not brought back.
+    await store.setMany([[progressKey('7', 'ia'), report(['a']) as unknown as Record<string, unknown>]]);
+    await store.setMany([['workshop-data:work:8:progress:ia', { ...report(['z']), id: 'workshop-data:work:8:progress:ia', userId: '8' } as unknown as Record<string, unknown>]]);
+    await Promise.all([core.restoreUser(7), core.restoreUser(7)]);
+    expect(core.getState().entries).toEqual({});
+    await core.restoreUser(8);
+    expect(Object.keys(core.getState().entries)).toEqual(['workshop-data:work:8:progress:ia']);
+  });
+
+  it('a step change without an image is applied as it is', async () => {
+    server.put(STEP, { imageTitle: 'Old' }, 2);
+    const core = loop();
+    await core.enqueue([{ ...(imageChange() as StepChangeWork), uploadId: null, uploadField: null, fields: { imageTitle: 'New' } }]);
+    await settle();
+    expect(server.docs.get(STEP)).toMatchObject({ version: 3, data: { imageTitle: 'New' } });
+  });
+
+  it('with Web Locks, a send another tab holds is tried again later; a free lock sends', async () => {
+    const held = new Set<string>();
+    const locks = {
+      request: async (name: string, _options: unknown, callback: (lock: unknown) => Promise<unknown>) => {
+        if (held.has(name)) return callback(null);
+        return callback({ name });
+      },
+    };
+    vi.stubGlobal('navigator', { locks, onLine: true });
+    try {
+      held.add(`workshop-data:${UPLOAD_KEY}`);
+      const core = new SyncLoop({ performers: httpPerformers({ fetch: fetchFn }), store: memoryWorkStore(), events, random: () => 0.5 });
+      await core.enqueue([image()]);
+      await settle();
+      expect(uploadCount).toBe(0);
+      expect(core.get(UPLOAD_KEY)!.status).toMatchObject({ phase: 'waiting', error: 'Another tab is sending this.' });
+      held.clear();
+      await settle(750);
+      expect(core.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/u1' });
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

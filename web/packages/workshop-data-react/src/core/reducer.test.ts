@@ -217,6 +217,41 @@ describe('the reducer', () => {
     expect(reduce(state, { type: 'restored', work: [progress(['a'])], now: 0 })).toBe(state);
   });
 
+  it('a step change whose upload is gone waits and counts as a change; an upload referred to by another change is not pending', () => {
+    let state = queued([change('gone')]);
+    expect(dueItems(state, 0)).toEqual([]);
+    expect(pendingCounts(state, 7)).toMatchObject({ images: 0, stepChanges: 1 });
+    state = queued([upload('u')], 0, state);
+    state = run(state, { type: 'sending', id: 'u', revision: 1 }, { type: 'succeeded', id: 'u', revision: 1, url: '/x' });
+    expect(isPending(state, state.entries.u!)).toBe(false);
+    expect(pendingCounts(state, 7)).toMatchObject({ images: 0, stepChanges: 1 });
+  });
+
+  it('wakes for the earliest of several debounces and retries, and not for what is sending, uploaded or failed', () => {
+    let state = queued([upload('a'), upload('b')], 0);
+    state = run(state, { type: 'sending', id: 'a', revision: 1 }, { type: 'sending', id: 'b', revision: 1 });
+    expect(nextWakeAt(state)).toBe(null);
+    state = reduce(state, { type: 'failed', id: 'a', revision: 1, failure: { kind: 'network', message: 'x' }, now: 1000, jitter: 1 });
+    state = reduce(state, { type: 'failed', id: 'b', revision: 1, failure: { kind: 'network', message: 'x' }, now: 1000, jitter: 0 });
+    expect(nextWakeAt(state)).toBe(1500);
+    state = queued([progress(['a'])], 1100, state);
+    expect(nextWakeAt(state)).toBe(1400);
+    expect(dueItems(state, 1399)).toEqual([]);
+    expect(dueItems(state, 1400).map((e) => e.work.kind)).toEqual(['progress']);
+    const none = queued([upload('c')], 0, initialState({ concurrency: 0 }));
+    expect(dueItems(none, 0)).toEqual([]);
+  });
+
+  it('a waiting item without a retry time is not due; only waiting items are tried again', () => {
+    let state = queued([upload('a')], 0);
+    state = { ...state, entries: { a: { ...state.entries.a!, status: { ...state.entries.a!.status, phase: 'waiting', retryAt: null } } } };
+    expect(dueItems(state, 10 ** 9)).toEqual([]);
+    const failed = reduce(run(queued([upload('b')]), { type: 'sending', id: 'b', revision: 1 }), {
+      type: 'failed', id: 'b', revision: 1, failure: { kind: 'final', message: 'no' }, now: 0, jitter: 0,
+    });
+    expect(reduce(failed, { type: 'retry-now' }).entries.b!.status.phase).toBe('failed');
+  });
+
   it('removes items; removing nothing changes nothing', () => {
     const state = queued([upload(), upload('v')]);
     expect(Object.keys(reduce(state, { type: 'removed', ids: ['u'] }).entries)).toEqual(['v']);
