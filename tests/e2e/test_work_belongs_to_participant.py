@@ -206,3 +206,25 @@ async def test_the_overview_offline_shows_this_devices_progress_and_corrects_its
     stored = await navigation_progress(e2e_server, account, "ia")
     assert set(stored["completedSteps"]) == {"ia-1-1", "ia-1-2", "ia-1-3"}  # type: ignore[arg-type]
     await expect(pending_work(page)).to_have_text(SAVED)
+
+
+async def test_an_image_chosen_in_a_tab_closed_at_once_reaches_its_step_through_another_tab(
+    browser: Browser, context: BrowserContext, e2e_server: ServerProcess, new_user: NewUser
+) -> None:
+    account = await new_user()
+    staying = await context.new_page()
+    await sign_in(staying, e2e_server, account, "ia/ia-3-4")
+    await expect(pending_work(staying)).to_have_text(SAVED)
+    closing = await context.new_page()
+    await closing.goto(f"{e2e_server.url}/#/ia/ia-3-3")
+    await expect(save_state(closing)).to_have_text(SAVED)
+    await choose_photo(closing)
+    for _ in range(100):  # on the device (the image and its step change, in one write)
+        if (await closing.evaluate(READ_DEVICE))["blobSizes"]:
+            break
+        await closing.wait_for_timeout(20)
+    await closing.close()  # the upload may not even have ended
+
+    url = await uploaded_image_of(e2e_server, account, seconds=15)
+    await seen_from_another_device(browser, e2e_server, account, url)
+    await expect(pending_work(staying)).to_have_text(SAVED, timeout=10_000)

@@ -9,6 +9,9 @@ import { defaultJournal, type JournalStore } from './journal.js';
 
 /** How often the journal is read again (another tab's entries, a removal on its way). */
 const JOURNAL_POLL_MS = 1000;
+/** How often the core reads the device again: work another tab queued and then closed
+ * (Web Locks keep two tabs from sending one item at once). */
+const RESCAN_EVERY = 5;
 
 /**
  * Everything of the signed-in user pending on this device, whatever page is open: the core's
@@ -44,7 +47,12 @@ export function usePendingWork(
     void core.restoreUser(userId);
     const stopCore = core.subscribe(() => void read());
     const stopSteps = subscribeSteps(() => void read());
-    const timer = setInterval(() => void read(), JOURNAL_POLL_MS);
+    let ticks = 0;
+    const timer = setInterval(() => {
+      ticks += 1;
+      if (ticks % RESCAN_EVERY === 0) void core.restoreUser(userId);
+      void read();
+    }, JOURNAL_POLL_MS);
     void read();
     return () => {
       live = false;

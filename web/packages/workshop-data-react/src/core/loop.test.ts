@@ -401,9 +401,20 @@ describe('the loop in detail', () => {
     const bare = loop(null);
     await bare.enqueue([image()]);
     expect(bare.get(UPLOAD_KEY)!.status).toMatchObject({ kept: false, keepError: 'This device could not keep a copy.' });
+    await bare.enqueue([report(['a'])]); // progress merges with the device only where there is one
     await bare.restoreUser(7); // nothing to read back
     await bare.clear(7);
     expect(bare.getState().entries).toEqual({});
+    offline = false;
+    const online = loop(null);
+    await online.enqueue([image()]);
+    await settle();
+    expect(online.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/u1' });
+    const odd = memoryWorkStore();
+    odd.setMany = () => Promise.reject(null);
+    const refused = loop(odd);
+    await refused.enqueue([image()]);
+    expect(refused.get(UPLOAD_KEY)!.status.keepError).toBe('This device could not keep a copy.');
   });
 
   it('starts offline when the browser says so, and settles at once then', async () => {
@@ -465,6 +476,7 @@ describe('the loop in detail', () => {
     expect(events.count('online')).toBe(0);
     expect(events.count('offline')).toBe(0);
     offline = false;
+    core.retryNow();
     await settle(60_000);
     expect(uploadCount).toBe(0);
   });
@@ -541,7 +553,8 @@ describe('the loop in detail', () => {
   it('with Web Locks, a send another tab holds is tried again later; a free lock sends', async () => {
     const held = new Set<string>();
     const locks = {
-      request: async (name: string, _options: unknown, callback: (lock: unknown) => Promise<unknown>) => {
+      request: async (name: string, options: { ifAvailable?: boolean }, callback: (lock: unknown) => Promise<unknown>) => {
+        if (options.ifAvailable !== true) throw new Error('this test does not wait for locks');
         if (held.has(name)) return callback(null);
         return callback({ name });
       },
@@ -560,5 +573,116 @@ describe('the loop in detail', () => {
     } finally {
       vi.unstubAllGlobals();
     }
+  });
+
+  it('without Web Locks (a browser without them) it sends anyway', async () => {
+    vi.stubGlobal('navigator', { onLine: true });
+    try {
+      const core = new SyncLoop({ performers: httpPerformers({ fetch: fetchFn }), store: memoryWorkStore(), events });
+      await core.enqueue([image()]);
+      await settle();
+      expect(core.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/u1' });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('a lock that fails counts as held elsewhere: tried again later', async () => {
+    const core = new SyncLoop({
+      performers: httpPerformers({ fetch: fetchFn }),
+      store: memoryWorkStore(),
+      exclusive: () => Promise.reject(new Error('locks broken')),
+      random: () => 0,
+    });
+    await core.enqueue([image()]);
+    await settle();
+    expect(uploadCount).toBe(0);
+    expect(core.get(UPLOAD_KEY)!.status).toMatchObject({ phase: 'waiting', error: 'Another tab is sending this.', attempt: 1 });
+  });
+
+  it('removing an image leaves other step changes alone', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    offline = true;
+    const other = { ...(imageChange() as StepChangeWork), id: 'workshop-data:work:7:step:ia:ia-3-4:x', uploadId: null, uploadField: null, fields: { x: 1 } };
+    const otherImage = { ...(imageChange() as StepChangeWork), id: 'workshop-data:work:7:step:ia:ia-3-5:y', uploadId: 'elsewhere' };
+    await core.enqueue([image(), imageChange(), other, otherImage]);
+    await core.remove([UPLOAD_KEY]);
+    expect(Object.keys(core.getState().entries).sort()).toEqual([other.id, otherImage.id].sort());
+    expect([...store.items.keys()].sort()).toEqual([other.id, otherImage.id].sort());
+  });
+
+  it('an item another tab finished (gone from the device) is dropped, not sent', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    offline = true;
+    await core.enqueue([report(['a'])]);
+    await settle(300);
+    expect(core.get(progressKey('7', 'ia'))!.status.phase).toBe('waiting');
+    await store.deleteMany([progressKey('7', 'ia')]);
+    offline = false;
+    events.fire('online');
+    await settle();
+    expect(progressPuts).toEqual([]);
+    expect(core.get(progressKey('7', 'ia'))).toBeNull();
+  });
+
+  it('progress still on the device is sent (only an upload takes a URL from it)', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    offline = true;
+    await core.enqueue([report(['a'])]);
+    await settle(300);
+    offline = false;
+    events.fire('online');
+    await settle();
+    expect(progressPuts).toHaveLength(1);
+    expect(store.items.size).toBe(0);
+  });
+
+  it('an image the device did not keep is not written there when uploaded', async () => {
+    const store = memoryWorkStore();
+    store.failWrites = true;
+    const core = loop(store);
+    offline = true;
+    await core.enqueue([image()]);
+    await settle();
+    store.failWrites = false;
+    offline = false;
+    events.fire('online');
+    await settle();
+    expect(core.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/u1' });
+    expect(store.items.size).toBe(0);
+  });
+
+  it('back online, work another tab queued for the same user is read and sent too', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    offline = true;
+    await core.enqueue([report(['a'])]);
+    await settle(300);
+    const otherTab = { ...image(), id: 'workshop-data:upload:7:ia:ia-3-3:otherField' };
+    await store.setMany([[otherTab.id, otherTab as unknown as Record<string, unknown>]]);
+    offline = false;
+    events.fire('online');
+    await settle();
+    expect(core.get(otherTab.id)!.work).toMatchObject({ url: '/api/uploads/u1' });
+  });
+
+  it('a finished step change and its image do not come back from a stale copy on the device', async () => {
+    const store = memoryWorkStore();
+    const core = loop(store);
+    server.put(STEP, {}, 1);
+    const upload = image();
+    const change = imageChange();
+    await core.enqueue([upload, change]);
+    await settle();
+    expect(core.getState().entries).toEqual({});
+    await store.setMany([
+      [upload.id, { ...upload, url: '/api/uploads/u1' } as unknown as Record<string, unknown>],
+      [change.id, change as unknown as Record<string, unknown>],
+    ]);
+    await core.restoreUser(7);
+    expect(core.getState().entries).toEqual({});
   });
 });
