@@ -48,3 +48,8 @@ export type {
   UseWorkshopStepDataOptions,
   WorkshopType,
 } from './types.js';
+export { defaultSyncCore, pendingSummary, pendingText, describePending, subscribeSteps, progressKey, NOTHING_PENDING } from './core/index.js';
+export { SyncLoop } from './core/index.js';
+export type { PendingSummary, ProgressWork } from './core/index.js';
+export type { ImageTarget } from './uploads.js';
+export { usePendingWork } from './usePendingWork.js';
