@@ -123,6 +123,21 @@ describe('the IndexedDB journal store', () => {
     expect((await store.get<{ why: string }>('k'))?.data.why).toBe('x');
     commit.mockRestore();
   });
+  it('commits every transaction it opens at once (reads too): a write started as the page is left waits for the reads begun before it', async () => {
+    const store = indexedDbJournal('workshop-data-journal-commit-all');
+    await store.set('k', { data: { why: 'x' }, base: null, baseVersion: 0, changedAt: 0 });
+    const opened = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const commit = vi.spyOn(IDBTransaction.prototype, 'commit');
+    expect(await store.keys('')).toEqual(['k']);
+    expect((await store.get<{ why: string }>('k'))?.data.why).toBe('x');
+    await store.set('k', { data: { why: 'y' }, base: null, baseVersion: 0, changedAt: 0 });
+    await store.delete('k');
+    expect(await store.get('k')).toBeNull();
+    expect(opened).toHaveBeenCalledTimes(5);
+    expect(commit).toHaveBeenCalledTimes(5);
+    opened.mockRestore();
+    commit.mockRestore();
+  });
 });
 
 describe('the journal in IndexedDB', () => {

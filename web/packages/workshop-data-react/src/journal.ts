@@ -7,7 +7,7 @@
  * IndexedDB is unavailable (no `indexedDB`, or it cannot be opened). Every operation is
  * asynchronous and a write that fails rejects: the controller turns that into `journalError`.
  */
-import { createStore, del, get, keys as idbKeys, promisifyRequest, type UseStore } from 'idb-keyval';
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 
 import { jsonEqual } from './merge.js';
 import { requireUserId } from './userId.js';
@@ -97,23 +97,32 @@ export function storageJournal(storage: Storage): JournalStore & { readonly stor
  */
 export function indexedDbJournal(dbName = JOURNAL_DB, legacy: Storage | null = null): JournalStore {
   const store: UseStore = createStore(dbName, 'entries');
+  // Every transaction is committed as soon as its request is made, not once the page has seen
+  // the answer: a write started as the page is left (pagehide, a reload) waits for the
+  // transactions begun before it, and a read that needed the page to live on to finish (the
+  // pending-work indicator lists the keys every second and on each keystroke) would keep that
+  // write from ever being applied.
+  const run = <R>(mode: IDBTransactionMode, request: (objects: IDBObjectStore) => IDBRequest<R> | void): Promise<R | void> =>
+    store(mode, (objects) => {
+      const made = request(objects);
+      objects.transaction.commit?.();
+      return made ? promisifyRequest(made) : promisifyRequest(objects.transaction);
+    });
   return {
     kind: 'indexeddb',
     get: async <T>(key: string) => {
-      const entry = validEntry<T>(await get<unknown>(key, store));
+      const entry = validEntry<T>(await run('readonly', (objects) => objects.get(key)));
       return entry ?? readJournal<T>(legacy, key);
     },
     set: async <T>(key: string, entry: JournalEntry<T>) => {
-      await store('readwrite', (objects) => {
+      await run('readwrite', (objects) => {
         objects.put(entry, key);
-        // Committed now, not once the page has seen the put succeed: a write started as the
-        // page is left (pagehide, a reload) must not need the page to live on.
-        objects.transaction.commit?.();
-        return promisifyRequest(objects.transaction);
       });
     },
     delete: async (key: string) => {
-      await del(key, store);
+      await run('readwrite', (objects) => {
+        objects.delete(key);
+      });
       try {
         legacy?.removeItem(key);
       } catch {
@@ -121,7 +130,8 @@ export function indexedDbJournal(dbName = JOURNAL_DB, legacy: Storage | null = n
       }
     },
     keys: async (prefix: string) => {
-      const stored = (await idbKeys<IDBValidKey>(store)).filter((k): k is string => typeof k === 'string' && k.startsWith(prefix));
+      const all = (await run('readonly', (objects) => objects.getAllKeys())) ?? [];
+      const stored = all.filter((k): k is string => typeof k === 'string' && k.startsWith(prefix));
       const old = legacy ? await storageJournal(legacy).keys(prefix).catch(() => []) : [];
       return [...new Set([...stored, ...old])];
     },
