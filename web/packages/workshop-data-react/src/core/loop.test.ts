@@ -233,6 +233,22 @@ describe('one loop for every kind of work', () => {
     expect(core.get(UPLOAD_KEY)!.work).toMatchObject({ url: '/api/uploads/u1' });
   });
 
+  it('progress: once the device is read back a report is written without reading it first (a reload right after must find it)', async () => {
+    offline = true;
+    const store = memoryWorkStore();
+    const earlier = loop(store);
+    await earlier.enqueue([report(['a'])]);
+    const core = loop(store);
+    const reads = vi.spyOn(store, 'get');
+    await core.enqueue([report(['b'])]); // made before this page read the device back: merged with it
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(store.items.get(progressKey('7', 'ia'))).toMatchObject({ completedSteps: ['a', 'b'] });
+    await core.restoreUser(7);
+    await core.enqueue([report(['c'])]);
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(store.items.get(progressKey('7', 'ia'))).toMatchObject({ completedSteps: ['a', 'b', 'c'] });
+  });
+
   it('progress: reports within the debounce go as one, merged', async () => {
     const core = loop();
     await core.enqueue([report(['a'], 'a')]);

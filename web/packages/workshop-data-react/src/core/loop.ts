@@ -81,6 +81,8 @@ export class SyncLoop {
   private readonly random: () => number;
   private readonly exclusive: SyncLoopOptions['exclusive'];
   private readonly restoring = new Map<string, Promise<void>>();
+  /** Prefixes whose work this page has read back from the device (its state holds it). */
+  private readonly readBack = new Set<string>();
   /** Work this page finished or removed (id → createdAt): a restore that read the device
    * before its removal landed must not bring it back. */
   private readonly finished = new Map<string, number>();
@@ -135,7 +137,9 @@ export class SyncLoop {
     for (const item of work) this.finished.delete(item.id);
     this.dispatch({ type: 'queued', work, now: this.now() });
     // Progress merges with what the device holds (a report this page has not read back yet).
-    const progress = work.filter((w) => w.kind === 'progress').map((w) => w.id);
+    // Only before this page has read the device back: a read the write waits for needs the
+    // page to live on (a report made just before a reload was lost).
+    const progress = work.filter((w) => w.kind === 'progress' && ![...this.readBack].some((p) => w.id.startsWith(p))).map((w) => w.id);
     if (this.store && progress.length) {
       const stored = await Promise.all(progress.map(async (id) => readWork(id, await this.store!.get(id).catch(() => null))));
       const older = stored.flat().filter((w) => this.finished.get(w.id) !== w.createdAt);
@@ -215,7 +219,19 @@ export class SyncLoop {
     if (!running) {
       running = (async () => {
         if (!this.store) return;
-        const found = (await Promise.all(prefixes.map((p) => this.store!.entries(p).catch(() => [] as [string, StoredValue][])))).flat();
+        const found = (
+          await Promise.all(
+            prefixes.map((p) =>
+              this.store!.entries(p).then(
+                (pairs) => {
+                  this.readBack.add(p);
+                  return pairs;
+                },
+                () => [] as [string, StoredValue][],
+              ),
+            ),
+          )
+        ).flat();
         const work = found.flatMap(([key, value]) => readWork(key, value)).filter((w) => this.finished.get(w.id) !== w.createdAt);
         if (!work.length) return;
         this.dispatch({ type: 'restored', work, now: this.now() });

@@ -3,7 +3,7 @@
  * browser, memory in tests). An image and the step change that will refer to it are written
  * in one call (`setMany`: one IndexedDB transaction), so the device keeps both or neither.
  */
-import { createStore, delMany, entries as idbEntries, get, keys as idbKeys, setMany, type UseStore } from 'idb-keyval';
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 
 import type { WorkItem } from './work.js';
 
@@ -28,13 +28,35 @@ export interface WorkStore {
 export function indexedDbWorkStore(dbName = WORK_DB): WorkStore {
   const store: UseStore = createStore(dbName, 'blobs');
   const ownKey = (key: IDBValidKey, prefix: string): key is string => typeof key === 'string' && key.startsWith(prefix);
+  // Every transaction commits as soon as its requests are made (see journal.ts): work queued
+  // just before the page is left must not wait for a read that needs the page to live on.
+  const run = <R>(mode: IDBTransactionMode, request: (objects: IDBObjectStore) => IDBRequest<R> | void): Promise<R | void> =>
+    store(mode, (objects) => {
+      const made = request(objects);
+      objects.transaction.commit?.();
+      return made ? promisifyRequest(made) : promisifyRequest(objects.transaction);
+    });
   return {
-    get: async (key) => (await get<StoredValue>(key, store)) ?? null,
-    setMany: (items) => setMany(items, store),
-    deleteMany: (keys) => delMany(keys, store),
-    keys: async (prefix) => (await idbKeys<IDBValidKey>(store)).filter((k) => ownKey(k, prefix)),
-    entries: async (prefix) =>
-      (await idbEntries<IDBValidKey, StoredValue>(store)).filter((pair): pair is [string, StoredValue] => ownKey(pair[0], prefix)),
+    get: async (key) => ((await run('readonly', (objects) => objects.get(key))) as StoredValue | undefined) ?? null,
+    setMany: async (items) => {
+      await run('readwrite', (objects) => {
+        for (const [key, value] of items) objects.put(value, key);
+      });
+    },
+    deleteMany: async (keys) => {
+      await run('readwrite', (objects) => {
+        for (const key of keys) objects.delete(key);
+      });
+    },
+    keys: async (prefix) => ((await run('readonly', (objects) => objects.getAllKeys())) ?? []).filter((k) => ownKey(k, prefix)),
+    entries: async (prefix) => {
+      const [keys, values] = await store('readonly', (objects) => {
+        const all = Promise.all([promisifyRequest(objects.getAllKeys()), promisifyRequest(objects.getAll())]);
+        objects.transaction.commit?.();
+        return all;
+      });
+      return keys.flatMap((key, i): [string, StoredValue][] => (ownKey(key, prefix) ? [[key, values[i] as StoredValue]] : []));
+    },
   };
 }
 
