@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.support import save
+from workshop_data.app_services import services_of
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -46,7 +47,7 @@ class StatementCounter:
 @pytest.fixture
 def counter(app: FastAPI) -> StatementCounter:
     counter = StatementCounter()
-    engine: AsyncEngine = app.state.engine
+    engine: AsyncEngine = services_of(app).engine
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.driver_connection.add_query_logger(counter.logged)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.db.sqlite_writer import WriterConnection
 from workshop_data.db.tables import sessions, users
+from workshop_data.db.transaction import transaction
 from workshop_data.errors import InvalidCredentials, NotAuthenticated
 from workshop_data.events.schemas import SessionEnded
 from workshop_data.text_policy import check_storable
@@ -99,11 +100,8 @@ async def user_for_session(
         await conn.commit()
         return None
     if now - row.last_seen_at >= SESSION_TOUCH_INTERVAL:
-        await conn.execute(
-            update(sessions)
-            .where(sessions.c.token_hash == hashed)
-            .values(last_seen_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
-        )
+        # The one touch rule, as the step writes apply it (touch_session_when_due).
+        await conn.execute(_touch_statement(), _touch_values(hashed, ttl_seconds, now))
         await conn.commit()
     return user_from_row(row)
 
@@ -181,7 +179,9 @@ async def touch_session_when_due(
     says so. Runs a statement only when this worker's memory of the session says it may be
     due (at most once per SESSION_TOUCH_INTERVAL per session and worker); does not commit."""
     if credential.touches.is_due(hashed, now):
-        result = await conn.execute(_touch_statement(), _touch_values(credential, hashed, now))
+        result = await conn.execute(
+            _touch_statement(), _touch_values(hashed, credential.ttl_seconds, now)
+        )
         _remember_touch(credential.touches, hashed, result.scalar())
 
 
@@ -191,16 +191,16 @@ def touch_session_when_due_in(
     """`touch_session_when_due` in a job of the SQLite writer (db/sqlite_writer.py), in the
     transaction of the save."""
     if credential.touches.is_due(hashed, now):
-        row = conn.first(_touch_statement(), _touch_values(credential, hashed, now))
+        row = conn.first(_touch_statement(), _touch_values(hashed, credential.ttl_seconds, now))
         _remember_touch(credential.touches, hashed, None if row is None else row["last_seen_at"])
 
 
-def _touch_values(credential: SessionCredential, hashed: str, now: datetime) -> dict[str, Any]:
+def _touch_values(hashed: str, ttl_seconds: int, now: datetime) -> dict[str, Any]:
     return {
         "p_token_hash": hashed,
         "p_now": now,
         "p_due_before": now - SESSION_TOUCH_INTERVAL,
-        "p_expires_at": now + timedelta(seconds=credential.ttl_seconds),
+        "p_expires_at": now + timedelta(seconds=ttl_seconds),
     }
 
 
@@ -209,6 +209,18 @@ def _remember_touch(touches: SessionTouches, hashed: str, last_seen_at: datetime
         touches.forget(hashed)
     else:
         touches.remember(hashed, last_seen_at)
+
+
+async def set_password(
+    conn: AsyncConnection, user: User, password: str, hashing: PasswordHashing | None = None
+) -> int:
+    """Give the user a new password (the same rule as for a new account) and sign them out
+    everywhere, in one transaction; how many sessions that ended."""
+    password_hash = await users_service.new_password_hash(user, password, hashing)
+    async with transaction(conn):
+        await users_service.replace_password_hash(conn, user, password_hash)
+        ended = await conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
+    return ended.rowcount
 
 
 async def signed_in_user_id(conn: AsyncConnection, credential: SessionCredential) -> int:
