@@ -7,7 +7,10 @@ record when the save wrote, None when its statement wrote nothing (the service e
   history row and the pruning in it) on asyncpg itself in autocommit (`first_row_on_driver`),
   through SQLAlchemy in a transaction it commits behind PgBouncer.
 - `SqliteSaves`: a job of the process's SQLite writer (db/sqlite_writer.py): the save
-  statement, the history row and pruning, the touch, committed with the writer's batch."""
+  statement, the history row and pruning, the touch, committed with the writer's batch.
+
+Either marks the uploads the document refers to in the save's own transaction (a save that
+refers to none, nearly every one, pays nothing for it)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from workshop_data.catalog.service import StepInfo
 from workshop_data.db import sqlite_writer
 from workshop_data.db.engine import first_row_on_driver, runs_on_driver
 from workshop_data.db.sqlite_writer import SqliteWriter, WriterConnection
+from workshop_data.db.transaction import transaction
 from workshop_data.step_data import history as step_history
 from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.step_data.statements import (
@@ -31,6 +35,7 @@ from workshop_data.step_data.statements import (
     record_of,
     update_statement,
 )
+from workshop_data.uploads.storage import mark_referenced_statement, mark_referenced_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,9 @@ class SaveCommand:
     schema_version: int | None
     history: HistoryPolicy | None
     now: datetime
+    # The uploads the document refers to ("/api/uploads/<id>"): marked referenced in the
+    # save's own transaction (uploads/storage.py), so that no save leaves them unmarked.
+    upload_ids: tuple[str, ...] = ()
 
     def statement(self, dialect: str) -> Any:
         guarded = self.step.locks_on_completion
@@ -103,15 +111,31 @@ class PostgresSaves:
             assert command.history is not None
             statement = step_history.recorded_save_statement(statement)
             values.update(step_history.recorded_values(command.history, command.data, command.now))
+        if command.upload_ids:
+            # The rare save that refers to images: the mark commits with it.
+            async with transaction(conn):
+                return await self._written(conn, command, statement, values)
+        record = await self._written(conn, command, statement, values)
+        if record is not None and conn.in_transaction():  # not after the driver alone
+            await conn.commit()
+        return record
+
+    async def _written(
+        self, conn: AsyncConnection, command: SaveCommand, statement: Any, values: dict[str, Any]
+    ) -> StepRecord | None:
         found = await first_row(conn, statement, values)
         if found is None:
             return None
+        record = record_of(found)
+        if command.upload_ids:
+            await conn.execute(
+                mark_referenced_statement(len(command.upload_ids)),
+                mark_referenced_values(record.user_id, command.upload_ids, command.now),
+            )
         session = command.session
         if session is not None:
             await auth_service.touch_session_when_due(conn, session, session.hashed, command.now)
-        if conn.in_transaction():  # not after a statement on the driver alone
-            await conn.commit()
-        return record_of(found)
+        return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +166,11 @@ def _save_job(statement: Any, command: SaveCommand, conn: WriterConnection) -> S
             data=command.data,  # as sent: its preview keeps the participant's order of fields
             saved_at=record.updated_at,
             schema_version=record.schema_version,
+        )
+    if command.upload_ids:
+        conn.rows(
+            mark_referenced_statement(len(command.upload_ids)),
+            mark_referenced_values(record.user_id, command.upload_ids, command.now),
         )
     session = command.session
     if session is not None:

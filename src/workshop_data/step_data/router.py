@@ -3,7 +3,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from fastapi import Path as FastApiPath
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
 from workshop_data.deps import (
@@ -16,7 +15,6 @@ from workshop_data.deps import (
     JsonLimitsDep,
     SessionCredentialDep,
     StepIdPath,
-    UploadStoreDep,
     WorkshopTypePath,
     json_body,
     openapi_body,
@@ -45,8 +43,6 @@ from workshop_data.step_data.schemas import (
 from workshop_data.step_data.service import Saved
 from workshop_data.step_data.statements import StepRecord
 from workshop_data.timeutil import iso
-from workshop_data.uploads import service as uploads_service
-from workshop_data.uploads.storage import UploadStore
 
 router = APIRouter(prefix="/api/workshop-data", tags=["step data"])
 
@@ -73,16 +69,13 @@ async def _save_request(request: Request) -> SaveStepRequest:
     return await _parse_save_request(request)
 
 
-async def _saved_by_session(
-    request: Request, db: AsyncConnection, store: UploadStore, bus: EventBus, saved: Saved
-) -> Response:
-    # The save has committed: what it caused may be told.
+def _saved_by_session(request: Request, bus: EventBus, saved: Saved) -> Response:
+    # The save has committed (with the mark of the uploads it refers to): what it caused may
+    # be told.
     for event in saved.events:
         bus.publish(event)
-    record = saved.record
-    request.state.user_id = record.user_id
-    await uploads_service.note_references(db, store, record.user_id, record.data)
-    return _saved(record)
+    request.state.user_id = saved.record.user_id
+    return _saved(saved.record)
 
 
 def _saved(record: StepRecord) -> Response:
@@ -116,7 +109,6 @@ async def save_step(
     db: DbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
-    store: UploadStoreDep,
     history: HistoryDep,
     bus: EventBusDep,
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -146,7 +138,7 @@ async def save_step(
         limits=limits,
         device_id=headers.device_id_of(x_device_id),
     )
-    return await _saved_by_session(request, db, store, bus, saved)
+    return _saved_by_session(request, bus, saved)
 
 
 _MERGE_PATCH_BODY = {
@@ -188,7 +180,6 @@ async def patch_step(
     db: DbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
-    store: UploadStoreDep,
     history: HistoryDep,
     bus: EventBusDep,
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -226,7 +217,7 @@ async def patch_step(
         schema_version=schema_version,
         device_id=headers.device_id_of(x_device_id),
     )
-    return await _saved_by_session(request, db, store, bus, saved)
+    return _saved_by_session(request, bus, saved)
 
 
 @router.get("/step/{workshopType}/{stepId}", response_model=StepDataResponse, responses=_ERRORS)
@@ -415,7 +406,6 @@ async def restore_step(
     db: DbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
-    store: UploadStoreDep,
     history: HistoryDep,
     bus: EventBusDep,
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -458,7 +448,7 @@ async def restore_step(
         limits=limits,
         device_id=headers.device_id_of(x_device_id),
     )
-    return await _saved_by_session(request, db, store, bus, saved)
+    return _saved_by_session(request, bus, saved)
 
 
 # Matched before the FastAPI routes of the same paths (app.py), which document them.

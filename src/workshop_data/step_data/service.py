@@ -41,6 +41,7 @@ from workshop_data.step_data.statements import (
     record_of,
 )
 from workshop_data.timeutil import iso, utc_now
+from workshop_data.uploads.service import referenced_upload_ids
 
 steps = workshop_step_data
 
@@ -188,6 +189,7 @@ async def _save_step(
         schema_version=schema_version,
         history=history,
         now=utc_now(),
+        upload_ids=tuple(referenced_upload_ids(data)),
     )
     record = await repository_for(conn).write(conn, command)
     if record is not None:
