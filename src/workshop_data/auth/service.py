@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, String, bindparam, case, delete, insert, select, update
+from sqlalchemy import DateTime, Integer, String, bindparam, case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop_data.auth.throttle import LoginThrottle
-from workshop_data.db.sqlite_writer import WriterConnection
+from workshop_data.db.sqlite_writer import WriterConnection, commit_writes
 from workshop_data.db.tables import sessions, users
 from workshop_data.db.transaction import transaction
 from workshop_data.errors import InvalidCredentials, NotAuthenticated
@@ -42,23 +42,45 @@ class SessionSecrets:
         return "SessionSecrets(...)"
 
 
+@lru_cache
+def _start_statements() -> tuple[Any, Any]:
+    now = bindparam("p_now", type_=DateTime())
+    purge = delete(sessions).where(sessions.c.expires_at <= now)
+    create = insert(sessions).values(
+        token_hash=bindparam("p_token_hash", type_=String()),
+        device_hash=bindparam("p_device_hash", type_=String()),
+        user_id=bindparam("p_user_id", type_=Integer()),
+        created_at=now,
+        expires_at=bindparam("p_expires_at", type_=DateTime()),
+        last_seen_at=now,
+    )
+    return purge, create
+
+
+@lru_cache
+def _end_statement() -> Any:
+    return (
+        delete(sessions)
+        .where(sessions.c.token_hash == bindparam("p_token_hash", type_=String()))
+        .returning(sessions.c.user_id)
+    )
+
+
 async def start_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) -> SessionSecrets:
     """A fresh random token and device secret; only their hashes are stored. Every sign-in
-    also deletes the sessions that have expired (anyone's), so that they do not pile up."""
+    also deletes the sessions that have expired (anyone's), so that they do not pile up. On
+    SQLite through the writer (db/sqlite_writer.py `commit_writes`)."""
     secrets_ = SessionSecrets(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
     now = utc_now()
-    await conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
-    await conn.execute(
-        insert(sessions).values(
-            token_hash=token_hash(secrets_.token),
-            device_hash=token_hash(secrets_.device),
-            user_id=user_id,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
-            last_seen_at=now,
-        )
-    )
-    await conn.commit()
+    values = {
+        "p_now": now,
+        "p_token_hash": token_hash(secrets_.token),
+        "p_device_hash": token_hash(secrets_.device),
+        "p_user_id": user_id,
+        "p_expires_at": now + timedelta(seconds=ttl_seconds),
+    }
+    purge, create = _start_statements()
+    await commit_writes(conn, [(purge, values), (create, values)])
     return secrets_
 
 
@@ -67,13 +89,8 @@ async def end_session(conn: AsyncConnection, token: str) -> SessionEnded | None:
     suffices (ending a session gives nothing away): the page deletes its device secret before
     it asks for this."""
     hashed = token_hash(token)
-    ended = (
-        await conn.execute(
-            delete(sessions).where(sessions.c.token_hash == hashed).returning(sessions.c.user_id)
-        )
-    ).first()
-    await conn.commit()
-    return None if ended is None else SessionEnded(ended.user_id, hashed)
+    [ended] = await commit_writes(conn, [(_end_statement(), {"p_token_hash": hashed})])
+    return SessionEnded(ended[0]["user_id"], hashed) if ended else None
 
 
 async def user_for_session(
