@@ -2,7 +2,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, bindparam, case, delete, insert, select, update
@@ -156,11 +156,11 @@ class SessionCredential:
     ttl_seconds: int
     touches: SessionTouches = field(repr=False)
 
-    @property
+    @cached_property
     def hashed(self) -> str:
         return token_hash(self.token)
 
-    @property
+    @cached_property
     def device_hashed(self) -> str:
         return token_hash(self.device)
 
