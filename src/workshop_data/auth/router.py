@@ -2,11 +2,13 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
+from workshop_data.app_services import services_of
 from workshop_data.auth import service
 from workshop_data.auth.schemas import LoginRequest, OkResponse, UserResponse
 from workshop_data.deps import (
     CurrentUser,
     DbDep,
+    EventBusDep,
     JsonBody,
     PasswordHashingDep,
     SettingsDep,
@@ -50,6 +52,7 @@ async def login(
     settings: SettingsDep,
     throttle: ThrottleDep,
     hashing: PasswordHashingDep,
+    bus: EventBusDep,
 ) -> Response:
     """Sign in with a username or e-mail address and a password.
 
@@ -57,7 +60,7 @@ async def login(
     SameSite=Lax) and the device cookie (the same but readable by the page, which deletes it
     to sign out on this browser even offline; a request needs both), and revokes the session
     the browser had before. Every failed attempt counts towards the sign-in throttle."""
-    engine: AsyncEngine = request.app.state.engine
+    engine: AsyncEngine = services_of(request.app).engine
     user = await service.sign_in(
         engine,
         throttle=throttle,
@@ -68,9 +71,10 @@ async def login(
     )
     async with engine.connect() as db:
         previous = request.cookies.get(settings.session_cookie_name)
-        if previous:
-            await service.end_session(db, previous)
+        ended = await service.end_session(db, previous) if previous else None
         started = await service.start_session(db, user.id, settings.session_ttl_seconds)
+    if ended is not None:
+        bus.publish(ended)
     response = api_response(UserResponse(user=user.public()))
     secure = _cookie_is_secure(request, settings)
     for name, value, httponly in (
@@ -91,13 +95,15 @@ async def login(
 
 
 @router.post("/logout", response_model=OkResponse)
-async def logout(request: Request, db: DbDep, settings: SettingsDep) -> Response:
+async def logout(request: Request, db: DbDep, settings: SettingsDep, bus: EventBusDep) -> Response:
     """Sign out: revoke the session on the server and clear both cookies (no session: 200 too).
 
     The session cookie alone suffices: the page deletes the device cookie before it asks."""
     token = request.cookies.get(settings.session_cookie_name)
     if token:
-        await service.end_session(db, token)
+        ended = await service.end_session(db, token)
+        if ended is not None:
+            bus.publish(ended)
     response = api_response(OkResponse())
     secure = _cookie_is_secure(request, settings)
     for name, httponly in (

@@ -24,15 +24,15 @@ from workshop_data.deps import (
     check_request_text,
     get_catalog,
     get_db,
+    get_event_bus,
     get_history_policy,
     get_json_limits,
     get_session_credential,
     get_settings,
-    get_upload_store,
 )
+from workshop_data.events.bus import EventBus
 from workshop_data.json_input import JsonLimits
 from workshop_data.step_data.history import HistoryPolicy
-from workshop_data.uploads.storage import UploadStore
 
 SAVE_PATH = "/api/workshop-data/step"
 PATCH_PATH = "/api/workshop-data/step/{workshopType}/{stepId}"
@@ -44,9 +44,10 @@ SaveEndpoint = Callable[
         AsyncConnection,
         Catalog,
         JsonLimits,
-        UploadStore,
         HistoryPolicy,
-        # idempotency_key, if_match
+        EventBus,
+        # idempotency_key, if_match, x_device_id
+        str | None,
         str | None,
         str | None,
     ],
@@ -62,9 +63,10 @@ PatchEndpoint = Callable[
         AsyncConnection,
         Catalog,
         JsonLimits,
-        UploadStore,
         HistoryPolicy,
-        # idempotency_key, if_match, x_base_version, x_schema_version
+        EventBus,
+        # idempotency_key, if_match, x_base_version, x_schema_version, x_device_id
+        str | None,
         str | None,
         str | None,
         str | None,
@@ -98,8 +100,8 @@ class _Resolved:
     db: AsyncConnection
     catalog: Catalog
     limits: JsonLimits
-    store: UploadStore
     history: HistoryPolicy
+    bus: EventBus
 
 
 async def _serve(request: Request, call: Callable[[_Resolved], Awaitable[Response]]) -> Response:
@@ -118,8 +120,8 @@ async def _serve(request: Request, call: Callable[[_Resolved], Awaitable[Respons
                 db,
                 await get_catalog(request),
                 await get_json_limits(request),
-                await get_upload_store(request),
                 await get_history_policy(request),
+                await get_event_bus(request),
             )
         )
     except BaseException:
@@ -142,10 +144,11 @@ def save_route(endpoint: SaveEndpoint) -> Route:
                 it.db,
                 it.catalog,
                 it.limits,
-                it.store,
                 it.history,
+                it.bus,
                 request.headers.get("idempotency-key"),
                 request.headers.get("if-match"),
+                request.headers.get("x-device-id"),
             )
 
         return await _serve(request, call)
@@ -166,12 +169,13 @@ def patch_route(endpoint: PatchEndpoint) -> Route:
                 it.db,
                 it.catalog,
                 it.limits,
-                it.store,
                 it.history,
+                it.bus,
                 request.headers.get("idempotency-key"),
                 request.headers.get("if-match"),
                 request.headers.get("x-base-version"),
                 request.headers.get("x-schema-version"),
+                request.headers.get("x-device-id"),
             )
 
         return await _serve(request, call)
