@@ -23,6 +23,7 @@ from workshop_data.db.engine import POOL_RECYCLE_SECONDS, autocommit_engine, cre
 from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.deps import check_request_text
 from workshop_data.errors import DomainError, error_body
+from workshop_data.events.bus import LocalBus
 from workshop_data.export.router import router as export_router
 from workshop_data.facilitator.router import router as facilitator_router
 from workshop_data.json_input import JsonLimits
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age_seconds=POOL_RECYCLE_SECONDS,
     )
     app.state.session_touches = SessionTouches()
+    app.state.event_bus = LocalBus()
     app.state.catalog = load_catalog(settings.catalog_path)
     app.state.json_limits = JsonLimits.from_settings(settings)
     app.state.history_policy = HistoryPolicy(

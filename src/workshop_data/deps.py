@@ -15,6 +15,7 @@ from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.service import MAX_STEP_ID_LENGTH, Catalog
 from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
+from workshop_data.events.bus import EventBus
 from workshop_data.json_input import JsonLimits, parse_json
 from workshop_data.settings import Settings
 from workshop_data.step_data.history import HistoryPolicy
@@ -75,6 +76,11 @@ async def get_history_policy(request: Request) -> HistoryPolicy:
     return policy
 
 
+async def get_event_bus(request: Request) -> EventBus:
+    bus: EventBus = request.app.state.event_bus
+    return bus
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
@@ -83,6 +89,7 @@ UploadStoreDep = Annotated[UploadStore, Depends(get_upload_store)]
 PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 DbDep = Annotated[AsyncConnection, Depends(get_db)]
 HistoryDep = Annotated[HistoryPolicy, Depends(get_history_policy)]
+EventBusDep = Annotated[EventBus, Depends(get_event_bus)]
 
 
 def session_cookies(request: Request, settings: Settings) -> tuple[str, str] | None:
