@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, one after the other (never part of `make test`)."""
 
 from bench import (
+    events_bench,
     export_bench,
     history_bench,
     login_flood,
@@ -22,6 +23,7 @@ def run() -> None:
         ("the cost of step history on a save", history_bench.main),
         ("save throughput beside the original stack", peer_compare.main),
         ("the hook's merge-patch saves beside full saves", patch_compare.main),
+        ("live events: save → event latency, throughput with streams, memory", events_bench.main),
     ):
         print(f"\n## {name}\n", flush=True)
         benchmark()
