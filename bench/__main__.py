@@ -7,6 +7,7 @@ from bench import (
     login_flood,
     patch_compare,
     peer_compare,
+    pocketbase_events,
     save_bytes_bench,
     save_throughput,
     typing_bench,
@@ -24,6 +25,7 @@ def run() -> None:
         ("save throughput beside the original stack", peer_compare.main),
         ("the hook's merge-patch saves beside full saves", patch_compare.main),
         ("live events: save → event latency, throughput with streams, memory", events_bench.main),
+        ("live events beside PocketBase's realtime subscriptions", pocketbase_events.main),
     ):
         print(f"\n## {name}\n", flush=True)
         benchmark()

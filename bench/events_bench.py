@@ -62,10 +62,10 @@ class RawHttp:
     """One keep-alive HTTP/1.1 connection spoken by hand: httpx's pool spends milliseconds of
     this process's CPU per request at 200 connections, which would be measured as latency."""
 
-    def __init__(self, url: str, cookie: str) -> None:
+    def __init__(self, url: str, cookie: str, *, header: str = "Cookie") -> None:
         host, port = url.removeprefix("http://").split(":")
         self._address = (host, int(port))
-        self._cookie = cookie
+        self._credential = f"{header}: {cookie}"
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -77,7 +77,7 @@ class RawHttp:
     def _head(self, method: str, path: str, extra: str = "") -> bytes:
         host = f"{self._address[0]}:{self._address[1]}"
         return (
-            f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {self._cookie}\r\n{extra}\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{self._credential}\r\n{extra}\r\n"
         ).encode()
 
     async def _status_and_headers(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
@@ -88,11 +88,11 @@ class RawHttp:
             headers[name.strip().lower()] = value.strip()
         return status, headers
 
-    async def post_json(self, path: str, body: bytes) -> tuple[int, bytes]:
+    async def post_json(self, path: str, body: bytes, method: str = "POST") -> tuple[int, bytes]:
         reader, writer = await self._connect()
         writer.write(
             self._head(
-                "POST",
+                method,
                 path,
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n",
             )
@@ -101,10 +101,10 @@ class RawHttp:
         status, headers = await self._status_and_headers(reader)
         return status, await reader.readexactly(int(headers.get("content-length", "0")))
 
-    async def events(self) -> AsyncIterator[bytes]:
-        """The `data:` lines of GET /api/events, as they arrive."""
+    async def events(self, path: str = "/api/events") -> AsyncIterator[bytes]:
+        """The `data:` lines of a server-sent-events stream, as they arrive."""
         reader, writer = await self._connect()
-        writer.write(self._head("GET", "/api/events", "Accept: text/event-stream\r\n"))
+        writer.write(self._head("GET", path, "Accept: text/event-stream\r\n"))
         status, _ = await self._status_and_headers(reader)
         assert status == 200, status
         pending = b""
@@ -115,8 +115,8 @@ class RawHttp:
             pending += (await reader.readexactly(size + 2))[:-2]
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                if line.startswith(b"data: "):
-                    yield line[6:]
+                if line.startswith(b"data:"):
+                    yield line[5:].strip()
 
     def close(self) -> None:
         if self._writer is not None:
