@@ -162,6 +162,9 @@ async def _assign(database_url: str, streams: int) -> None:
 
 
 def _percentile(values: list[float], fraction: float) -> float:
+    """The value at `fraction` of the sorted values (NaN when there are none)."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
@@ -201,12 +204,15 @@ class Participant:
         self.connection = RawHttp(url, cookie_header(token))
         self.user_id = user_id
         self.version = 0
+        self.failures = 0
 
     async def save(self) -> None:
         body = json.dumps({"workshopType": "ast", "stepId": "2-1", "data": {"n": self.version + 1}})
         status, answer = await self.connection.post_json("/api/workshop-data/step", body.encode())
         if status == 200:
             self.version = json.loads(answer)["data"]["version"]
+        else:
+            self.failures += 1
 
     async def once_a_second(
         self, sent: dict[tuple[int, int], float], saves: list[float], start: float, until: float
@@ -255,6 +261,7 @@ async def _latency_run(url: str, seeded: Seeded, streams: int) -> dict[str, floa
         )
         await asyncio.sleep(0.5)  # the last events
     return {
+        "failed_saves": sum(p.failures for p in participants),
         "save_p50_ms": round(_percentile(saves, 0.50), 2),
         "save_p99_ms": round(_percentile(saves, 0.99), 2),
         "events": len(latencies),
@@ -359,7 +366,15 @@ async def _run(sqlite_url: str, postgres_url: str) -> dict[str, Any]:
     summary_latency = {
         key: {
             figure: round(median([r[figure] for r in results]), 2)
-            for figure in ("p50_ms", "p95_ms", "p99_ms", "events", "save_p50_ms", "save_p99_ms")
+            for figure in (
+                "p50_ms",
+                "p95_ms",
+                "p99_ms",
+                "events",
+                "failed_saves",
+                "save_p50_ms",
+                "save_p99_ms",
+            )
         }
         for key, results in latency.items()
     }
