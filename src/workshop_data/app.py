@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from workshop_data.admin.router import router as admin_router
 from workshop_data.apidocs.router import redirects as apidocs_redirects
 from workshop_data.apidocs.router import router as apidocs_router
+from workshop_data.app_services import AppServices, services_of
 from workshop_data.assessments.router import router as assessments_router
 from workshop_data.auth.router import router as auth_router
 from workshop_data.auth.service import SessionTouches
@@ -34,6 +35,7 @@ from workshop_data.json_input import JsonLimits
 from workshop_data.middleware import SECURITY_HEADERS, BodyRule, RequestGuard
 from workshop_data.navigation.router import router as navigation_router
 from workshop_data.openapi import document_json_bodies, install_openapi
+from workshop_data.ops import metrics
 from workshop_data.ops.logging import configure_logging
 from workshop_data.ops.observer import RequestObserver
 from workshop_data.ops.router import router as ops_router
@@ -152,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         # Listening from the start: a resume finds every event since this process began.
-        await application.state.stream_hub.start()
+        await services_of(application).stream_hub.start()
         yield
         await close_app(application)
 
@@ -171,49 +173,53 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Before any route's own dependencies: no text that cannot be stored gets further.
         dependencies=[Depends(check_request_text)],
     )
-    app.state.settings = settings
     static_dir = settings.static_dir or _REPO_WEB_DIST
-    app.state.static_dir = static_dir
-    app.state.engine = engine
-    app.state.autocommit_engine = autocommit_engine(engine, settings)
-    # Up to half the pool stays with the requests between them; the rest is always there
-    # for whoever needs one.
-    app.state.kept_connections = KeptConnections(
-        app.state.autocommit_engine,
-        keep=max(1, settings.database_pool_size // 2),
-        max_age_seconds=POOL_RECYCLE_SECONDS,
+    requests_engine = autocommit_engine(engine, settings)
+    bus = make_bus(settings)
+    bus.subscribe(metrics.count_event)
+    services = AppServices(
+        settings=settings,
+        static_dir=static_dir,
+        engine=engine,
+        autocommit_engine=requests_engine,
+        # Up to half the pool stays with the requests between them; the rest is always there
+        # for whoever needs one.
+        kept_connections=KeptConnections(
+            requests_engine,
+            keep=max(1, settings.database_pool_size // 2),
+            max_age_seconds=POOL_RECYCLE_SECONDS,
+        ),
+        session_touches=SessionTouches(),
+        catalog=load_catalog(settings.catalog_path),
+        json_limits=JsonLimits.from_settings(settings),
+        history_policy=HistoryPolicy(settings.history_versions, settings.history_hourly_days),
+        upload_store=DatabaseUploadStore(),
+        login_throttle=LoginThrottle(
+            account_address_limit=settings.login_account_address_rate_limit,
+            address_limit=settings.login_address_rate_limit,
+            account_limit=settings.login_account_rate_limit,
+            storage_url=settings.rate_limit_storage_url,
+        ),
+        password_hashing=PasswordHashing(
+            concurrency=settings.password_hash_concurrency,
+            max_waiting=settings.password_hash_max_waiting,
+            max_wait_seconds=settings.password_hash_max_wait_seconds,
+        ),
+        event_bus=bus,
+        stream_hub=StreamHub(
+            bus,
+            Directory(requests_engine, settings.events_scope_cache_seconds),
+            retention=settings.events_retention,
+            max_streams=settings.events_max_streams,
+            max_streams_per_user=settings.events_max_streams_per_user,
+            retry_ms=settings.events_retry_ms,
+        ),
+        presence_limiter=PresenceLimiter(),
     )
-    app.state.session_touches = SessionTouches()
-    app.state.catalog = load_catalog(settings.catalog_path)
-    app.state.json_limits = JsonLimits.from_settings(settings)
-    app.state.history_policy = HistoryPolicy(
-        settings.history_versions, settings.history_hourly_days
-    )
-    app.state.upload_store = DatabaseUploadStore()
-    app.state.event_bus = make_bus(settings)
-    app.state.stream_hub = StreamHub(
-        app.state.event_bus,
-        Directory(app.state.autocommit_engine, settings.events_scope_cache_seconds),
-        retention=settings.events_retention,
-        max_streams=settings.events_max_streams,
-        max_streams_per_user=settings.events_max_streams_per_user,
-        retry_ms=settings.events_retry_ms,
-    )
-    app.state.presence_limiter = PresenceLimiter()
-    app.state.login_throttle = LoginThrottle(
-        account_address_limit=settings.login_account_address_rate_limit,
-        address_limit=settings.login_address_rate_limit,
-        account_limit=settings.login_account_rate_limit,
-        storage_url=settings.rate_limit_storage_url,
-    )
-    app.state.password_hasher = PasswordHashing(
-        concurrency=settings.password_hash_concurrency,
-        max_waiting=settings.password_hash_max_waiting,
-        max_wait_seconds=settings.password_hash_max_wait_seconds,
-    )
+    app.state.services = services
     _install_error_handlers(app)
     install_openapi(
-        app, app.state.catalog, settings.session_cookie_name, settings.device_cookie_name
+        app, services.catalog, settings.session_cookie_name, settings.device_cookie_name
     )
     for router in (
         auth_router,
@@ -269,12 +275,13 @@ async def close_app(app: FastAPI) -> None:
     """Release what the app holds: its kept connections, its engine's pool (and its SQLite
     writer), the password hashing threads. The end of the app's lifespan; a test that builds an
     app without serving it calls it when done."""
-    app.state.password_hasher.shutdown()
-    await app.state.stream_hub.stop()
-    if isinstance(app.state.event_bus, RedisBus):
-        await app.state.event_bus.close()
-    await app.state.kept_connections.close()
-    await app.state.engine.dispose()
+    services = services_of(app)
+    services.password_hashing.shutdown()
+    await services.stream_hub.stop()
+    if isinstance(services.event_bus, RedisBus):
+        await services.event_bus.close()
+    await services.kept_connections.close()
+    await services.engine.dispose()
 
 
 def create_app_from_environment() -> FastAPI:

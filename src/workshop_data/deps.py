@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop_data.admin.schemas import MAX_PAGE_SIZE
+from workshop_data.app_services import services_of
 from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import NOT_SIGNED_IN, SessionCredential, SessionTouches
 from workshop_data.auth.throttle import LoginThrottle
@@ -29,32 +30,32 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+    settings: Settings = services_of(request.app).settings
     return settings
 
 
 async def get_catalog(request: Request) -> Catalog:
-    catalog: Catalog = request.app.state.catalog
+    catalog: Catalog = services_of(request.app).catalog
     return catalog
 
 
 async def get_throttle(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
+    throttle: LoginThrottle = services_of(request.app).login_throttle
     return throttle
 
 
 async def get_password_hashing(request: Request) -> PasswordHashing:
-    hashing: PasswordHashing = request.app.state.password_hasher
+    hashing: PasswordHashing = services_of(request.app).password_hashing
     return hashing
 
 
 async def get_json_limits(request: Request) -> JsonLimits:
-    limits: JsonLimits = request.app.state.json_limits
+    limits: JsonLimits = services_of(request.app).json_limits
     return limits
 
 
 async def get_upload_store(request: Request) -> UploadStore:
-    store: UploadStore = request.app.state.upload_store
+    store: UploadStore = services_of(request.app).upload_store
     return store
 
 
@@ -62,7 +63,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
     """The request's connection, one an earlier request left clean where there is one
     (db/kept_connections.py). On PostgreSQL every statement commits by itself (one round
     trip); a service whose statements must commit together opens `db.transaction` itself."""
-    kept: KeptConnections = request.app.state.kept_connections
+    kept: KeptConnections = services_of(request.app).kept_connections
     conn = await kept.take()
     clean = False
     try:
@@ -73,17 +74,17 @@ async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
 
 
 async def get_history_policy(request: Request) -> HistoryPolicy:
-    policy: HistoryPolicy = request.app.state.history_policy
+    policy: HistoryPolicy = services_of(request.app).history_policy
     return policy
 
 
 async def get_event_bus(request: Request) -> EventBus:
-    bus: EventBus = request.app.state.event_bus
+    bus: EventBus = services_of(request.app).event_bus
     return bus
 
 
 async def get_stream_hub(request: Request) -> StreamHub:
-    hub: StreamHub = request.app.state.stream_hub
+    hub: StreamHub = services_of(request.app).stream_hub
     return hub
 
 
@@ -112,7 +113,7 @@ async def get_current_user(request: Request, settings: SettingsDep) -> User:
     sent = session_cookies(request, settings)
     if sent is not None:
         token, device = sent
-        engine: AsyncEngine = request.app.state.autocommit_engine
+        engine: AsyncEngine = services_of(request.app).autocommit_engine
         async with engine.connect() as conn:
             user = await auth_service.user_for_session(
                 conn, token, device, settings.session_ttl_seconds
@@ -153,7 +154,7 @@ async def get_session_credential(request: Request, settings: SettingsDep) -> Ses
     sent = session_cookies(request, settings)
     if sent is None:
         raise NotAuthenticated(NOT_SIGNED_IN)
-    touches: SessionTouches = request.app.state.session_touches
+    touches: SessionTouches = services_of(request.app).session_touches
     return SessionCredential(sent[0], sent[1], settings.session_ttl_seconds, touches)
 
 

@@ -16,6 +16,7 @@ from tests.support import (
     session_cookies_of,
 )
 from workshop_data.app import close_app, create_app
+from workshop_data.app_services import services_of
 from workshop_data.auth.service import start_session, user_for_session
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to, upgrade_to_head
@@ -113,7 +114,7 @@ async def test_only_a_hash_of_the_token_is_stored(app: FastAPI, make_account: Ma
     async with new_client(app) as client:
         signed_in = (await login(client, account)).cookies
     token, device = signed_in["wd_session"], signed_in["wd_session_device"]
-    async with app.state.engine.connect() as conn:
+    async with services_of(app).engine.connect() as conn:
         stored = (await conn.execute(select(sessions.c.token_hash, sessions.c.device_hash))).all()
     assert (token_hash(token), token_hash(device)) in [tuple(row) for row in stored]
     assert not any(token in row or device in row for row in stored)
@@ -130,7 +131,7 @@ async def test_expired_session_is_refused(backend: Backend, make_account: MakeAc
     try:
         async with new_client(app) as client:
             await login(client, account)
-            async with app.state.engine.connect() as conn:
+            async with services_of(app).engine.connect() as conn:
                 await conn.execute(
                     update(sessions)
                     .where(sessions.c.user_id == account.id)

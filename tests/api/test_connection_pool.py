@@ -5,6 +5,7 @@ checked out between them (db/kept_connections.py), only as long as they were lef
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.support import load, save
+from workshop_data.app_services import services_of
 from workshop_data.db.engine import create_engine
 from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.settings import Settings
@@ -124,8 +126,8 @@ async def test_kept_connections_are_few_young_and_whole(
 async def test_a_request_keeps_its_connection_for_the_next_unless_it_failed(
     app: FastAPI, alice: httpx.AsyncClient
 ) -> None:
-    pool = app.state.engine.pool
-    await app.state.kept_connections.close()
+    pool: Any = services_of(app).engine.pool
+    await services_of(app).kept_connections.close()
     assert pool.checkedout() == 0
     saved = await save(alice, {"kept": 1}, "ia", "ia-2-1")
     assert saved.status_code == 200

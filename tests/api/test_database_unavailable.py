@@ -13,6 +13,7 @@ from tests.api.support import new_client
 from tests.api.test_hostile_input import SAMPLES, _fill, operations
 from tests.support import on_postgres, scratch_postgres_database
 from workshop_data.app import close_app, create_app
+from workshop_data.app_services import services_of
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.settings import Settings
 from workshop_data.users import service as users_service
@@ -80,8 +81,8 @@ async def _recovered(app: FastAPI) -> None:
 
 
 async def _prepare(app: FastAPI) -> None:
-    await upgrade_to_head(app.state.engine)
-    async with app.state.engine.connect() as conn:
+    await upgrade_to_head(services_of(app).engine)
+    async with services_of(app).engine.connect() as conn:
         await users_service.create_user(conn, username="back", password="back-quiet-harbor-71")
 
 

@@ -12,6 +12,7 @@ import pytest
 from tests.events_client import EventReader, open_stream, served
 from tests.support import Account, Backend, MakeAccount
 from workshop_data.app import close_app, create_app
+from workshop_data.auth import service as auth_service
 from workshop_data.db.engine import create_engine
 from workshop_data.users import service as users_service
 
@@ -274,7 +275,7 @@ async def test_the_stream_ends_at_a_password_change(
             async with engine.connect() as conn:
                 user = await users_service.get_user(conn, alice.id)
                 assert user is not None
-                await users_service.set_password(conn, user, "a-brand-new-quiet-harbor-93")
+                await auth_service.set_password(conn, user, "a-brand-new-quiet-harbor-93")
         finally:
             await engine.dispose()
         assert await stream.ended(seconds=3)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from tests.api.support import save
 from tests.support import Account, MakeAccount
+from workshop_data.app_services import services_of
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -98,7 +99,7 @@ async def test_every_kind_of_answer_carries_the_security_headers(
         ),  # refused by the guard itself
         await anon.get("/healthz"),
     ]
-    if (app.state.static_dir / "index.html").is_file():
+    if (services_of(app).static_dir / "index.html").is_file():
         answers += [await anon.get("/"), await anon.get("/sw.js")]
     for response in answers:
         assert_security_headers(response)
@@ -107,7 +108,7 @@ async def test_every_kind_of_answer_carries_the_security_headers(
 async def test_the_api_docs_are_local_and_need_no_inline_script(
     anon: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    if not (app.state.static_dir / "swagger-ui" / "swagger-ui-bundle.js").is_file():
+    if not (services_of(app).static_dir / "swagger-ui" / "swagger-ui-bundle.js").is_file():
         pytest.skip("the web app is not built (web/dist)")
     page = await anon.get("/api/docs")
     assert page.status_code == 200

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from tests.api.support import new_client
 from tests.support import Account, MakeAccount
+from workshop_data.app_services import services_of
 from workshop_data.db.tables import metadata
 from workshop_data.users import passwords
 
@@ -303,7 +304,7 @@ def injections(
 
 async def snapshot(app: FastAPI) -> dict[str, list[tuple[Any, ...]]]:
     tables: dict[str, list[tuple[Any, ...]]] = {}
-    async with app.state.engine.connect() as conn:
+    async with services_of(app).engine.connect() as conn:
         for table in metadata.sorted_tables:
             rows = await conn.execute(select(table).order_by(*table.primary_key.columns))
             tables[table.name] = [tuple(row) for row in rows]

@@ -4,11 +4,13 @@
 from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from tests.api.support import load, new_client, save
 from tests.support import Account, Backend, MakeAccount
 from workshop_data.app import close_app, create_app
+from workshop_data.app_services import services_of
 from workshop_data.db.dialect import upsertable_insert
 from workshop_data.db.tables import navigation_progress, sessions
 from workshop_data.timeutil import utc_now
@@ -44,7 +46,7 @@ async def test_the_session_expiry_slides_when_it_is_used(
                 json={"username": account.username, "password": account.password},
             )
             soon = utc_now() + timedelta(minutes=1)
-            async with app.state.engine.connect() as conn:
+            async with services_of(app).engine.connect() as conn:
                 await conn.execute(
                     update(sessions)
                     .where(sessions.c.user_id == account.id)
@@ -52,7 +54,7 @@ async def test_the_session_expiry_slides_when_it_is_used(
                 )
                 await conn.commit()
             assert (await client.get("/api/auth/me")).status_code == 200
-            async with app.state.engine.connect() as conn:
+            async with services_of(app).engine.connect() as conn:
                 row = (
                     await conn.execute(
                         select(sessions.c.expires_at, sessions.c.last_seen_at).where(
@@ -68,9 +70,9 @@ async def test_the_session_expiry_slides_when_it_is_used(
 
 
 async def test_completed_steps_the_catalogue_no_longer_lists_are_kept(
-    backend: Backend, alice: httpx.AsyncClient, accounts: dict[str, Account], app: object
+    backend: Backend, alice: httpx.AsyncClient, accounts: dict[str, Account], app: FastAPI
 ) -> None:
-    engine = app.state.engine  # type: ignore[attr-defined]
+    engine = services_of(app).engine
     now = utc_now()
     async with engine.connect() as conn:
         await conn.execute(

@@ -18,6 +18,7 @@ from sqlalchemy import update
 from tests.api.support import new_client
 from tests.support import Backend, MakeAccount
 from workshop_data.app import close_app, create_app
+from workshop_data.app_services import services_of
 from workshop_data.db.tables import users
 from workshop_data.settings import Settings
 from workshop_data.users import passwords
@@ -71,14 +72,14 @@ def make_app(backend: Backend) -> Iterator[list[FastAPI]]:
     apps: list[FastAPI] = []
     yield apps
     for app in apps:
-        app.state.password_hasher.shutdown()
+        services_of(app).password_hashing.shutdown()
 
 
 async def _app(
     apps: list[FastAPI], backend: Backend, hasher: CountingHasher, **settings: object
 ) -> FastAPI:
     app = create_app(backend.settings(**settings))
-    app.state.password_hasher.hasher = hasher
+    services_of(app).password_hashing.hasher = hasher
     apps.append(app)
     return app
 
@@ -115,7 +116,7 @@ async def test_username_and_email_are_one_account(
         make_app, backend, CountingHasher(), login_account_address_rate_limit="3/5minutes"
     )
     try:
-        async with app.state.engine.connect() as conn:
+        async with services_of(app).engine.connect() as conn:
             await conn.execute(update(users).where(users.c.id == account.id).values(email=email))
             await conn.commit()
         async with new_client(app) as client:

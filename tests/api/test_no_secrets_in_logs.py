@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from tests.api.support import new_client
 from tests.support import Backend, MakeAccount
 from workshop_data.app import close_app, create_app
+from workshop_data.app_services import services_of
 from workshop_data.db.tables import sessions, users
 from workshop_data.users import passwords
 
@@ -60,7 +61,7 @@ async def logged_app(backend: Backend) -> AsyncIterator[FastAPI]:
 
 
 async def _run(app: FastAPI, statements: list[str]) -> None:
-    async with app.state.engine.connect() as conn:
+    async with services_of(app).engine.connect() as conn:
         for statement in statements:
             await conn.execute(text(statement))
         await conn.commit()
@@ -127,7 +128,7 @@ async def test_no_error_path_logs_a_secret(
         finally:
             await _run(app, UNDO["sqlite" if backend.name == "sqlite" else "postgresql"])
 
-        async with app.state.engine.connect() as conn:
+        async with services_of(app).engine.connect() as conn:
             secrets += list(
                 (
                     await conn.execute(

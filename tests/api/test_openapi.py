@@ -24,6 +24,7 @@ from tests.api.support import new_client
 from tests.api.test_hostile_input import PNG, SAMPLES, Sample, _fill, operations
 from tests.support import scratch_postgres_database
 from workshop_data.app import close_app, create_app
+from workshop_data.app_services import services_of
 from workshop_data.catalog.service import MAX_STEP_ID_LENGTH
 from workshop_data.db.migrate import upgrade_to_head
 from workshop_data.db.tables import users
@@ -79,9 +80,9 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 @pytest.fixture
 async def fresh_app(fresh_database: str) -> AsyncIterator[FastAPI]:
     app = create_app(_settings(fresh_database))
-    await upgrade_to_head(app.state.engine)
+    await upgrade_to_head(services_of(app).engine)
     yield app
-    app.state.password_hasher.shutdown()
+    services_of(app).password_hashing.shutdown()
     await close_app(app)
 
 
@@ -90,7 +91,7 @@ async def unavailable_app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     """An app whose SQLite file lies in a directory that does not exist."""
     app = create_app(_settings(f"sqlite:///{tmp_path / 'absent' / 'workshop-data.db'}"))
     yield app
-    app.state.password_hasher.shutdown()
+    services_of(app).password_hashing.shutdown()
     await close_app(app)
 
 
@@ -116,7 +117,7 @@ class World:
         self.upload_etag = ""
 
     async def add(self, username: str, role: str = "participant") -> None:
-        async with self.app.state.engine.connect() as conn:
+        async with services_of(self.app).engine.connect() as conn:
             user = await users_service.create_user(
                 conn,
                 username=username,
@@ -371,7 +372,7 @@ async def prepare(world: World) -> None:
         ("fran", "facilitator"),
     ):
         await world.add(username, role)
-    async with world.app.state.engine.begin() as conn:
+    async with services_of(world.app).engine.begin() as conn:
         await conn.execute(
             update(users)
             .where(users.c.id == world.ids["alice"])
@@ -401,7 +402,7 @@ async def prepare(world: World) -> None:
     world.upload_id = uploaded.json()["upload"]["id"]
     world.upload_etag = f'"{uploaded.json()["upload"]["sha256"]}"'
     anonymous = world.clients["anonymous"]
-    async with world.app.state.engine.connect() as conn:
+    async with services_of(world.app).engine.connect() as conn:
         await users_service.create_user(
             conn, username="throttled", password="throttled-quiet-harbor-71"
         )
@@ -608,8 +609,8 @@ def _workshop_type_enums(schema: dict[str, Any]) -> list[list[str] | None]:
 async def test_workshop_types_are_the_catalogues(app: FastAPI, alice: httpx.AsyncClient) -> None:
     enums = _workshop_type_enums(app.openapi())
     assert len(enums) > 10
-    assert all(enum == app.state.catalog.workshop_types for enum in enums), enums
-    for workshop_type in app.state.catalog.workshop_types:
+    assert all(enum == services_of(app).catalog.workshop_types for enum in enums), enums
+    for workshop_type in services_of(app).catalog.workshop_types:
         assert (await alice.get(f"/api/workshop-data/steps/{workshop_type}")).status_code == 200
     refused = await alice.get("/api/workshop-data/steps/xyz")
     assert refused.status_code == 400

@@ -19,7 +19,6 @@ RESOLVED = [
     deps.get_db,
     deps.get_catalog,
     deps.get_json_limits,
-    deps.get_upload_store,
     deps.get_history_policy,
     deps.get_event_bus,
 ]

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from tests.api.support import login, new_client
 from tests.support import Account, Backend, MakeAccount, session_cookies_of
 from workshop_data.app import close_app, create_app
+from workshop_data.app_services import services_of
 from workshop_data.auth.service import SESSION_TOUCH_INTERVAL, token_hash
 from workshop_data.db.tables import sessions, workshop_step_data
 from workshop_data.timeutil import utc_now
@@ -76,7 +77,7 @@ async def write(
 
 async def stored(app: FastAPI, user_id: int, step_id: str = "ia-3-4") -> tuple[Any, int] | None:
     t = workshop_step_data
-    async with app.state.engine.connect() as conn:
+    async with services_of(app).engine.connect() as conn:
         row = (
             await conn.execute(
                 select(t.c.data, t.c.version).where(
@@ -88,7 +89,7 @@ async def stored(app: FastAPI, user_id: int, step_id: str = "ia-3-4") -> tuple[A
 
 
 async def session_row(app: FastAPI, token: str) -> Any:
-    async with app.state.engine.connect() as conn:
+    async with services_of(app).engine.connect() as conn:
         return (
             await conn.execute(
                 select(sessions.c.expires_at, sessions.c.last_seen_at).where(
@@ -99,7 +100,7 @@ async def session_row(app: FastAPI, token: str) -> Any:
 
 
 async def set_session(app: FastAPI, token: str, **values: object) -> None:
-    async with app.state.engine.connect() as conn:
+    async with services_of(app).engine.connect() as conn:
         await conn.execute(
             update(sessions).where(sessions.c.token_hash == token_hash(token)).values(**values)
         )
@@ -207,7 +208,7 @@ async def test_the_session_is_touched_when_due(
         assert (await write(client, how, {"a": "1"})).status_code == 200
 
         row = await session_row(app, cookie(client))
-        ttl = timedelta(seconds=app.state.settings.session_ttl_seconds)
+        ttl = timedelta(seconds=services_of(app).settings.session_ttl_seconds)
         assert row.last_seen_at >= before
         assert before + ttl <= row.expires_at <= utc_now() + ttl
 

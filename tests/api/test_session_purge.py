@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from tests.api.support import login, new_client
 from tests.support import Backend, MakeAccount
 from workshop_data.app import close_app, create_app
+from workshop_data.app_services import services_of
 from workshop_data.db.tables import sessions
 from workshop_data.timeutil import utc_now
 
@@ -24,7 +25,7 @@ async def test_a_sign_in_deletes_expired_sessions(
             async with new_client(app) as client:
                 assert (await login(client, account)).status_code == 200
         owners = expired_owner.id, live_owner.id
-        async with app.state.engine.connect() as conn:
+        async with services_of(app).engine.connect() as conn:
             await conn.execute(
                 update(sessions)
                 .where(sessions.c.user_id == owners[0])
@@ -35,7 +36,7 @@ async def test_a_sign_in_deletes_expired_sessions(
         async with new_client(app) as client:
             assert (await login(client, newcomer)).status_code == 200
 
-        async with app.state.engine.connect() as conn:
+        async with services_of(app).engine.connect() as conn:
             left = set((await conn.execute(select(sessions.c.user_id))).scalars())
         assert owners[0] not in left
         assert owners[1] in left

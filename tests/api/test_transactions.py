@@ -12,6 +12,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support import Account
+from workshop_data.app_services import services_of
 from workshop_data.catalog.service import Catalog
 from workshop_data.db.tables import navigation_progress, users, workshop_participation
 from workshop_data.db.transaction import AUTOCOMMIT, transaction
@@ -40,7 +41,7 @@ def failing_statements(engine: AsyncEngine, starting: str) -> Iterator[None]:
 
 
 async def _all_required_steps_done(app: FastAPI, user_id: int) -> None:
-    catalog: Catalog = app.state.catalog
+    catalog: Catalog = services_of(app).catalog
     change = navigation_service.ProgressChange(
         workshop_type="ia",
         sets_current_step=False,
@@ -50,12 +51,12 @@ async def _all_required_steps_done(app: FastAPI, user_id: int) -> None:
         video_progress={},
         last_visited_at=None,
     )
-    async with app.state.autocommit_engine.connect() as conn:
+    async with services_of(app).autocommit_engine.connect() as conn:
         await navigation_service.update_progress(conn, catalog, user_id, change)
 
 
 async def _progress_version(app: FastAPI, user_id: int) -> int:
-    async with app.state.engine.connect() as conn:
+    async with services_of(app).engine.connect() as conn:
         version = (
             await conn.execute(
                 select(navigation_progress.c.version).where(
@@ -68,7 +69,7 @@ async def _progress_version(app: FastAPI, user_id: int) -> int:
 
 async def _completed_at(app: FastAPI, user_id: int) -> object:
     p = workshop_participation
-    async with app.state.engine.connect() as conn:
+    async with services_of(app).engine.connect() as conn:
         return (
             await conn.execute(
                 select(p.c.completed_at).where(p.c.user_id == user_id, p.c.workshop_type == "ia")
@@ -83,11 +84,13 @@ async def test_a_completion_that_fails_part_way_leaves_the_progress_unclaimed(
     await _all_required_steps_done(app, alice)
     version_before = await _progress_version(app, alice)
 
-    engine: AsyncEngine = app.state.autocommit_engine
+    engine: AsyncEngine = services_of(app).autocommit_engine
     with failing_statements(engine, "INSERT INTO WORKSHOP_PARTICIPATION"):
         async with engine.connect() as conn:
             with pytest.raises(InjectedFailure):
-                await participation_service.complete_workshop(conn, app.state.catalog, alice, "ia")
+                await participation_service.complete_workshop(
+                    conn, services_of(app).catalog, alice, "ia"
+                )
 
     # The version claim ran before the failing statement; it must have been rolled back.
     assert await _progress_version(app, alice) == version_before
@@ -101,8 +104,10 @@ async def test_a_completion_is_committed_by_the_service_itself(
     await _all_required_steps_done(app, alice)
     version_before = await _progress_version(app, alice)
 
-    async with app.state.autocommit_engine.connect() as conn:
-        status = await participation_service.complete_workshop(conn, app.state.catalog, alice, "ia")
+    async with services_of(app).autocommit_engine.connect() as conn:
+        status = await participation_service.complete_workshop(
+            conn, services_of(app).catalog, alice, "ia"
+        )
         # Seen from another connection while the request's connection is still open.
         assert status.completed
         assert await _completed_at(app, alice) is not None
@@ -122,19 +127,21 @@ async def test_writes_inside_a_transaction_are_seen_only_at_its_end(app: FastAPI
     }
 
     async def seen_elsewhere() -> bool:
-        async with app.state.engine.connect() as other:
+        async with services_of(app).engine.connect() as other:
             found = await other.execute(select(users.c.id).where(users.c.username == username))
             return found.first() is not None
 
-    async with app.state.autocommit_engine.connect() as conn:
+    async with services_of(app).autocommit_engine.connect() as conn:
+        assert conn.sync_connection is not None
         isolation_before = conn.sync_connection.get_execution_options().get("isolation_level")
         async with transaction(conn):
             await conn.execute(insert(users).values(**row))
             assert not await seen_elsewhere()
         assert await seen_elsewhere()
         # The connection is back in the mode it was in: a single statement commits alone.
+        assert conn.sync_connection is not None
         isolation_after = conn.sync_connection.get_execution_options().get("isolation_level")
         assert isolation_after == isolation_before
-        settings = app.state.settings
+        settings = services_of(app).settings
         if not settings.is_sqlite and not settings.database_pgbouncer:
             assert isolation_after == AUTOCOMMIT

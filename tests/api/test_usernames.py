@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.support import Backend, scratch_postgres_database
+from workshop_data.auth import service as auth_service
 from workshop_data.db.engine import create_engine
 from workshop_data.db.migrate import upgrade_to, upgrade_to_head
 from workshop_data.db.problems import MigrationBlocked
@@ -112,7 +113,7 @@ async def test_weak_new_password_changes_nothing(backend: Backend) -> None:
             await conn.execute(select(users.c.password_hash).where(users.c.id == user.id))
         ).scalar_one()
         with pytest.raises(InvalidInput, match="too easy to guess"):
-            await users_service.set_password(conn, user, "12345678")
+            await auth_service.set_password(conn, user, "12345678")
         after = (
             await conn.execute(select(users.c.password_hash).where(users.c.id == user.id))
         ).scalar_one()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.api.people import enter_everything
 from tests.api.support import ClientFor, new_client, save
 from tests.support import Account, Backend, MakeAccount
+from workshop_data.app_services import services_of
 from workshop_data.catalog.service import load_catalog
 from workshop_data.db.engine import create_engine
 from workshop_data.db.tables import workshop_step_data
@@ -30,7 +31,7 @@ STEP = "/api/workshop-data/step/ia/ia-3-4"
 
 
 def bus_of(app: FastAPI) -> EventBus:
-    bus: EventBus = app.state.event_bus
+    bus: EventBus = services_of(app).event_bus
     return bus
 
 

@@ -6,7 +6,7 @@ locked first, so two admins demoting each other at once cannot both succeed)."""
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -79,23 +79,6 @@ async def create_account(
     return await get_account(conn, created.id)
 
 
-def _another_admin_remains(user_id: int) -> ColumnElement[bool]:
-    other = users.alias("other_admin")
-    return or_(
-        users.c.role != "admin",
-        exists().where(other.c.role == "admin", other.c.id != user_id),
-    )
-
-
-async def _lock_admins(conn: AsyncConnection) -> None:
-    # PostgreSQL: hold every admin row until commit. SQLite runs one writer at a time anyway,
-    # and there the guarded statement alone is atomic.
-    if conn.dialect.name == "postgresql":
-        await conn.execute(
-            select(users.c.id).where(users.c.role == "admin").order_by(users.c.id).with_for_update()
-        )
-
-
 async def _explain_missing(conn: AsyncConnection, user_id: int, action: str) -> Exception:
     if await users_service.get_user(conn, user_id) is None:
         return NotFound(f"There is no user with id {user_id}.")
@@ -124,43 +107,29 @@ async def update_account(conn: AsyncConnection, user_id: int, changes: dict[str,
     if not values:
         return await get_account(conn, user_id)
     now = utc_now()
-    statement = update(users).where(users.c.id == user_id)
     demoting = "role" in values and values["role"] != "admin"
     async with transaction(conn):
         if demoting:
-            await _lock_admins(conn)
-            statement = statement.where(_another_admin_remains(user_id))
+            await users_service.lock_admins(conn)
         try:
-            row = (
-                await conn.execute(
-                    statement.values(updated_at=now, **values).returning(*ACCOUNT_COLUMNS)
-                )
-            ).first()
+            account = await users_service.update_account_row(
+                conn, user_id, values, now, keep_an_admin=demoting
+            )
         except IntegrityError:
             raise _user_exists_error("that email") from None
-        if row is not None and "role" in values and values["role"] != "facilitator":
-            await conn.execute(
-                update(users)
-                .where(users.c.facilitator_id == user_id)
-                .values(facilitator_id=None, updated_at=now)
-            )
-    if row is None:
+        if account is not None and "role" in values and values["role"] != "facilitator":
+            await users_service.unassign_participants(conn, user_id, now)
+    if account is None:
         raise await _explain_missing(conn, user_id, "demoting them")
-    return account_from_row(row)
+    return account
 
 
 async def delete_account(conn: AsyncConnection, user_id: int) -> Account:
     """Delete the user; the foreign keys cascade to everything they own (sessions included) and
     clear references to them (participants' facilitator, who reopened a workshop)."""
     async with transaction(conn):
-        await _lock_admins(conn)
-        row = (
-            await conn.execute(
-                delete(users)
-                .where(users.c.id == user_id, _another_admin_remains(user_id))
-                .returning(*ACCOUNT_COLUMNS)
-            )
-        ).first()
-    if row is None:
+        await users_service.lock_admins(conn)
+        account = await users_service.delete_account_row(conn, user_id)
+    if account is None:
         raise await _explain_missing(conn, user_id, "deleting them")
-    return account_from_row(row)
+    return account

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.responses import FileResponse, RedirectResponse
 
+from workshop_data.app_services import services_of
 from workshop_data.errors import NotFound
 
 router = APIRouter(prefix="/api/docs", include_in_schema=False)
@@ -37,7 +38,7 @@ _PAGE = """<!doctype html>
 
 
 def swagger_ui_dir(request: Request) -> Path:
-    static_dir: Path = request.app.state.static_dir
+    static_dir: Path = services_of(request.app).static_dir
     return static_dir / "swagger-ui"
 
 

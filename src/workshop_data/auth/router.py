@@ -2,6 +2,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
+from workshop_data.app_services import services_of
 from workshop_data.auth import service
 from workshop_data.auth.schemas import LoginRequest, OkResponse, UserResponse
 from workshop_data.deps import (
@@ -59,7 +60,7 @@ async def login(
     SameSite=Lax) and the device cookie (the same but readable by the page, which deletes it
     to sign out on this browser even offline; a request needs both), and revokes the session
     the browser had before. Every failed attempt counts towards the sign-in throttle."""
-    engine: AsyncEngine = request.app.state.engine
+    engine: AsyncEngine = services_of(request.app).engine
     user = await service.sign_in(
         engine,
         throttle=throttle,

@@ -2,15 +2,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, String, bindparam, case, delete, insert, select, update
+from sqlalchemy import DateTime, Integer, String, bindparam, case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop_data.auth.throttle import LoginThrottle
-from workshop_data.db.sqlite_writer import WriterConnection
+from workshop_data.db.sqlite_writer import WriterConnection, commit_writes
 from workshop_data.db.tables import sessions, users
+from workshop_data.db.transaction import transaction
 from workshop_data.errors import InvalidCredentials, NotAuthenticated
 from workshop_data.events.schemas import SessionEnded
 from workshop_data.text_policy import check_storable
@@ -41,23 +42,45 @@ class SessionSecrets:
         return "SessionSecrets(...)"
 
 
+@lru_cache
+def _start_statements() -> tuple[Any, Any]:
+    now = bindparam("p_now", type_=DateTime())
+    purge = delete(sessions).where(sessions.c.expires_at <= now)
+    create = insert(sessions).values(
+        token_hash=bindparam("p_token_hash", type_=String()),
+        device_hash=bindparam("p_device_hash", type_=String()),
+        user_id=bindparam("p_user_id", type_=Integer()),
+        created_at=now,
+        expires_at=bindparam("p_expires_at", type_=DateTime()),
+        last_seen_at=now,
+    )
+    return purge, create
+
+
+@lru_cache
+def _end_statement() -> Any:
+    return (
+        delete(sessions)
+        .where(sessions.c.token_hash == bindparam("p_token_hash", type_=String()))
+        .returning(sessions.c.user_id)
+    )
+
+
 async def start_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) -> SessionSecrets:
     """A fresh random token and device secret; only their hashes are stored. Every sign-in
-    also deletes the sessions that have expired (anyone's), so that they do not pile up."""
+    also deletes the sessions that have expired (anyone's), so that they do not pile up. On
+    SQLite through the writer (db/sqlite_writer.py `commit_writes`)."""
     secrets_ = SessionSecrets(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
     now = utc_now()
-    await conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
-    await conn.execute(
-        insert(sessions).values(
-            token_hash=token_hash(secrets_.token),
-            device_hash=token_hash(secrets_.device),
-            user_id=user_id,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
-            last_seen_at=now,
-        )
-    )
-    await conn.commit()
+    values = {
+        "p_now": now,
+        "p_token_hash": token_hash(secrets_.token),
+        "p_device_hash": token_hash(secrets_.device),
+        "p_user_id": user_id,
+        "p_expires_at": now + timedelta(seconds=ttl_seconds),
+    }
+    purge, create = _start_statements()
+    await commit_writes(conn, [(purge, values), (create, values)])
     return secrets_
 
 
@@ -66,13 +89,8 @@ async def end_session(conn: AsyncConnection, token: str) -> SessionEnded | None:
     suffices (ending a session gives nothing away): the page deletes its device secret before
     it asks for this."""
     hashed = token_hash(token)
-    ended = (
-        await conn.execute(
-            delete(sessions).where(sessions.c.token_hash == hashed).returning(sessions.c.user_id)
-        )
-    ).first()
-    await conn.commit()
-    return None if ended is None else SessionEnded(ended.user_id, hashed)
+    [ended] = await commit_writes(conn, [(_end_statement(), {"p_token_hash": hashed})])
+    return SessionEnded(ended[0]["user_id"], hashed) if ended else None
 
 
 async def session_is_live(conn: AsyncConnection, hashed: str) -> bool:
@@ -108,11 +126,8 @@ async def user_for_session(
         await conn.commit()
         return None
     if now - row.last_seen_at >= SESSION_TOUCH_INTERVAL:
-        await conn.execute(
-            update(sessions)
-            .where(sessions.c.token_hash == hashed)
-            .values(last_seen_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
-        )
+        # The one touch rule, as the step writes apply it (touch_session_when_due).
+        await conn.execute(_touch_statement(), _touch_values(hashed, ttl_seconds, now))
         await conn.commit()
     return user_from_row(row)
 
@@ -150,11 +165,11 @@ class SessionCredential:
     ttl_seconds: int
     touches: SessionTouches = field(repr=False)
 
-    @property
+    @cached_property
     def hashed(self) -> str:
         return token_hash(self.token)
 
-    @property
+    @cached_property
     def device_hashed(self) -> str:
         return token_hash(self.device)
 
@@ -190,7 +205,9 @@ async def touch_session_when_due(
     says so. Runs a statement only when this worker's memory of the session says it may be
     due (at most once per SESSION_TOUCH_INTERVAL per session and worker); does not commit."""
     if credential.touches.is_due(hashed, now):
-        result = await conn.execute(_touch_statement(), _touch_values(credential, hashed, now))
+        result = await conn.execute(
+            _touch_statement(), _touch_values(hashed, credential.ttl_seconds, now)
+        )
         _remember_touch(credential.touches, hashed, result.scalar())
 
 
@@ -200,16 +217,16 @@ def touch_session_when_due_in(
     """`touch_session_when_due` in a job of the SQLite writer (db/sqlite_writer.py), in the
     transaction of the save."""
     if credential.touches.is_due(hashed, now):
-        row = conn.first(_touch_statement(), _touch_values(credential, hashed, now))
+        row = conn.first(_touch_statement(), _touch_values(hashed, credential.ttl_seconds, now))
         _remember_touch(credential.touches, hashed, None if row is None else row["last_seen_at"])
 
 
-def _touch_values(credential: SessionCredential, hashed: str, now: datetime) -> dict[str, Any]:
+def _touch_values(hashed: str, ttl_seconds: int, now: datetime) -> dict[str, Any]:
     return {
         "p_token_hash": hashed,
         "p_now": now,
         "p_due_before": now - SESSION_TOUCH_INTERVAL,
-        "p_expires_at": now + timedelta(seconds=credential.ttl_seconds),
+        "p_expires_at": now + timedelta(seconds=ttl_seconds),
     }
 
 
@@ -218,6 +235,18 @@ def _remember_touch(touches: SessionTouches, hashed: str, last_seen_at: datetime
         touches.forget(hashed)
     else:
         touches.remember(hashed, last_seen_at)
+
+
+async def set_password(
+    conn: AsyncConnection, user: User, password: str, hashing: PasswordHashing | None = None
+) -> int:
+    """Give the user a new password (the same rule as for a new account) and sign them out
+    everywhere, in one transaction; how many sessions that ended."""
+    password_hash = await users_service.new_password_hash(user, password, hashing)
+    async with transaction(conn):
+        await users_service.replace_password_hash(conn, user, password_hash)
+        ended = await conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
+    return ended.rowcount
 
 
 async def signed_in_user_id(conn: AsyncConnection, credential: SessionCredential) -> int:

@@ -10,6 +10,7 @@ from rich.text import Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.admin import service as admin_service
+from workshop_data.auth import service as auth_service
 from workshop_data.cli.common import (
     DatabaseUrl,
     UsernameArgument,
@@ -118,7 +119,7 @@ def users_set_password(
     password = _new_password(password_stdin)
 
     async def change(conn: AsyncConnection) -> int:
-        return await users_service.set_password(conn, await user_named(conn, username), password)
+        return await auth_service.set_password(conn, await user_named(conn, username), password)
 
     ended = run(settings, change)
     typer.echo(f"password of '{shown(username)}' changed; {ended} sessions signed out")

@@ -22,7 +22,8 @@ import asyncio
 import contextlib
 import sqlite3
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
@@ -204,3 +205,28 @@ def writer_of(conn: AsyncConnection) -> SqliteWriter | None:
     if raw is not None and raw.in_transaction:
         raise RuntimeError("commit the connection's transaction before saving a step on SQLite")
     return writer
+
+
+Write = tuple[Any, dict[str, Any]]
+
+
+def _run_writes(writes: Sequence[Write], conn: WriterConnection) -> list[list[dict[str, Any]]]:
+    return [conn.rows(statement, values) for statement, values in writes]
+
+
+async def commit_writes(
+    conn: AsyncConnection, writes: Sequence[Write]
+) -> list[list[dict[str, Any]]]:
+    """Run `writes` (statements built once, with named `bindparam`s, and their values) in one
+    transaction and commit; the rows each answered (RETURNING), as dicts. On SQLite as one job
+    of the engine's writer, so that no write fights it for the database's lock; elsewhere on
+    `conn` (which must hold no transaction of its own: this commits it)."""
+    writer = writer_of(conn)
+    if writer is not None:
+        return await writer.run(partial(_run_writes, writes))
+    answered = []
+    for statement, values in writes:
+        result = await conn.execute(statement, values)
+        answered.append([dict(row._mapping) for row in result] if result.returns_rows else [])
+    await conn.commit()
+    return answered

@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workshop_data.api_schema import ErrorResponse, unavailable_or_busy
+from workshop_data.app_services import services_of
 from workshop_data.auth.service import token_hash
 from workshop_data.deps import CurrentUser, EventBusDep, JsonBody, SettingsDep, StreamHubDep
 from workshop_data.events import service
@@ -52,7 +53,7 @@ async def events(
     Ends when the session does."""
     hashed = token_hash(request.cookies.get(settings.session_cookie_name, ""))
     opened = await service.open_stream(hub, viewer, hashed, last_event_id)
-    engine: AsyncEngine = request.app.state.autocommit_engine
+    engine: AsyncEngine = services_of(request.app).autocommit_engine
     return StreamingResponse(
         service.stream_frames(
             hub,
@@ -86,5 +87,5 @@ async def presence(
     """Report the changes this browser holds unsent.
 
     The caller's facilitator and the administrators receive it as a `presence` event."""
-    service.report_presence(bus, request.app.state.presence_limiter, user, body.pending)
+    service.report_presence(bus, services_of(request.app).presence_limiter, user, body.pending)
     return Response(status_code=204)

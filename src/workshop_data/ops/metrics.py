@@ -12,6 +12,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from workshop_data.events.schemas import Event, StepSaved
+
 REQUESTS = Counter(
     "workshop_data_requests_total", "HTTP requests answered", ["method", "route", "status"]
 )
@@ -21,13 +23,25 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-SAVES = Counter("workshop_data_saves_total", "Step data saves acknowledged", ["workshop_type"])
+SAVES = Counter(
+    "workshop_data_saves_total",
+    "New step versions committed (saves, patches, restores)",
+    ["workshop_type"],
+)
 CONFLICTS = Counter(
     "workshop_data_version_conflicts_total", "Saves refused with 409 version_conflict"
 )
 LOCKED = Counter(
     "workshop_data_locked_rejections_total", "Saves refused with 423 because a workshop is locked"
 )
+
+
+def count_event(event: Event) -> None:
+    """A subscriber of the event bus (app.py): the saves counted from their events, once
+    committed. (Refusals publish nothing: step_data/service.py counts them where it explains
+    them.)"""
+    if isinstance(event, StepSaved):
+        SAVES.labels(event.workshop_type).inc()
 
 
 def render() -> tuple[bytes, str]:

@@ -5,6 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workshop_data.api_schema import ErrorResponse, api_response
+from workshop_data.app_services import services_of
 from workshop_data.auth.schemas import OkResponse
 from workshop_data.errors import NotAuthenticated, NotFound, NotReady
 from workshop_data.ops.metrics import render
@@ -28,7 +29,7 @@ async def metrics(request: Request) -> Response:
     """Prometheus metrics, only for a scraper that sends `Authorization: Bearer <token>` with
     the token of WORKSHOP_DATA_METRICS_TOKEN: 404 while no token is set (the default) or with
     WORKSHOP_DATA_METRICS_ENABLED=false, 401 without the token."""
-    settings = request.app.state.settings
+    settings = services_of(request.app).settings
     if not settings.metrics_enabled or settings.metrics_token is None:
         raise NotFound("There is nothing at this address.")
     expected = settings.metrics_token.get_secret_value().encode()
@@ -52,7 +53,7 @@ async def metrics(request: Request) -> Response:
 )
 async def readyz(request: Request) -> Response:
     """Readiness: the database answers."""
-    engine: AsyncEngine = request.app.state.engine
+    engine: AsyncEngine = services_of(request.app).engine
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.catalog.service import Catalog
 from workshop_data.db.dialect import upsertable_insert
-from workshop_data.db.tables import navigation_progress, workshop_participation
+from workshop_data.db.tables import workshop_participation
 from workshop_data.db.transaction import transaction
 from workshop_data.errors import Conflict, ServiceBusy, WorkshopLocked, WorkshopNotStarted
+from workshop_data.navigation import progress as navigation_progress
 from workshop_data.timeutil import iso, utc_now
 
 _ONE_ROW_PER_USER_AND_WORKSHOP = [
@@ -135,18 +136,7 @@ async def complete_workshop(
 async def _complete_unless_progress_moved(
     conn: AsyncConnection, catalog: Catalog, user_id: int, workshop_type: str
 ) -> WorkshopStatus | None:
-    progress = (
-        await conn.execute(
-            select(
-                navigation_progress.c.id,
-                navigation_progress.c.completed_steps,
-                navigation_progress.c.version,
-            ).where(
-                navigation_progress.c.user_id == user_id,
-                navigation_progress.c.workshop_type == workshop_type,
-            )
-        )
-    ).first()
+    progress = await navigation_progress.progress_to_check(conn, user_id, workshop_type)
     if progress is not None:
         done = set(progress.completed_steps)
         missing = [s for s in catalog.required_steps(workshop_type) if s not in done]
@@ -157,18 +147,7 @@ async def _complete_unless_progress_moved(
                 code="steps_incomplete",
                 missing_steps=missing,
             )
-        claimed = (
-            await conn.execute(
-                update(navigation_progress)
-                .where(
-                    navigation_progress.c.id == progress.id,
-                    navigation_progress.c.version == progress.version,
-                )
-                .values(version=navigation_progress.c.version + 1)
-                .returning(navigation_progress.c.id)
-            )
-        ).first()
-        if claimed is None:
+        if not await navigation_progress.claim(conn, progress):
             return None
     now = utc_now()
     insert = upsertable_insert(conn.dialect.name, workshop_participation).values(

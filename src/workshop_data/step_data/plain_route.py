@@ -29,12 +29,10 @@ from workshop_data.deps import (
     get_json_limits,
     get_session_credential,
     get_settings,
-    get_upload_store,
 )
 from workshop_data.events.bus import EventBus
 from workshop_data.json_input import JsonLimits
 from workshop_data.step_data.history import HistoryPolicy
-from workshop_data.uploads.storage import UploadStore
 
 SAVE_PATH = "/api/workshop-data/step"
 PATCH_PATH = "/api/workshop-data/step/{workshopType}/{stepId}"
@@ -46,7 +44,6 @@ SaveEndpoint = Callable[
         AsyncConnection,
         Catalog,
         JsonLimits,
-        UploadStore,
         HistoryPolicy,
         EventBus,
         # idempotency_key, if_match, x_device_id
@@ -66,7 +63,6 @@ PatchEndpoint = Callable[
         AsyncConnection,
         Catalog,
         JsonLimits,
-        UploadStore,
         HistoryPolicy,
         EventBus,
         # idempotency_key, if_match, x_base_version, x_schema_version, x_device_id
@@ -104,7 +100,6 @@ class _Resolved:
     db: AsyncConnection
     catalog: Catalog
     limits: JsonLimits
-    store: UploadStore
     history: HistoryPolicy
     bus: EventBus
 
@@ -125,7 +120,6 @@ async def _serve(request: Request, call: Callable[[_Resolved], Awaitable[Respons
                 db,
                 await get_catalog(request),
                 await get_json_limits(request),
-                await get_upload_store(request),
                 await get_history_policy(request),
                 await get_event_bus(request),
             )
@@ -150,7 +144,6 @@ def save_route(endpoint: SaveEndpoint) -> Route:
                 it.db,
                 it.catalog,
                 it.limits,
-                it.store,
                 it.history,
                 it.bus,
                 request.headers.get("idempotency-key"),
@@ -176,7 +169,6 @@ def patch_route(endpoint: PatchEndpoint) -> Route:
                 it.db,
                 it.catalog,
                 it.limits,
-                it.store,
                 it.history,
                 it.bus,
                 request.headers.get("idempotency-key"),

@@ -3,10 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from fastapi import Path as FastApiPath
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
-from workshop_data.auth import service as auth_service
 from workshop_data.deps import (
     CatalogDep,
     CurrentUser,
@@ -17,16 +15,14 @@ from workshop_data.deps import (
     JsonLimitsDep,
     SessionCredentialDep,
     StepIdPath,
-    UploadStoreDep,
     WorkshopTypePath,
     json_body,
     openapi_body,
     validation_message,
 )
-from workshop_data.errors import Conflict, DomainError, InvalidInput, WorkshopLocked
+from workshop_data.errors import InvalidInput
 from workshop_data.events.bus import EventBus
 from workshop_data.json_input import check_document, parse_json
-from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
 from workshop_data.participation import service as participation_service
 from workshop_data.step_data import headers, plain_route, service
 from workshop_data.step_data import history as step_history
@@ -47,8 +43,6 @@ from workshop_data.step_data.schemas import (
 from workshop_data.step_data.service import Saved
 from workshop_data.step_data.statements import StepRecord
 from workshop_data.timeutil import iso
-from workshop_data.uploads import service as uploads_service
-from workshop_data.uploads.storage import UploadStore
 
 router = APIRouter(prefix="/api/workshop-data", tags=["step data"])
 
@@ -75,20 +69,16 @@ async def _save_request(request: Request) -> SaveStepRequest:
     return await _parse_save_request(request)
 
 
-async def _saved_by_session(
-    request: Request, db: AsyncConnection, store: UploadStore, bus: EventBus, saved: Saved
-) -> Response:
-    # The save has committed: what it caused may be told.
+def _saved_by_session(request: Request, bus: EventBus, saved: Saved) -> Response:
+    # The save has committed (with the mark of the uploads it refers to): what it caused may
+    # be told.
     for event in saved.events:
         bus.publish(event)
-    record = saved.record
-    request.state.user_id = record.user_id
-    await uploads_service.note_references(db, store, record.user_id, record.data)
-    return _saved(record)
+    request.state.user_id = saved.record.user_id
+    return _saved(saved.record)
 
 
 def _saved(record: StepRecord) -> Response:
-    SAVES.labels(record.workshop_type).inc()
     return api_response(
         SaveStepResponse(
             data=StepRecordOut.of(record),
@@ -119,7 +109,6 @@ async def save_step(
     db: DbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
-    store: UploadStoreDep,
     history: HistoryDep,
     bus: EventBusDep,
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -131,35 +120,25 @@ async def save_step(
     With a base version (`baseVersion` or If-Match) the save succeeds only on that version
     (409 otherwise); `Idempotency-Key` (or `requestId`) makes a retried save answer 200."""
     # The save statement checks the session; a request refused before it runs is refused
-    # for want of a session first.
-    try:
+    # for want of a session first (service.session_first).
+    async with service.session_first(db, session):
         body = await _save_request(request)
         step = catalog.step(body.workshop_type, body.step_id)
         base_version = headers.base_version_of(body.base_version, if_match)
         request_id = headers.request_id_of(idempotency_key, body.request_id)
-    except DomainError:
-        await auth_service.signed_in_user_id(db, session)
-        raise
-    try:
-        saved = await service.save_step(
-            db,
-            session=session,
-            step=step,
-            data=body.data,
-            base_version=base_version,
-            request_id=request_id,
-            history=history,
-            schema_version=body.schema_version,
-            limits=limits,
-            device_id=headers.device_id_of(x_device_id),
-        )
-    except Conflict:
-        CONFLICTS.inc()
-        raise
-    except WorkshopLocked:
-        LOCKED.inc()
-        raise
-    return await _saved_by_session(request, db, store, bus, saved)
+    saved = await service.save_step(
+        db,
+        session=session,
+        step=step,
+        data=body.data,
+        base_version=base_version,
+        request_id=request_id,
+        history=history,
+        schema_version=body.schema_version,
+        limits=limits,
+        device_id=headers.device_id_of(x_device_id),
+    )
+    return _saved_by_session(request, bus, saved)
 
 
 _MERGE_PATCH_BODY = {
@@ -201,7 +180,6 @@ async def patch_step(
     db: DbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
-    store: UploadStoreDep,
     history: HistoryDep,
     bus: EventBusDep,
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -215,7 +193,7 @@ async def patch_step(
     The body is a merge patch (RFC 7396) of its `data`; the base version comes in If-Match or
     X-Base-Version. X-Schema-Version sets the schema version the patched document is in
     (absent: the stored one stays). Answers as POST /api/workshop-data/step."""
-    try:
+    async with service.session_first(db, session):
         step = catalog.step(workshop_type, step_id)
         patch = parse_json(await request.body(), ("data",))
         if not isinstance(patch, dict):
@@ -227,29 +205,19 @@ async def patch_step(
         schema_version = headers.schema_version_of(x_schema_version)
         request_id = headers.request_id_of(idempotency_key, None)
         check_document(patch, ("data",), limits)
-    except DomainError:
-        await auth_service.signed_in_user_id(db, session)
-        raise
-    try:
-        saved = await service.patch_step(
-            db,
-            session=session,
-            step=step,
-            patch=patch,
-            base_version=base_version,
-            request_id=request_id,
-            limits=limits,
-            history=history,
-            schema_version=schema_version,
-            device_id=headers.device_id_of(x_device_id),
-        )
-    except Conflict:
-        CONFLICTS.inc()
-        raise
-    except WorkshopLocked:
-        LOCKED.inc()
-        raise
-    return await _saved_by_session(request, db, store, bus, saved)
+    saved = await service.patch_step(
+        db,
+        session=session,
+        step=step,
+        patch=patch,
+        base_version=base_version,
+        request_id=request_id,
+        limits=limits,
+        history=history,
+        schema_version=schema_version,
+        device_id=headers.device_id_of(x_device_id),
+    )
+    return _saved_by_session(request, bus, saved)
 
 
 @router.get("/step/{workshopType}/{stepId}", response_model=StepDataResponse, responses=_ERRORS)
@@ -438,7 +406,6 @@ async def restore_step(
     db: DbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
-    store: UploadStoreDep,
     history: HistoryDep,
     bus: EventBusDep,
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -452,7 +419,7 @@ async def restore_step(
     current one this restore is based on) comes in the body (`baseVersion`), If-Match or
     X-Base-Version;
     `Idempotency-Key` makes a retried restore answer 200 instead of 409."""
-    try:
+    async with service.session_first(db, session):
         step = catalog.step(workshop_type, step_id)
         if version == 0:
             raise InvalidInput("No version of a step is numbered 0.", code="invalid_input")
@@ -470,28 +437,18 @@ async def restore_step(
         if base_version is None:
             base_version = headers.patch_base_version_of(if_match, x_base_version)
         request_id = headers.request_id_of(idempotency_key, None)
-    except DomainError:
-        await auth_service.signed_in_user_id(db, session)
-        raise
-    try:
-        saved = await service.restore_step(
-            db,
-            session=session,
-            step=step,
-            version=version,
-            base_version=base_version,
-            request_id=request_id,
-            history=history,
-            limits=limits,
-            device_id=headers.device_id_of(x_device_id),
-        )
-    except Conflict:
-        CONFLICTS.inc()
-        raise
-    except WorkshopLocked:
-        LOCKED.inc()
-        raise
-    return await _saved_by_session(request, db, store, bus, saved)
+    saved = await service.restore_step(
+        db,
+        session=session,
+        step=step,
+        version=version,
+        base_version=base_version,
+        request_id=request_id,
+        history=history,
+        limits=limits,
+        device_id=headers.device_id_of(x_device_id),
+    )
+    return _saved_by_session(request, bus, saved)
 
 
 # Matched before the FastAPI routes of the same paths (app.py), which document them.

@@ -7,9 +7,7 @@ then the same statement also checks the session (live, not expired; the user is 
 user), so no separate session lookup precedes the save. A refused save explains "not signed
 in" (401) before the lock (423) and the version (409)."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -18,9 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from workshop_data.auth import service as auth_service
 from workshop_data.auth.service import SessionCredential
 from workshop_data.catalog.service import StepInfo
-from workshop_data.db import sqlite_writer
-from workshop_data.db.engine import first_row_on_driver, runs_on_driver
-from workshop_data.db.sqlite_writer import WriterConnection
 from workshop_data.db.tables import workshop_step_data
 from workshop_data.errors import (
     Conflict,
@@ -28,21 +23,23 @@ from workshop_data.errors import (
     PayloadTooLarge,
     ServiceBusy,
     VersionNotFound,
+    WorkshopLocked,
 )
 from workshop_data.events.schemas import Event, StepSaved
 from workshop_data.json_input import DEFAULT_LIMITS, JsonLimits, check_document, encoded_size
+from workshop_data.ops.metrics import CONFLICTS, LOCKED
 from workshop_data.participation.service import locked_since, workshop_locked
 from workshop_data.step_data import history as step_history
 from workshop_data.step_data.history import HistoryPolicy
+from workshop_data.step_data.repository import SaveCommand, first_row, repository_for
 from workshop_data.step_data.statements import (
     RECORD_COLUMNS,
     StepRecord,
-    insert_statement,
     patch_read_statement,
     record_of,
-    update_statement,
 )
 from workshop_data.timeutil import iso, utc_now
+from workshop_data.uploads.service import referenced_upload_ids
 
 steps = workshop_step_data
 
@@ -88,23 +85,42 @@ def _check_writer(user_id: int | None, session: SessionCredential | None) -> Non
         raise TypeError("pass either user_id or session")
 
 
-async def _first_row(
-    conn: AsyncConnection, statement: Any, values: dict[str, Any]
-) -> Mapping[Any, Any] | None:
-    """The first row of one of the statements of statements.py, its columns by name: on
-    asyncpg directly where it can, through SQLAlchemy otherwise."""
-    if runs_on_driver(conn):
-        found: Mapping[Any, Any] | None = await first_row_on_driver(conn, statement, values)
-        return found
-    row = (await conn.execute(statement, values)).first()
-    return None if row is None else row._mapping
+class _CountedRefusals:
+    """The metrics of refused writes (docs/operations.md), counted where a write ends. (A
+    class, not a generator: it is on every save's path.)"""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            if issubclass(kind, Conflict):
+                CONFLICTS.inc()
+            elif issubclass(kind, WorkshopLocked):
+                LOCKED.inc()
 
 
-async def _first_record(
-    conn: AsyncConnection, statement: Any, values: dict[str, Any]
-) -> StepRecord | None:
-    found = await _first_row(conn, statement, values)
-    return None if found is None else record_of(found)
+_counted_refusals = _CountedRefusals()
+
+
+class session_first:
+    """Around what a write by session checks before its statement runs (its body, headers,
+    step, limits): a refusal there is answered "not signed in" (401) first when the session
+    is not live, as the statement would have. The one home of the rule "401 first"."""
+
+    __slots__ = ("conn", "session")
+
+    def __init__(self, conn: AsyncConnection, session: SessionCredential | None) -> None:
+        self.conn = conn
+        self.session = session
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None and issubclass(kind, DomainError) and self.session is not None:
+            # Raises NotAuthenticated, in place of the refusal, when the session is not live.
+            await auth_service.signed_in_user_id(self.conn, self.session)
 
 
 async def save_step(
@@ -131,98 +147,62 @@ async def save_step(
     request_id) returns the stored record instead of a conflict.
 
     With an enabled `history` policy the new version is also kept in the step's history, and
-    the history pruned, atomically with the save: on PostgreSQL in the save statement itself,
-    on SQLite in the transaction in which the process's writer commits the save
-    (db/sqlite_writer.py; the caller must have no write of its own open on `conn` there).
+    the history pruned, atomically with the save (repository.py: on PostgreSQL in the save
+    statement itself, on SQLite in the transaction in which the process's writer commits the
+    save; the caller must have no write of its own open on `conn` there).
 
     Who writes is either `user_id` or `session` (the statement checks the session, and a
     refusal for want of one is NotAuthenticated); with a session, the session is touched
     when due, in the same transaction."""
-    _check_writer(user_id, session)
-    try:
-        check_step_document(data, limits)
-    except DomainError:
-        if session is not None:
-            # As for every write: a refusal for want of a session comes first.
-            await auth_service.signed_in_user_id(conn, session)
-        raise
-    hashed = None if session is None else session.hashed
-    guarded = step.locks_on_completion
-    by_session = session is not None
-    if base_version is None or base_version == 0:
-        statement = insert_statement(conn.dialect.name, base_version is None, guarded, by_session)
-    else:
-        statement = update_statement(guarded, by_session)
-    now = utc_now()
-    values = {
-        "p_user_id": user_id,
-        "p_token_hash": hashed,
-        "p_device_hash": None if session is None else session.device_hashed,
-        "p_workshop_type": step.workshop_type,
-        "p_step_id": step.step_id,
-        "p_data": data,
-        "p_now": now,
-        "p_request_id": request_id,
-        "p_base_version": base_version,
-        "p_schema_version": schema_version,
-    }
-    writer = sqlite_writer.writer_of(conn)
-    if writer is not None:
-        record = await writer.run(
-            partial(_write_on_sqlite, statement, values, data, history, session, hashed)
+    with _counted_refusals:
+        return await _save_step(
+            conn,
+            user_id=user_id,
+            session=session,
+            step=step,
+            data=data,
+            base_version=base_version,
+            request_id=request_id,
+            history=history,
+            schema_version=schema_version,
+            limits=limits,
+            device_id=device_id,
         )
-    else:
-        if history is not None and history.enabled:
-            statement = step_history.recorded_save_statement(statement)
-            values.update(step_history.recorded_values(history, data, now))
-        record = await _first_record(conn, statement, values)
-        if record is not None:
-            if session is not None and hashed is not None:
-                await auth_service.touch_session_when_due(conn, session, hashed, now)
-            if conn.in_transaction():  # not after a statement on the driver alone
-                await conn.commit()
+
+
+async def _save_step(
+    conn: AsyncConnection,
+    *,
+    user_id: int | None,
+    session: SessionCredential | None,
+    step: StepInfo,
+    data: dict[str, Any],
+    base_version: int | None,
+    request_id: str | None,
+    history: HistoryPolicy | None,
+    schema_version: int | None,
+    limits: JsonLimits,
+    device_id: str | None,
+) -> Saved:
+    _check_writer(user_id, session)
+    async with session_first(conn, session):
+        check_step_document(data, limits)
+    command = SaveCommand(
+        user_id=user_id,
+        session=session,
+        step=step,
+        data=data,
+        base_version=base_version,
+        request_id=request_id,
+        schema_version=schema_version,
+        history=history,
+        now=utc_now(),
+        upload_ids=tuple(referenced_upload_ids(data)),
+    )
+    record = await repository_for(conn).write(conn, command)
     if record is not None:
         return _written(record, device_id)
-    try:
-        if session is not None:
-            user_id = await auth_service.signed_in_user_id(conn, session)
-        assert user_id is not None
-        stored = await _outcome_of_an_unwritten_save(conn, user_id, step, base_version, request_id)
-        return Saved(stored, ())
-    finally:
-        await conn.rollback()
-
-
-def _write_on_sqlite(
-    statement: Any,
-    values: dict[str, Any],
-    data: dict[str, Any],
-    history: HistoryPolicy | None,
-    session: SessionCredential | None,
-    hashed: str | None,
-    conn: WriterConnection,
-) -> StepRecord | None:
-    """A save as a job of the SQLite writer: the save statement, then (when it wrote) the
-    history row and the session's touch, in the writer's transaction."""
-    row = conn.first(statement, values)
-    if row is None:
-        return None
-    record = record_of(row)
-    if history is not None and history.enabled:
-        step_history.record_version(
-            conn,
-            history,
-            user_id=record.user_id,
-            workshop_type=record.workshop_type,
-            step_id=record.step_id,
-            version=record.version,
-            data=data,  # as sent: its preview keeps the participant's order of fields
-            saved_at=record.updated_at,
-            schema_version=record.schema_version,
-        )
-    if session is not None and hashed is not None:
-        auth_service.touch_session_when_due_in(conn, session, hashed, values["p_now"])
-    return record
+    return Saved(await _explain_refusal(conn, user_id, session, step, base_version, request_id), ())
 
 
 async def restore_step(
@@ -338,7 +318,7 @@ async def _read_for_patch(
         "p_workshop_type": step.workshop_type,
         "p_step_id": step.step_id,
     }
-    found = await _first_row(conn, patch_read_statement(session is not None), values)
+    found = await first_row(conn, patch_read_statement(session is not None), values)
     if session is None:
         assert user_id is not None
         return user_id, None if found is None else record_of(found)
@@ -370,43 +350,54 @@ async def patch_step(
     stored one."""
     _check_writer(user_id, session)
     check_document(patch, ("data",), limits)
-    for _ in range(PATCH_ATTEMPTS):
-        writer, row = await _read_for_patch(conn, user_id, session, step)
-        read_version = 0 if row is None else row.version
-        if base_version is not None and base_version != read_version:
-            # Refused unless the workshop is locked or this is a retry of a committed patch.
-            return Saved(await _refuse(conn, writer, step, base_version, request_id), ())
-        merged = apply_merge_patch({} if row is None else row.data, patch)
-        try:
-            return await save_step(
-                conn,
-                user_id=user_id,
-                session=session,
-                step=step,
-                data=merged,
-                base_version=read_version,
-                request_id=request_id,
-                history=history,
-                schema_version=schema_version
-                if schema_version is not None or row is None
-                else row.schema_version,
-                limits=limits,
-                device_id=device_id,
-            )
-        except Conflict:
-            if base_version is not None:
-                raise
-    raise ServiceBusy("This step is being changed by many requests at once; try again.")
+    with _counted_refusals:
+        for _ in range(PATCH_ATTEMPTS):
+            writer, row = await _read_for_patch(conn, user_id, session, step)
+            read_version = 0 if row is None else row.version
+            if base_version is not None and base_version != read_version:
+                # Refused unless the workshop is locked or this is a retry of a committed patch.
+                return Saved(
+                    await _explain_refusal(conn, writer, None, step, base_version, request_id), ()
+                )
+            merged = apply_merge_patch({} if row is None else row.data, patch)
+            try:
+                return await _save_step(
+                    conn,
+                    user_id=user_id,
+                    session=session,
+                    step=step,
+                    data=merged,
+                    base_version=read_version,
+                    request_id=request_id,
+                    history=history,
+                    schema_version=schema_version
+                    if schema_version is not None or row is None
+                    else row.schema_version,
+                    limits=limits,
+                    device_id=device_id,
+                )
+            except Conflict:
+                if base_version is not None:
+                    raise
+        raise ServiceBusy("This step is being changed by many requests at once; try again.")
 
 
-async def _refuse(
+async def _explain_refusal(
     conn: AsyncConnection,
-    user_id: int,
+    user_id: int | None,
+    session: SessionCredential | None,
     step: StepInfo,
-    base_version: int,
+    base_version: int | None,
     request_id: str | None,
 ) -> StepRecord:
+    """Why a write of a step wrote nothing, in the one order every write answers: not signed
+    in (401: the session, when it writes by session), the workshop is locked (423), the
+    version is not the stored one (409); or it was a retry of a save already committed, or
+    the data was unchanged: the stored record, a success."""
     try:
+        if session is not None:
+            user_id = await auth_service.signed_in_user_id(conn, session)
+        assert user_id is not None
         return await _outcome_of_an_unwritten_save(conn, user_id, step, base_version, request_id)
     finally:
         await conn.rollback()
@@ -419,9 +410,7 @@ async def _outcome_of_an_unwritten_save(
     base_version: int | None,
     request_id: str | None,
 ) -> StepRecord:
-    """Why a save wrote nothing: the workshop is locked (423), the version is not the stored
-    one (409); or it was a retry of a save already committed, or the data was unchanged: the
-    stored record, a success."""
+    """The lock (423), then the version (409), then a success: the stored record."""
     if step.locks_on_completion:
         completed_at = await locked_since(conn, user_id, step.workshop_type)
         if completed_at is not None:

@@ -154,15 +154,6 @@ def referenced_upload_ids(document: Any) -> list[str]:
     return sorted({match.decode() for match in _REFERENCE.findall(encoded)})
 
 
-async def note_references(
-    conn: AsyncConnection, store: UploadStore, user_id: int, document: Any
-) -> None:
-    """Mark the uploads a just-saved step document refers to as referenced now (see prune)."""
-    upload_ids = referenced_upload_ids(document)
-    if upload_ids:
-        await store.mark_referenced(conn, user_id, upload_ids, utc_now())
-
-
 async def prune(
     conn: AsyncConnection,
     store: UploadStore,

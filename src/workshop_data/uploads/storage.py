@@ -6,9 +6,22 @@ the metadata in the table, say) implements the same methods."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import and_, cast, delete, exists, literal, select, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text
@@ -76,6 +89,34 @@ class UploadStore(Protocol):
         `unreferenced_since` that no step document of their owner refers to now; mark those
         still referred to as referenced `now`. Returns what was (or would be) removed."""
         ...
+
+
+@lru_cache(maxsize=8)
+def mark_referenced_statement(count: int) -> Any:
+    """The mark of `count` of a user's uploads as referenced now (at most once per
+    MARK_REFERENCED_EVERY), with named parameters (`mark_referenced_values`), built once per
+    count: a step save runs it in its own transaction (step_data/repository.py)."""
+    return (
+        update(uploads)
+        .where(
+            uploads.c.user_id == bindparam("p_user_id", type_=Integer()),
+            uploads.c.id.in_([bindparam(f"p_upload_{i}", type_=String()) for i in range(count)]),
+            uploads.c.last_referenced_at < bindparam("p_mark_before", type_=DateTime()),
+        )
+        .values(last_referenced_at=bindparam("p_marked_at", type_=DateTime()))
+    )
+
+
+def mark_referenced_values(
+    user_id: int, upload_ids: Sequence[str], now: datetime
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "p_user_id": user_id,
+        "p_mark_before": now - MARK_REFERENCED_EVERY,
+        "p_marked_at": now,
+    }
+    values.update((f"p_upload_{i}", upload_id) for i, upload_id in enumerate(upload_ids))
+    return values
 
 
 _INFO_COLUMNS = (
@@ -179,13 +220,8 @@ class DatabaseUploadStore:
         self, conn: AsyncConnection, user_id: int, upload_ids: Sequence[str], now: datetime
     ) -> None:
         await conn.execute(
-            update(uploads)
-            .where(
-                uploads.c.user_id == user_id,
-                uploads.c.id.in_(upload_ids),
-                uploads.c.last_referenced_at < now - MARK_REFERENCED_EVERY,
-            )
-            .values(last_referenced_at=now)
+            mark_referenced_statement(len(upload_ids)),
+            mark_referenced_values(user_id, upload_ids, now),
         )
         await conn.commit()
 

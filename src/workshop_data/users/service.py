@@ -3,14 +3,24 @@ from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from zxcvbn import zxcvbn
 
-from workshop_data.db.tables import sessions, users
-from workshop_data.db.transaction import transaction
+from workshop_data.db.tables import users
 from workshop_data.errors import Conflict, InvalidInput, NotFound
 from workshop_data.text_policy import check_name, check_storable
 from workshop_data.timeutil import utc_now
@@ -227,28 +237,85 @@ async def create_user(
     return user_from_row(row)
 
 
-async def set_password(
-    conn: AsyncConnection, user: User, password: str, hashing: PasswordHashing | None = None
-) -> int:
-    """Give the user a new password (the same rule as for a new account) and sign them out
-    everywhere; how many sessions that ended."""
-    check_password_strength(password, known_words=(user.username, user.name, user.email))
-    password_hash = (
-        await hashing.hash(password) if hashing is not None else await hash_in_thread(password)
+def _another_admin_remains(user_id: int) -> ColumnElement[bool]:
+    other = users.alias("other_admin")
+    return or_(
+        users.c.role != "admin",
+        exists().where(other.c.role == "admin", other.c.id != user_id),
     )
-    async with transaction(conn):
-        changed = (
-            await conn.execute(
-                update(users)
-                .where(users.c.id == user.id)
-                .values(password_hash=password_hash, updated_at=utc_now())
-                .returning(users.c.id)
-            )
-        ).first()
-        if changed is None:
-            raise NotFound(f"no user '{user.username}'")
-        ended = await conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
-    return ended.rowcount
+
+
+async def lock_admins(conn: AsyncConnection) -> None:
+    """In the caller's transaction, before a change that must leave an administrator:
+    PostgreSQL holds every admin row until commit. SQLite runs one writer at a time anyway,
+    and there the guarded statement alone is atomic."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            select(users.c.id).where(users.c.role == "admin").order_by(users.c.id).with_for_update()
+        )
+
+
+async def update_account_row(
+    conn: AsyncConnection,
+    user_id: int,
+    values: dict[str, Any],
+    now: datetime,
+    *,
+    keep_an_admin: bool,
+) -> Account | None:
+    """Change the user's row (checked `values`); None if there is no such user or, with
+    `keep_an_admin`, the change would leave no other administrator. Does not commit."""
+    statement = update(users).where(users.c.id == user_id)
+    if keep_an_admin:
+        statement = statement.where(_another_admin_remains(user_id))
+    row = (
+        await conn.execute(statement.values(updated_at=now, **values).returning(*ACCOUNT_COLUMNS))
+    ).first()
+    return None if row is None else account_from_row(row)
+
+
+async def unassign_participants(conn: AsyncConnection, facilitator_id: int, now: datetime) -> None:
+    """The facilitator's participants have none any more. Does not commit."""
+    await conn.execute(
+        update(users)
+        .where(users.c.facilitator_id == facilitator_id)
+        .values(facilitator_id=None, updated_at=now)
+    )
+
+
+async def delete_account_row(conn: AsyncConnection, user_id: int) -> Account | None:
+    """Delete the user unless they are the last administrator (None then, or if there is no
+    such user); the foreign keys cascade. Does not commit."""
+    row = (
+        await conn.execute(
+            delete(users)
+            .where(users.c.id == user_id, _another_admin_remains(user_id))
+            .returning(*ACCOUNT_COLUMNS)
+        )
+    ).first()
+    return None if row is None else account_from_row(row)
+
+
+async def new_password_hash(
+    user: User, password: str, hashing: PasswordHashing | None = None
+) -> str:
+    """The hash of the user's new password, which must pass the rule for a new account's."""
+    check_password_strength(password, known_words=(user.username, user.name, user.email))
+    return await hashing.hash(password) if hashing is not None else await hash_in_thread(password)
+
+
+async def replace_password_hash(conn: AsyncConnection, user: User, password_hash: str) -> None:
+    """Store the user's new password hash (NotFound if the user is gone); does not commit."""
+    changed = (
+        await conn.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(password_hash=password_hash, updated_at=utc_now())
+            .returning(users.c.id)
+        )
+    ).first()
+    if changed is None:
+        raise NotFound(f"no user '{user.username}'")
 
 
 @dataclass(frozen=True)
