@@ -24,7 +24,11 @@ from workshop_data.db.engine import POOL_RECYCLE_SECONDS, autocommit_engine, cre
 from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.deps import check_request_text
 from workshop_data.errors import DomainError, error_body
-from workshop_data.events.bus import LocalBus
+from workshop_data.events.directory import Directory
+from workshop_data.events.hub import StreamHub
+from workshop_data.events.router import router as events_router
+from workshop_data.events.service import PresenceLimiter
+from workshop_data.events.shared_bus import RedisBus, make_bus
 from workshop_data.export.router import router as export_router
 from workshop_data.facilitator.router import router as facilitator_router
 from workshop_data.json_input import JsonLimits
@@ -149,6 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        # Listening from the start: a resume finds every event since this process began.
+        await services_of(application).stream_hub.start()
         yield
         await close_app(application)
 
@@ -169,7 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     static_dir = settings.static_dir or _REPO_WEB_DIST
     requests_engine = autocommit_engine(engine, settings)
-    bus = LocalBus()
+    bus = make_bus(settings)
     bus.subscribe(metrics.count_event)
     services = AppServices(
         settings=settings,
@@ -200,6 +206,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_wait_seconds=settings.password_hash_max_wait_seconds,
         ),
         event_bus=bus,
+        stream_hub=StreamHub(
+            bus,
+            Directory(requests_engine, settings.events_scope_cache_seconds),
+            retention=settings.events_retention,
+            max_streams=settings.events_max_streams,
+            max_streams_per_user=settings.events_max_streams_per_user,
+            retry_ms=settings.events_retry_ms,
+        ),
+        presence_limiter=PresenceLimiter(),
     )
     app.state.services = services
     _install_error_handlers(app)
@@ -224,6 +239,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_router,
         facilitator_router,
         uploads_router,
+        events_router,
     ):
         document_json_bodies(router)
         app.include_router(router)
@@ -261,6 +277,9 @@ async def close_app(app: FastAPI) -> None:
     app without serving it calls it when done."""
     services = services_of(app)
     services.password_hashing.shutdown()
+    await services.stream_hub.stop()
+    if isinstance(services.event_bus, RedisBus):
+        await services.event_bus.close()
     await services.kept_connections.close()
     await services.engine.dispose()
 

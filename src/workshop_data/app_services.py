@@ -13,6 +13,8 @@ from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.service import Catalog
 from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.events.bus import EventBus
+from workshop_data.events.hub import StreamHub
+from workshop_data.events.service import PresenceLimiter
 from workshop_data.json_input import JsonLimits
 from workshop_data.settings import Settings
 from workshop_data.step_data.history import HistoryPolicy
@@ -38,6 +40,9 @@ class AppServices:
     password_hashing: PasswordHashing
     # Writers publish to it after their commit; the metrics and the event stream listen.
     event_bus: EventBus
+    # The live streams of this process (GET /api/events) and the presence reports' limit.
+    stream_hub: StreamHub
+    presence_limiter: PresenceLimiter
 
 
 def services_of(app: Starlette) -> AppServices:

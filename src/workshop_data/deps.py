@@ -17,6 +17,7 @@ from workshop_data.catalog.service import MAX_STEP_ID_LENGTH, Catalog
 from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
 from workshop_data.events.bus import EventBus
+from workshop_data.events.hub import StreamHub
 from workshop_data.json_input import JsonLimits, parse_json
 from workshop_data.settings import Settings
 from workshop_data.step_data.history import HistoryPolicy
@@ -82,7 +83,14 @@ async def get_event_bus(request: Request) -> EventBus:
     return bus
 
 
+async def get_stream_hub(request: Request) -> StreamHub:
+    hub: StreamHub = services_of(request.app).stream_hub
+    return hub
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+EventBusDep = Annotated[EventBus, Depends(get_event_bus)]
+StreamHubDep = Annotated[StreamHub, Depends(get_stream_hub)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
 JsonLimitsDep = Annotated[JsonLimits, Depends(get_json_limits)]
@@ -90,7 +98,6 @@ UploadStoreDep = Annotated[UploadStore, Depends(get_upload_store)]
 PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 DbDep = Annotated[AsyncConnection, Depends(get_db)]
 HistoryDep = Annotated[HistoryPolicy, Depends(get_history_policy)]
-EventBusDep = Annotated[EventBus, Depends(get_event_bus)]
 
 
 def session_cookies(request: Request, settings: Settings) -> tuple[str, str] | None:

@@ -117,12 +117,15 @@ async def update_user(
     _admin: AdminUser,
     body: JsonBody[UpdateAccountRequest],
     db: DbDep,
+    bus: EventBusDep,
 ) -> Response:
     """Change a user's account.
 
     Role, facilitator, name or email. The last admin cannot be demoted (409)."""
     changes = body.model_dump(include=body.model_fields_set)
     account = await service.update_account(db, user_id, changes)
+    # Their role or facilitator may have changed: the live streams read their standing again.
+    bus.publish(SessionEnded(account.id, None))
     return api_response(AccountResponse(user=AccountOut.of(account)))
 
 

@@ -93,6 +93,15 @@ async def end_session(conn: AsyncConnection, token: str) -> SessionEnded | None:
     return SessionEnded(ended[0]["user_id"], hashed) if ended else None
 
 
+async def session_is_live(conn: AsyncConnection, hashed: str) -> bool:
+    """Whether the session of this token hash still exists and has not expired (a read only:
+    no touch), for a long-lived request that checks now and then that its session goes on."""
+    row = (
+        await conn.execute(select(sessions.c.expires_at).where(sessions.c.token_hash == hashed))
+    ).first()
+    return row is not None and row.expires_at > utc_now()
+
+
 async def user_for_session(
     conn: AsyncConnection, token: str, device: str, ttl_seconds: int
 ) -> User | None:
