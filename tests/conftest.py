@@ -58,6 +58,7 @@ PGBOUNCER_API_MODULES = {
     "test_uploads.py",
     "test_export.py",
     "test_admin_users.py",
+    "test_write_events.py",
     "test_database_unavailable.py",
 }
 _API_SUITE = Path(__file__).parent / "api"

@@ -90,6 +90,8 @@ class Backend:
             "login_account_rate_limit": "100000/minute",
             "sqlite_synchronous": "NORMAL",
             "database_pgbouncer": self.name == "pgbouncer",
+            # A stream through httpx's ASGI transport is read only once it has ended.
+            "events_stream_max_seconds": 0.2,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -23,6 +23,11 @@ from workshop_data.db.engine import POOL_RECYCLE_SECONDS, autocommit_engine, cre
 from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.deps import check_request_text
 from workshop_data.errors import DomainError, error_body
+from workshop_data.events.directory import Directory
+from workshop_data.events.hub import StreamHub
+from workshop_data.events.router import router as events_router
+from workshop_data.events.service import PresenceLimiter
+from workshop_data.events.shared_bus import RedisBus, make_bus
 from workshop_data.export.router import router as export_router
 from workshop_data.facilitator.router import router as facilitator_router
 from workshop_data.json_input import JsonLimits
@@ -183,6 +188,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.history_versions, settings.history_hourly_days
     )
     app.state.upload_store = DatabaseUploadStore()
+    app.state.event_bus = make_bus(settings)
+    app.state.stream_hub = StreamHub(
+        app.state.event_bus,
+        Directory(app.state.autocommit_engine, settings.events_scope_cache_seconds),
+        retention=settings.events_retention,
+        max_streams=settings.events_max_streams,
+        max_streams_per_user=settings.events_max_streams_per_user,
+        retry_ms=settings.events_retry_ms,
+    )
+    app.state.presence_limiter = PresenceLimiter()
     app.state.login_throttle = LoginThrottle(
         account_address_limit=settings.login_account_address_rate_limit,
         address_limit=settings.login_address_rate_limit,
@@ -216,6 +231,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_router,
         facilitator_router,
         uploads_router,
+        events_router,
     ):
         document_json_bodies(router)
         app.include_router(router)
@@ -252,6 +268,9 @@ async def close_app(app: FastAPI) -> None:
     writer), the password hashing threads. The end of the app's lifespan; a test that builds an
     app without serving it calls it when done."""
     app.state.password_hasher.shutdown()
+    await app.state.stream_hub.stop()
+    if isinstance(app.state.event_bus, RedisBus):
+        await app.state.event_bus.close()
     await app.state.kept_connections.close()
     await app.state.engine.dispose()
 

@@ -15,6 +15,8 @@ from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.catalog.service import MAX_STEP_ID_LENGTH, Catalog
 from workshop_data.db.kept_connections import KeptConnections
 from workshop_data.errors import Forbidden, InvalidInput, NotAuthenticated
+from workshop_data.events.bus import EventBus
+from workshop_data.events.hub import StreamHub
 from workshop_data.json_input import JsonLimits, parse_json
 from workshop_data.settings import Settings
 from workshop_data.step_data.history import HistoryPolicy
@@ -75,7 +77,19 @@ async def get_history_policy(request: Request) -> HistoryPolicy:
     return policy
 
 
+async def get_event_bus(request: Request) -> EventBus:
+    bus: EventBus = request.app.state.event_bus
+    return bus
+
+
+async def get_stream_hub(request: Request) -> StreamHub:
+    hub: StreamHub = request.app.state.stream_hub
+    return hub
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+EventBusDep = Annotated[EventBus, Depends(get_event_bus)]
+StreamHubDep = Annotated[StreamHub, Depends(get_stream_hub)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
 JsonLimitsDep = Annotated[JsonLimits, Depends(get_json_limits)]

@@ -71,6 +71,31 @@ class Settings(BaseSettings):
     history_versions: int = Field(default=20, ge=0, le=1000)
     history_hourly_days: int = Field(default=30, ge=0, le=3650)
 
+    # Live events (GET /api/events, docs/operations.md "Live events"). Unset: events stay in
+    # the process (one process, the embedded default); `redis://host:port/db` shares them
+    # between every worker and machine through a Redis stream.
+    events_url: SecretStr | None = None
+    # The Redis stream's name; by default one derived from database_url.
+    events_channel: str | None = Field(default=None, min_length=1, max_length=200)
+    # A comment line on every idle stream this often, so proxies keep it open.
+    events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    # The reconnection delay the stream tells EventSource (`retry:`), in milliseconds.
+    events_retry_ms: int = Field(default=3000, ge=100, le=600_000)
+    # A stream is closed after this long; the client reconnects at once and resumes from its
+    # last event (spreads long-lived connections over the workers again).
+    events_stream_max_seconds: float = Field(default=1800.0, gt=0, le=86_400)
+    # How often an idle stream checks that its session still exists (sign-out and an
+    # administrator's change end it at once; this catches the command line and expiry).
+    events_session_check_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # How many recent events each process keeps for Last-Event-ID resumes.
+    events_retention: int = Field(default=10_000, ge=10, le=1_000_000)
+    # Open streams per user in a process (one more closes the oldest) and in all (503 beyond).
+    events_max_streams_per_user: int = Field(default=8, ge=1, le=1000)
+    events_max_streams: int = Field(default=10_000, ge=1)
+    # How long a user's role and facilitator are kept for the streams' scoping without being
+    # read again (an administrator's change forgets them at once through SessionEnded).
+    events_scope_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
+
     catalog_path: Path | None = None
     static_dir: Path | None = None
 

@@ -142,6 +142,11 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/uploads"): Sample("/api/uploads", raw=(PNG, "image/png"), by_owner=True),
     ("GET", "/api/uploads/{uploadId}"): Sample("/api/uploads/{upload}"),
     ("GET", "/api/facilitator/participants"): Sample("/api/facilitator/participants?q=tmp"),
+    # The stream ends after `events_stream_max_seconds`, which the tests' settings keep short.
+    ("GET", "/api/events"): Sample("/api/events", by_owner=True),
+    ("POST", "/api/events/presence"): Sample(
+        "/api/events/presence", {"pending": 1}, by_owner=True, status=204
+    ),
     ("GET", "/api/facilitator/participants/{userId}/step-data/{workshopType}"): Sample(
         "/api/facilitator/participants/{owner}/step-data/ia"
     ),

@@ -59,6 +59,8 @@ def _settings(url: str, **overrides: Any) -> Settings:
         "sqlite_synchronous": "NORMAL",
         "max_body_bytes": BODY_LIMIT,
         "max_upload_bytes": BODY_LIMIT,
+        # A stream through httpx's ASGI transport is read only once it has ended.
+        "events_stream_max_seconds": 0.2,
     }
     values.update(overrides)
     return Settings(**values)
@@ -322,6 +324,9 @@ def route_probes(world: World) -> list[Probe]:
             "/api/navigation-progress/ia/reset",
             "carol",
         ),
+        # Presence: one report a second.
+        Probe(("POST", "/api/events/presence"), 204, "/api/events/presence", "bob", {"pending": 1}),
+        Probe(("POST", "/api/events/presence"), 429, "/api/events/presence", "bob", {"pending": 2}),
         # Uploads: not an image; the same bytes again; the client's copy still current.
         Probe(
             ("POST", "/api/uploads"),

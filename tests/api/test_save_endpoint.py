@@ -21,6 +21,7 @@ RESOLVED = [
     deps.get_json_limits,
     deps.get_upload_store,
     deps.get_history_policy,
+    deps.get_event_bus,
 ]
 
 
@@ -80,7 +81,11 @@ async def test_the_plain_routes_resolve_what_fastapi_would(backend: Backend) -> 
         ]
         save = _documented(SAVE).dependant
         assert [dependency.call for dependency in save.dependencies] == RESOLVED
-        assert [param.name for param in save.header_params] == ["idempotency_key", "if_match"]
+        assert [param.name for param in save.header_params] == [
+            "idempotency_key",
+            "if_match",
+            "x_device_id",
+        ]
         patch = next(
             r
             for r in step_router.router.routes
@@ -93,6 +98,7 @@ async def test_the_plain_routes_resolve_what_fastapi_would(backend: Backend) -> 
             "if_match",
             "x_base_version",
             "x_schema_version",
+            "x_device_id",
         ]
     finally:
         await close_app(app)

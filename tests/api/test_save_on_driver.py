@@ -27,7 +27,7 @@ async def test_autocommit_postgresql_saves_on_the_driver_and_answers_the_same_re
                     assert not on_driver
                 else:
                     assert on_driver
-                record = await service.save_step(
+                saved = await service.save_step(
                     conn,
                     user_id=accounts["alice"].id,
                     step=step,
@@ -36,7 +36,7 @@ async def test_autocommit_postgresql_saves_on_the_driver_and_answers_the_same_re
                     request_id=f"request-{len(records)}",
                     history=HistoryPolicy(5, 1),
                 )
-                records.append(record)
+                records.append(saved.record)
     finally:
         await engine.dispose()
     first, second = records

@@ -203,7 +203,7 @@ async def test_step_saves_go_through_the_writer_and_keep_history_atomically(
                 request_id=None,
                 history=history,
             )
-            before = await save(data={"whyReflection": "kept"})
+            before = (await save(data={"whyReflection": "kept"})).record
             await conn.execute(
                 text(
                     "CREATE TRIGGER refuse_history BEFORE INSERT ON workshop_step_history "

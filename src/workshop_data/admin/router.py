@@ -16,6 +16,7 @@ from workshop_data.deps import (
     AdminUser,
     CatalogDep,
     DbDep,
+    EventBusDep,
     JsonBody,
     Page,
     PageSize,
@@ -24,8 +25,10 @@ from workshop_data.deps import (
     UserIdPath,
     WorkshopTypePath,
 )
+from workshop_data.events.schemas import ParticipationChanged, SessionEnded
 from workshop_data.participation import service as participation_service
 from workshop_data.step_data import service as step_service
+from workshop_data.timeutil import utc_now
 from workshop_data.users.access import existing_user
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -114,12 +117,15 @@ async def update_user(
     _admin: AdminUser,
     body: JsonBody[UpdateAccountRequest],
     db: DbDep,
+    bus: EventBusDep,
 ) -> Response:
     """Change a user's account.
 
     Role, facilitator, name or email. The last admin cannot be demoted (409)."""
     changes = body.model_dump(include=body.model_fields_set)
     account = await service.update_account(db, user_id, changes)
+    # Their role or facilitator may have changed: the live streams read their standing again.
+    bus.publish(SessionEnded(account.id, None))
     return api_response(AccountResponse(user=AccountOut.of(account)))
 
 
@@ -131,11 +137,14 @@ async def update_user(
         **_conflict("This is the last administrator (`last_admin`)."),
     },
 )
-async def delete_user(user_id: UserIdPath, _admin: AdminUser, db: DbDep) -> Response:
+async def delete_user(
+    user_id: UserIdPath, _admin: AdminUser, db: DbDep, bus: EventBusDep
+) -> Response:
     """Delete a user.
 
     The user and everything they own. The last admin cannot be deleted (409)."""
     account = await service.delete_account(db, user_id)
+    bus.publish(SessionEnded(account.id, None))
     return api_response(DeletedAccountResponse(deleted=AccountOut.of(account)))
 
 
@@ -176,6 +185,7 @@ async def reopen_workshop(
     admin: AdminUser,
     db: DbDep,
     catalog: CatalogDep,
+    bus: EventBusDep,
 ) -> Response:
     """Reopen a completed workshop.
 
@@ -183,4 +193,5 @@ async def reopen_workshop(
     workshop = catalog.check_workshop_type(workshop_type)
     owner = await existing_user(db, user_id)
     status = await participation_service.reopen_workshop(db, owner.id, workshop, admin.id)
+    bus.publish(ParticipationChanged(owner.id, workshop, False, status.reopened_at or utc_now()))
     return api_response(ReopenResponse.of(status, user_id=owner.id))

@@ -7,6 +7,7 @@ from workshop_data.auth.schemas import LoginRequest, OkResponse, UserResponse
 from workshop_data.deps import (
     CurrentUser,
     DbDep,
+    EventBusDep,
     JsonBody,
     PasswordHashingDep,
     SettingsDep,
@@ -50,6 +51,7 @@ async def login(
     settings: SettingsDep,
     throttle: ThrottleDep,
     hashing: PasswordHashingDep,
+    bus: EventBusDep,
 ) -> Response:
     """Sign in with a username or e-mail address and a password.
 
@@ -68,9 +70,10 @@ async def login(
     )
     async with engine.connect() as db:
         previous = request.cookies.get(settings.session_cookie_name)
-        if previous:
-            await service.end_session(db, previous)
+        ended = await service.end_session(db, previous) if previous else None
         started = await service.start_session(db, user.id, settings.session_ttl_seconds)
+    if ended is not None:
+        bus.publish(ended)
     response = api_response(UserResponse(user=user.public()))
     secure = _cookie_is_secure(request, settings)
     for name, value, httponly in (
@@ -91,13 +94,15 @@ async def login(
 
 
 @router.post("/logout", response_model=OkResponse)
-async def logout(request: Request, db: DbDep, settings: SettingsDep) -> Response:
+async def logout(request: Request, db: DbDep, settings: SettingsDep, bus: EventBusDep) -> Response:
     """Sign out: revoke the session on the server and clear both cookies (no session: 200 too).
 
     The session cookie alone suffices: the page deletes the device cookie before it asks."""
     token = request.cookies.get(settings.session_cookie_name)
     if token:
-        await service.end_session(db, token)
+        ended = await service.end_session(db, token)
+        if ended is not None:
+            bus.publish(ended)
     response = api_response(OkResponse())
     secure = _cookie_is_secure(request, settings)
     for name, httponly in (

@@ -12,6 +12,7 @@ from workshop_data.auth.throttle import LoginThrottle
 from workshop_data.db.sqlite_writer import WriterConnection
 from workshop_data.db.tables import sessions, users
 from workshop_data.errors import InvalidCredentials, NotAuthenticated
+from workshop_data.events.schemas import SessionEnded
 from workshop_data.text_policy import check_storable
 from workshop_data.timeutil import utc_now
 from workshop_data.users import service as users_service
@@ -60,11 +61,27 @@ async def start_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) -
     return secrets_
 
 
-async def end_session(conn: AsyncConnection, token: str) -> None:
-    """Ends the token's session. The token alone suffices (ending a session gives nothing
-    away): the page deletes its device secret before it asks for this."""
-    await conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
+async def end_session(conn: AsyncConnection, token: str) -> SessionEnded | None:
+    """Ends the token's session: its SessionEnded, None if there was none. The token alone
+    suffices (ending a session gives nothing away): the page deletes its device secret before
+    it asks for this."""
+    hashed = token_hash(token)
+    ended = (
+        await conn.execute(
+            delete(sessions).where(sessions.c.token_hash == hashed).returning(sessions.c.user_id)
+        )
+    ).first()
     await conn.commit()
+    return None if ended is None else SessionEnded(ended.user_id, hashed)
+
+
+async def session_is_live(conn: AsyncConnection, hashed: str) -> bool:
+    """Whether the session of this token hash still exists and has not expired (a read only:
+    no touch), for a long-lived request that checks now and then that its session goes on."""
+    row = (
+        await conn.execute(select(sessions.c.expires_at).where(sessions.c.token_hash == hashed))
+    ).first()
+    return row is not None and row.expires_at > utc_now()
 
 
 async def user_for_session(

@@ -5,16 +5,19 @@ from workshop_data.deps import (
     CatalogDep,
     CurrentUser,
     DbDep,
+    EventBusDep,
     JsonBody,
     JsonLimitsDep,
     WorkshopTypePath,
 )
+from workshop_data.events.schemas import ProgressChanged
 from workshop_data.navigation import service
 from workshop_data.navigation.schemas import (
     NavigationProgressResponse,
     ProgressLockedResponse,
     ProgressUpdate,
 )
+from workshop_data.timeutil import utc_now
 
 router = APIRouter(prefix="/api/navigation-progress", tags=["navigation progress"])
 
@@ -50,6 +53,7 @@ async def update_progress(
     db: DbDep,
     catalog: CatalogDep,
     limits: JsonLimitsDep,
+    bus: EventBusDep,
 ) -> Response:
     """Record where the caller is in a workshop.
 
@@ -57,6 +61,7 @@ async def update_progress(
     last visit."""
     change = service.check_change(catalog, workshop_type, body, limits)
     progress = await service.update_progress(db, catalog, user.id, change)
+    bus.publish(ProgressChanged(user.id, change.workshop_type, utc_now()))
     return api_response(NavigationProgressResponse.of(change.workshop_type, progress))
 
 
@@ -74,10 +79,14 @@ async def update_progress(
     },
 )
 async def reset_progress(
-    workshop_type: WorkshopTypePath, user: CurrentUser, db: DbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath,
+    user: CurrentUser,
+    db: DbDep,
+    catalog: CatalogDep,
+    bus: EventBusDep,
 ) -> Response:
     """Start a workshop's navigation over (refused once the workshop is completed)."""
     workshop = catalog.check_workshop_type(workshop_type)
-    return api_response(
-        NavigationProgressResponse.of(workshop, await service.reset_progress(db, user.id, workshop))
-    )
+    progress = await service.reset_progress(db, user.id, workshop)
+    bus.publish(ProgressChanged(user.id, workshop, utc_now()))
+    return api_response(NavigationProgressResponse.of(workshop, progress))

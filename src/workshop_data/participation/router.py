@@ -1,9 +1,11 @@
 from fastapi import APIRouter, Response
 
 from workshop_data.api_schema import ErrorResponse, api_response, unavailable_or_busy
-from workshop_data.deps import CatalogDep, CurrentUser, DbDep, WorkshopTypePath
+from workshop_data.deps import CatalogDep, CurrentUser, DbDep, EventBusDep, WorkshopTypePath
+from workshop_data.events.schemas import ParticipationChanged
 from workshop_data.participation import service
 from workshop_data.participation.schemas import StepsIncompleteResponse, WorkshopStatusResponse
+from workshop_data.timeutil import utc_now
 
 router = APIRouter(prefix="/api/workshop-data", tags=["workshop status"])
 
@@ -38,7 +40,11 @@ async def workshop_status(
     },
 )
 async def complete_workshop(
-    workshop_type: WorkshopTypePath, user: CurrentUser, db: DbDep, catalog: CatalogDep
+    workshop_type: WorkshopTypePath,
+    user: CurrentUser,
+    db: DbDep,
+    catalog: CatalogDep,
+    bus: EventBusDep,
 ) -> Response:
     """Complete a workshop.
 
@@ -46,4 +52,5 @@ async def complete_workshop(
     administrator reopens it. Completing again changes nothing."""
     workshop = catalog.check_workshop_type(workshop_type)
     status = await service.complete_workshop(db, catalog, user.id, workshop)
+    bus.publish(ParticipationChanged(user.id, workshop, True, status.completed_at or utc_now()))
     return api_response(WorkshopStatusResponse.of(status))

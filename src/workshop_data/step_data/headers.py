@@ -1,6 +1,6 @@
 """What the step write routes read from their headers: the version in If-Match (or
 X-Base-Version), the request id in Idempotency-Key, the schema version in X-Schema-Version; and
-the ETag they answer with."""
+the ETag they answer with; the writing device in X-Device-Id."""
 
 import re
 
@@ -12,6 +12,18 @@ _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+MAX_DEVICE_ID_LENGTH = 64
+
+
+def device_id_of(header: str | None) -> str | None:
+    """The device (or tab) a write came from, as its `X-Device-Id` header names it: 1 to 64
+    printable ASCII characters; anything else is no device id (never a refusal: the header
+    only labels the write's event)."""
+    if header is None or not 0 < len(header) <= MAX_DEVICE_ID_LENGTH:
+        return None
+    return header if header.isascii() and header.isprintable() else None
 
 
 def request_id_of(header: str | None, body: str | None) -> str | None:

@@ -24,12 +24,14 @@ from workshop_data.deps import (
     check_request_text,
     get_catalog,
     get_db,
+    get_event_bus,
     get_history_policy,
     get_json_limits,
     get_session_credential,
     get_settings,
     get_upload_store,
 )
+from workshop_data.events.bus import EventBus
 from workshop_data.json_input import JsonLimits
 from workshop_data.step_data.history import HistoryPolicy
 from workshop_data.uploads.storage import UploadStore
@@ -46,7 +48,9 @@ SaveEndpoint = Callable[
         JsonLimits,
         UploadStore,
         HistoryPolicy,
-        # idempotency_key, if_match
+        EventBus,
+        # idempotency_key, if_match, x_device_id
+        str | None,
         str | None,
         str | None,
     ],
@@ -64,7 +68,9 @@ PatchEndpoint = Callable[
         JsonLimits,
         UploadStore,
         HistoryPolicy,
-        # idempotency_key, if_match, x_base_version, x_schema_version
+        EventBus,
+        # idempotency_key, if_match, x_base_version, x_schema_version, x_device_id
+        str | None,
         str | None,
         str | None,
         str | None,
@@ -100,6 +106,7 @@ class _Resolved:
     limits: JsonLimits
     store: UploadStore
     history: HistoryPolicy
+    bus: EventBus
 
 
 async def _serve(request: Request, call: Callable[[_Resolved], Awaitable[Response]]) -> Response:
@@ -120,6 +127,7 @@ async def _serve(request: Request, call: Callable[[_Resolved], Awaitable[Respons
                 await get_json_limits(request),
                 await get_upload_store(request),
                 await get_history_policy(request),
+                await get_event_bus(request),
             )
         )
     except BaseException:
@@ -144,8 +152,10 @@ def save_route(endpoint: SaveEndpoint) -> Route:
                 it.limits,
                 it.store,
                 it.history,
+                it.bus,
                 request.headers.get("idempotency-key"),
                 request.headers.get("if-match"),
+                request.headers.get("x-device-id"),
             )
 
         return await _serve(request, call)
@@ -168,10 +178,12 @@ def patch_route(endpoint: PatchEndpoint) -> Route:
                 it.limits,
                 it.store,
                 it.history,
+                it.bus,
                 request.headers.get("idempotency-key"),
                 request.headers.get("if-match"),
                 request.headers.get("x-base-version"),
                 request.headers.get("x-schema-version"),
+                request.headers.get("x-device-id"),
             )
 
         return await _serve(request, call)

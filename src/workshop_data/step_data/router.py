@@ -11,6 +11,7 @@ from workshop_data.deps import (
     CatalogDep,
     CurrentUser,
     DbDep,
+    EventBusDep,
     HistoryDep,
     JsonBody,
     JsonLimitsDep,
@@ -23,6 +24,7 @@ from workshop_data.deps import (
     validation_message,
 )
 from workshop_data.errors import Conflict, DomainError, InvalidInput, WorkshopLocked
+from workshop_data.events.bus import EventBus
 from workshop_data.json_input import check_document, parse_json
 from workshop_data.ops.metrics import CONFLICTS, LOCKED, SAVES
 from workshop_data.participation import service as participation_service
@@ -42,6 +44,7 @@ from workshop_data.step_data.schemas import (
     WorkshopLockedResponse,
     WorkshopStepsResponse,
 )
+from workshop_data.step_data.service import Saved
 from workshop_data.step_data.statements import StepRecord
 from workshop_data.timeutil import iso
 from workshop_data.uploads import service as uploads_service
@@ -73,8 +76,12 @@ async def _save_request(request: Request) -> SaveStepRequest:
 
 
 async def _saved_by_session(
-    request: Request, db: AsyncConnection, store: UploadStore, record: StepRecord
+    request: Request, db: AsyncConnection, store: UploadStore, bus: EventBus, saved: Saved
 ) -> Response:
+    # The save has committed: what it caused may be told.
+    for event in saved.events:
+        bus.publish(event)
+    record = saved.record
     request.state.user_id = record.user_id
     await uploads_service.note_references(db, store, record.user_id, record.data)
     return _saved(record)
@@ -114,8 +121,10 @@ async def save_step(
     limits: JsonLimitsDep,
     store: UploadStoreDep,
     history: HistoryDep,
+    bus: EventBusDep,
     idempotency_key: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
+    x_device_id: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Save a step's data document.
 
@@ -132,7 +141,7 @@ async def save_step(
         await auth_service.signed_in_user_id(db, session)
         raise
     try:
-        record = await service.save_step(
+        saved = await service.save_step(
             db,
             session=session,
             step=step,
@@ -142,6 +151,7 @@ async def save_step(
             history=history,
             schema_version=body.schema_version,
             limits=limits,
+            device_id=headers.device_id_of(x_device_id),
         )
     except Conflict:
         CONFLICTS.inc()
@@ -149,7 +159,7 @@ async def save_step(
     except WorkshopLocked:
         LOCKED.inc()
         raise
-    return await _saved_by_session(request, db, store, record)
+    return await _saved_by_session(request, db, store, bus, saved)
 
 
 _MERGE_PATCH_BODY = {
@@ -193,10 +203,12 @@ async def patch_step(
     limits: JsonLimitsDep,
     store: UploadStoreDep,
     history: HistoryDep,
+    bus: EventBusDep,
     idempotency_key: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
     x_base_version: Annotated[str | None, Header()] = None,
     x_schema_version: Annotated[str | None, Header()] = None,
+    x_device_id: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Change part of a step.
 
@@ -219,7 +231,7 @@ async def patch_step(
         await auth_service.signed_in_user_id(db, session)
         raise
     try:
-        record = await service.patch_step(
+        saved = await service.patch_step(
             db,
             session=session,
             step=step,
@@ -229,6 +241,7 @@ async def patch_step(
             limits=limits,
             history=history,
             schema_version=schema_version,
+            device_id=headers.device_id_of(x_device_id),
         )
     except Conflict:
         CONFLICTS.inc()
@@ -236,7 +249,7 @@ async def patch_step(
     except WorkshopLocked:
         LOCKED.inc()
         raise
-    return await _saved_by_session(request, db, store, record)
+    return await _saved_by_session(request, db, store, bus, saved)
 
 
 @router.get("/step/{workshopType}/{stepId}", response_model=StepDataResponse, responses=_ERRORS)
@@ -427,9 +440,11 @@ async def restore_step(
     limits: JsonLimitsDep,
     store: UploadStoreDep,
     history: HistoryDep,
+    bus: EventBusDep,
     idempotency_key: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
     x_base_version: Annotated[str | None, Header()] = None,
+    x_device_id: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Restore a kept version of a step.
 
@@ -459,7 +474,7 @@ async def restore_step(
         await auth_service.signed_in_user_id(db, session)
         raise
     try:
-        record = await service.restore_step(
+        saved = await service.restore_step(
             db,
             session=session,
             step=step,
@@ -468,6 +483,7 @@ async def restore_step(
             request_id=request_id,
             history=history,
             limits=limits,
+            device_id=headers.device_id_of(x_device_id),
         )
     except Conflict:
         CONFLICTS.inc()
@@ -475,7 +491,7 @@ async def restore_step(
     except WorkshopLocked:
         LOCKED.inc()
         raise
-    return await _saved_by_session(request, db, store, record)
+    return await _saved_by_session(request, db, store, bus, saved)
 
 
 # Matched before the FastAPI routes of the same paths (app.py), which document them.

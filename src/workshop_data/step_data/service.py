@@ -8,6 +8,7 @@ user), so no separate session lookup precedes the save. A refused save explains 
 in" (401) before the lock (423) and the version (409)."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -28,6 +29,7 @@ from workshop_data.errors import (
     ServiceBusy,
     VersionNotFound,
 )
+from workshop_data.events.schemas import Event, StepSaved
 from workshop_data.json_input import DEFAULT_LIMITS, JsonLimits, check_document, encoded_size
 from workshop_data.participation.service import locked_since, workshop_locked
 from workshop_data.step_data import history as step_history
@@ -43,6 +45,32 @@ from workshop_data.step_data.statements import (
 from workshop_data.timeutil import iso, utc_now
 
 steps = workshop_step_data
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What a save (patch, restore) stored, and the events its commit caused: one StepSaved
+    when it wrote a new version, none when it changed nothing (the same data, or a retry of a
+    save already committed). The caller publishes them (they are committed)."""
+
+    record: StepRecord
+    events: tuple[Event, ...]
+
+
+def _written(record: StepRecord, device_id: str | None) -> Saved:
+    return Saved(
+        record,
+        (
+            StepSaved(
+                user_id=record.user_id,
+                workshop_type=record.workshop_type,
+                step_id=record.step_id,
+                version=record.version,
+                saved_at=record.updated_at,
+                device_id=device_id,
+            ),
+        ),
+    )
 
 
 def check_step_document(data: dict[str, Any], limits: JsonLimits) -> None:
@@ -91,8 +119,10 @@ async def save_step(
     history: HistoryPolicy | None = None,
     schema_version: int | None = None,
     limits: JsonLimits = DEFAULT_LIMITS,
-) -> StepRecord:
-    """Store `data` for the user's step and return the stored record. `data` must be within
+    device_id: str | None = None,
+) -> Saved:
+    """Store `data` for the user's step and return the stored record with the events of its
+    commit (`device_id`: the writing device, for its StepSaved). `data` must be within
     `limits` and storable (PayloadTooLarge, InvalidInput otherwise).
 
     base_version None: last write wins; 0: the step must not exist yet; n: it must be at n.
@@ -152,12 +182,13 @@ async def save_step(
             if conn.in_transaction():  # not after a statement on the driver alone
                 await conn.commit()
     if record is not None:
-        return record
+        return _written(record, device_id)
     try:
         if session is not None:
             user_id = await auth_service.signed_in_user_id(conn, session)
         assert user_id is not None
-        return await _outcome_of_an_unwritten_save(conn, user_id, step, base_version, request_id)
+        stored = await _outcome_of_an_unwritten_save(conn, user_id, step, base_version, request_id)
+        return Saved(stored, ())
     finally:
         await conn.rollback()
 
@@ -205,7 +236,8 @@ async def restore_step(
     request_id: str | None,
     history: HistoryPolicy,
     limits: JsonLimits = DEFAULT_LIMITS,
-) -> StepRecord:
+    device_id: str | None = None,
+) -> Saved:
     """Save the content of a kept `version` of the step (with the schema version it was written
     in) as its new version, under the rules of any save (base_version, the lock, request_id for
     retries). Restoring what is already
@@ -232,6 +264,7 @@ async def restore_step(
         history=history,
         schema_version=stored.schema_version,
         limits=limits,
+        device_id=device_id,
     )
 
 
@@ -326,7 +359,8 @@ async def patch_step(
     limits: JsonLimits,
     history: HistoryPolicy | None = None,
     schema_version: int | None = None,
-) -> StepRecord:
+    device_id: str | None = None,
+) -> Saved:
     """Apply a merge patch to the user's step document and store the result.
 
     The stored row is read, the patch applied here, and the result written by the same
@@ -341,7 +375,7 @@ async def patch_step(
         read_version = 0 if row is None else row.version
         if base_version is not None and base_version != read_version:
             # Refused unless the workshop is locked or this is a retry of a committed patch.
-            return await _refuse(conn, writer, step, base_version, request_id)
+            return Saved(await _refuse(conn, writer, step, base_version, request_id), ())
         merged = apply_merge_patch({} if row is None else row.data, patch)
         try:
             return await save_step(
@@ -357,6 +391,7 @@ async def patch_step(
                 if schema_version is not None or row is None
                 else row.schema_version,
                 limits=limits,
+                device_id=device_id,
             )
         except Conflict:
             if base_version is not None:
