@@ -48,3 +48,20 @@ export type {
   UseWorkshopStepDataOptions,
   WorkshopType,
 } from './types.js';
+export { EventStream, sharedEventStream, closeSharedEventStream, parseLiveEvent, backoffDelay } from './live/eventStream.js';
+export type {
+  LiveEvent,
+  LiveEventKind,
+  StepEvent,
+  ProgressEvent,
+  ParticipationEvent,
+  PresenceEvent,
+  ResyncEvent,
+  StreamState,
+  EventStreamOptions,
+  EventSourceLike,
+  BroadcastChannelLike,
+  LocksLike,
+} from './live/eventStream.js';
+export { PresenceReporter } from './live/presence.js';
+export type { PresenceReporterOptions } from './live/presence.js';
