@@ -48,11 +48,17 @@ export class PresenceReporter {
   report(pending: number): void {
     if (this.stopped || this.refused) return;
     this.pending = Math.max(0, Math.min(100_000, Math.floor(pending)));
-    this.schedule();
+    this.reschedule();
   }
 
   /** Back online: send what changed meanwhile. */
   wake(): void {
+    this.reschedule();
+  }
+
+  private reschedule(): void {
+    if (this.timer !== null) this.clearTimer(this.timer);
+    this.timer = null;
     this.schedule();
   }
 
