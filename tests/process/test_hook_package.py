@@ -51,6 +51,8 @@ def test_the_tarball_holds_the_build_only(tarball: Path) -> None:
         manifest = json.load(archive.extractfile("package/package.json"))  # type: ignore[arg-type]
     assert "package/dist/index.js" in names
     assert "package/dist/index.d.ts" in names
+    assert "package/dist/core/index.js" in names
+    assert "package/dist/core/index.d.ts" in names
     assert all(name == "package/package.json" or name.startswith("package/dist/") for name in names)
     sources = [n for n in names if n.endswith((".ts", ".tsx")) and not n.endswith(".d.ts")]
     assert sources == [], "TypeScript sources in the package"
@@ -61,6 +63,10 @@ def test_the_tarball_holds_the_build_only(tarball: Path) -> None:
     assert manifest["sideEffects"] is False
     assert manifest["files"] == ["dist"]
     assert manifest["exports"]["."] == {"types": "./dist/index.d.ts", "import": "./dist/index.js"}
+    assert manifest["exports"]["./core"] == {
+        "types": "./dist/core/index.d.ts",
+        "import": "./dist/core/index.js",
+    }
     assert manifest["peerDependencies"] == {"react": "^18.0.0 || ^19.0.0"}
     assert "react" not in manifest.get("dependencies", {})
 
@@ -94,6 +100,21 @@ def test_a_react_app_outside_the_repo_installs_type_checks_and_builds_it(
         app,
     ).split()
     assert {"useWorkshopStepData", "WorkshopDataProvider", "resumeAfterSignIn"} <= set(exported)
+    # The framework-free core, its own entry point: it loads without React.
+    core = _run(
+        [
+            node,
+            "--input-type=module",
+            "--eval",
+            "const core = await import('workshop-data-react/core');"
+            "console.log(Object.keys(core).sort().join(' '));",
+        ],
+        app,
+    ).split()
+    assert {"SyncLoop", "reduce", "httpPerformers", "memoryWorkStore", "pendingSummary"} <= set(
+        core
+    )
+    assert "useWorkshopStepData" not in core
 
     _run([NPM, "run", "typecheck"], app)  # tsc --strict, as in the app's tsconfig.json
     _run([NPM, "run", "build"], app)

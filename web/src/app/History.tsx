@@ -40,8 +40,9 @@ export function HistoryPanel<T extends object>({ step }: { step: Step<T> }) {
     setBusy(true);
     setMessage(null);
     try {
-      await step.saveNow();
-      const restored = await api.restore(workshopType, stepId, version, step.version, newKey());
+      // The base is the version the save just produced, not the one this render saw.
+      const base = await step.saveNow();
+      const restored = await api.restore(workshopType, stepId, version, base, newKey());
       await step.reload();
       setMessage(
         version < 1

@@ -8,6 +8,8 @@ import { StepMark, stepState } from './StepList';
 export function Overview(props: {
   workshop: CatalogWorkshop;
   progress: NavigationProgress | null;
+  /** The progress is the last known on this device (the server could not be asked). */
+  fromDevice?: boolean;
   status: WorkshopStatus | null;
   onComplete: () => Promise<string | null>;
 }) {
@@ -30,6 +32,12 @@ export function Overview(props: {
             ? `${missing.length} required ${missing.length === 1 ? 'step' : 'steps'} still to do before you can complete it.`
             : 'Every required step is done.'}
       </p>
+      {props.fromDevice ? (
+        <p className="note" role="note" data-testid="progress-note">
+          This is your progress as last known on this device: the server could not be reached. It is
+          updated when the connection returns.
+        </p>
+      ) : null}
       {next ? (
         <p>
           <a className="button-link" href={stepHref(workshop.type, next.id)}>

@@ -1,9 +1,19 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
-import { HttpError, saveAllNow, WorkshopDataProvider } from 'workshop-data-react';
+import {
+  defaultJournal,
+  defaultSyncCore,
+  describePending,
+  HttpError,
+  pendingSummary,
+  saveAllNow,
+  usePendingWork,
+  WorkshopDataProvider,
+} from 'workshop-data-react';
 import { api, endSessionOnThisDevice, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
 import { MyData } from './MyData';
 import { NotFound } from './NotFound';
+import { PendingWorkContext } from './pendingWork';
 import { Overview } from './Overview';
 import { useNavigationProgress } from './progress';
 import { findStep, parseRoute, type Route } from './routes';
@@ -84,7 +94,8 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
   }, [refreshStatus]);
 
   const reportFailed = useCallback((err: unknown) => void failed(err, ''), [failed]);
-  const { progress, visit, answered, refresh } = useNavigationProgress(workshop, reportFailed);
+  const { progress, fromDevice, visit, answered, refresh } = useNavigationProgress(workshop, user.id, reportFailed);
+  const pending = usePendingWork({ userId: user.id });
   const onOverview = route?.kind === 'overview';
   useEffect(() => {
     if (onOverview) refresh();
@@ -117,10 +128,16 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
 
   const signOut = async () => {
     setBusy(true);
-    const allSaved = await saveAllNow();
+    await saveAllNow();
+    // Everything of this user still pending on this device: text, images, progress.
+    const left = describePending(await pendingSummary(defaultSyncCore().getState(), user.id, defaultJournal()));
     if (
-      !allSaved &&
-      !window.confirm('Some changes could not be saved yet. Signing out removes them from this device. Sign out anyway?')
+      left.length > 0 &&
+      !window.confirm(
+        `Not saved yet — only on this device: ${left.join('; ')}.\n\n` +
+          'Signing out removes them from this device and they will be lost. Cancel to stay signed in: ' +
+          'they are sent when the connection returns. Sign out anyway?',
+      )
     ) {
       setBusy(false);
       return;
@@ -152,7 +169,7 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
   if (route.kind === 'my-data') {
     content = <MyData user={user} catalog={catalog} />;
   } else if (route.kind === 'overview' && workshop) {
-    content = <Overview workshop={workshop} progress={progress} status={status} onComplete={complete} />;
+    content = <Overview workshop={workshop} progress={progress} fromDevice={fromDevice} status={status} onComplete={complete} />;
   } else if (route.kind === 'step' && workshop) {
     content = <StepView workshop={workshop} stepId={route.stepId} status={status} onAnswered={onAnswered} />;
   } else {
@@ -161,10 +178,12 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
 
   return (
     <WorkshopDataProvider userId={user.id} onSaveError={onSaveError}>
+      <PendingWorkContext.Provider value={pending}>
       <a className="skip" href="#content">Skip to the content</a>
       <div className={menuOpen ? 'shell shell--menu-open' : 'shell'}>
         <TopBar catalog={catalog} workshop={workshop} workshopCurrent={route.kind !== 'my-data'} myDataCurrent={route.kind === 'my-data'}
-          user={user} menuOpen={menuOpen} onToggleMenu={() => setMenuOpen((open) => !open)} onSignOut={signOut} busy={busy} />
+          user={user} menuOpen={menuOpen} onToggleMenu={() => setMenuOpen((open) => !open)} onSignOut={signOut} busy={busy}
+          pending={pending} />
         <div className={workshop && route.kind !== 'my-data' ? 'layout' : 'layout layout--single'}>
           {workshop && route.kind !== 'my-data' ? (
             <StepList workshop={workshop} progress={progress} currentStepId={stepId} overviewCurrent={route.kind === 'overview'} />
@@ -172,6 +191,7 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
           <main className="content" id="content" tabIndex={-1}>{content}</main>
         </div>
       </div>
+      </PendingWorkContext.Provider>
     </WorkshopDataProvider>
   );
 }

@@ -1,8 +1,11 @@
+import type { PendingSummary } from 'workshop-data-react';
+
 import type { CatalogWorkshop, User } from './api';
+import { PendingWork } from './SaveState';
 
 /** The header: the workshops, the signed-in user, "Download my data" and "Sign out" (behind a
  * menu button on a phone). */
-export function TopBar({ catalog, workshop, workshopCurrent, myDataCurrent, user, menuOpen, onToggleMenu, onSignOut, busy }: {
+export function TopBar({ catalog, workshop, workshopCurrent, myDataCurrent, user, menuOpen, onToggleMenu, onSignOut, busy, pending }: {
   catalog: CatalogWorkshop[];
   workshop: CatalogWorkshop | null;
   /** The workshop's tab is marked current (not on "My data"). */
@@ -13,11 +16,14 @@ export function TopBar({ catalog, workshop, workshopCurrent, myDataCurrent, user
   onToggleMenu: () => void;
   onSignOut: () => void;
   busy: boolean;
+  /** What is pending on this device, whatever page is open. */
+  pending: PendingSummary;
 }) {
   return (
     <header className="topbar">
       <a className="brand" href="#/">Workshop</a>
       {workshop ? <span className="topbar__workshop">{workshop.name}</span> : null}
+      <PendingWork summary={pending} />
       <button type="button" className="menu-toggle secondary" aria-expanded={menuOpen} aria-controls="app-menu step-list"
         onClick={onToggleMenu}>
         {menuOpen ? 'Close menu' : 'Menu'}

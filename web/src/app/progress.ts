@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 
-import { HttpError, type WorkshopType } from 'workshop-data-react';
+import { defaultSyncCore, progressKey, type ProgressWork, type SyncLoop, type WorkshopType } from 'workshop-data-react';
 import { api, type CatalogStep, type CatalogWorkshop, type NavigationProgress } from './api';
 import { orderedSteps } from './routes';
+import { recall, remember } from './storage';
 
 /**
  * When a step counts as completed (the catalogue states it per step, `completedWhen`):
@@ -52,6 +53,9 @@ function union(a: string[], b: string[]): string[] {
 
 export interface ProgressApi {
   progress: NavigationProgress | null;
+  /** The server could not be asked: `progress` is the last known on this device (with what
+   * this device has not sent yet). */
+  fromDevice: boolean;
   /** The participant opened this step. */
   visit: (stepId: string) => void;
   /** This step's saved answer satisfies its completion rule. */
@@ -60,78 +64,119 @@ export interface ProgressApi {
   refresh: () => void;
 }
 
+/** Where the last progress the server confirmed is kept on this device, per user and workshop. */
+function lastKnownKey(userId: string | number, workshopType: string): string {
+  return `workshop-data:progress:${userId}:${workshopType}`;
+}
+
+/** The reports of this workshop the core still has to send (journalled on the device). */
+function unsent(core: SyncLoop, userId: string | number, workshopType: string): ProgressWork | null {
+  const work = core.get(progressKey(String(userId), workshopType))?.work;
+  return work?.kind === 'progress' ? work : null;
+}
+
+function withUnsent(progress: NavigationProgress, work: ProgressWork | null): NavigationProgress {
+  if (!work) return progress;
+  return {
+    ...progress,
+    currentStepId: work.currentStepId ?? progress.currentStepId,
+    completedSteps: union(progress.completedSteps, work.completedSteps),
+    unlockedSteps: union(progress.unlockedSteps, work.unlockedSteps),
+  };
+}
+
 /**
- * The workshop's navigation progress, reported to the server as the participant moves. The
- * server merges reports (grow-only); steps a failed report carried are sent again with the
- * next one, and when the browser is back online.
+ * The workshop's navigation progress. Reports are the package core's work: journalled on the
+ * device and sent by its one loop (merged, retried, sent when the network returns, after a
+ * reload too); the server merges them (grow-only). Offline, the progress shown is the last the
+ * server confirmed on this device plus what is unsent, marked as from this device; it is read
+ * again from the server when the network returns.
  */
 export function useNavigationProgress(
   workshop: CatalogWorkshop | null,
+  userId: string | number,
   onError: (error: unknown) => void,
+  core: SyncLoop = defaultSyncCore(),
 ): ProgressApi {
   const workshopType: WorkshopType | null = workshop?.type ?? null;
   const [progress, setProgress] = useState<NavigationProgress | null>(null);
-  const pending = useRef<{ completed: string[]; unlocked: string[] }>({ completed: [], unlocked: [] });
+  const [fromDevice, setFromDevice] = useState(false);
   const onErrorRef = useRef(onError);
   onErrorRef.current = onError;
 
   const [generation, setGeneration] = useState(0);
   const refresh = useCallback(() => setGeneration((n) => n + 1), []);
+
+  /** The server confirmed `stored`: keep it on the device, show it with what is unsent. */
+  const confirmed = useCallback(
+    (stored: NavigationProgress) => {
+      remember(lastKnownKey(userId, stored.workshopType), stored);
+      setFromDevice(false);
+      setProgress((local) => withUnsent(merge(stored, local), unsent(core, userId, stored.workshopType)));
+    },
+    [core, userId],
+  );
+
   useEffect(() => {
     setProgress(null);
-    pending.current = { completed: [], unlocked: [] };
+    setFromDevice(false);
   }, [workshopType]);
   useEffect(() => {
     if (!workshopType) return;
     let live = true;
+    void core.restoreUser(userId).then(() => {
+      if (live) setProgress((local) => (local ? withUnsent(local, unsent(core, userId, workshopType)) : local));
+    });
     api.progress(workshopType).then(
-      (stored) => live && setProgress((local) => merge(stored, local)),
+      (stored) => live && confirmed(stored),
       (err: unknown) => {
         if (!live) return;
-        setProgress((local) => local ?? { workshopType, ...EMPTY });
+        const known = recall<NavigationProgress>(lastKnownKey(userId, workshopType)) ?? { workshopType, ...EMPTY };
+        setFromDevice(true);
+        setProgress((local) => withUnsent(merge(known, local), unsent(core, userId, workshopType)));
         onErrorRef.current(err);
       },
     );
     return () => {
       live = false;
     };
-  }, [workshopType, generation]);
+  }, [workshopType, generation, core, userId, confirmed]);
+
+  // What the loop sends comes back as the server's merged progress.
+  useEffect(
+    () =>
+      core.onResult((work, result) => {
+        if (work.kind !== 'progress' || work.userId !== String(userId) || work.workshopType !== workshopType) return;
+        const stored = result as NavigationProgress | null;
+        if (stored && Array.isArray(stored.completedSteps)) confirmed(stored);
+      }),
+    [core, userId, workshopType, confirmed],
+  );
+
+  // Back online: ask the server again (the loop sends what is unsent by itself).
+  useEffect(() => {
+    window.addEventListener('online', refresh);
+    return () => window.removeEventListener('online', refresh);
+  }, [refresh]);
 
   const send = useCallback(
     (report: { currentStepId?: string; completedSteps: string[]; unlockedSteps: string[] }) => {
       if (!workshopType) return;
-      const queued = pending.current;
-      const body = {
-        ...report,
-        completedSteps: union(queued.completed, report.completedSteps),
-        unlockedSteps: union(queued.unlocked, report.unlockedSteps),
+      const work: ProgressWork = {
+        kind: 'progress',
+        id: progressKey(String(userId), workshopType),
+        userId: String(userId),
+        createdAt: Date.now(),
+        workshopType,
+        currentStepId: report.currentStepId ?? null,
+        completedSteps: report.completedSteps,
+        unlockedSteps: report.unlockedSteps,
       };
-      pending.current = { completed: [], unlocked: [] };
-      setProgress((local) => merge({ ...(local ?? { workshopType, ...EMPTY }), ...body, version: local?.version ?? null }, local));
-      api.reportProgress(workshopType, body).then(
-        (stored) => setProgress((local) => merge(stored, local)),
-        (err: unknown) => {
-          // Sent again with the next report; a refused report (4xx) is not retried.
-          if (!(err instanceof HttpError)) {
-            pending.current = {
-              completed: union(pending.current.completed, body.completedSteps),
-              unlocked: union(pending.current.unlocked, body.unlockedSteps),
-            };
-          }
-          onErrorRef.current(err);
-        },
-      );
+      setProgress((local) => withUnsent(local ?? { workshopType, ...EMPTY }, work));
+      void core.enqueue([work]);
     },
-    [workshopType],
+    [workshopType, userId, core],
   );
-
-  useEffect(() => {
-    const retry = () => {
-      if (pending.current.completed.length || pending.current.unlocked.length) send({ completedSteps: [], unlockedSteps: [] });
-    };
-    window.addEventListener('online', retry);
-    return () => window.removeEventListener('online', retry);
-  }, [send]);
 
   const progressRef = useRef(progress);
   progressRef.current = progress;
@@ -158,7 +203,7 @@ export function useNavigationProgress(
     [send],
   );
 
-  return { progress, visit, answered, refresh };
+  return { progress, fromDevice, visit, answered, refresh };
 }
 
 /** The server's progress, plus what this page already knows (reports still on their way). */

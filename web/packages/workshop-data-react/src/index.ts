@@ -65,3 +65,8 @@ export type {
 } from './live/eventStream.js';
 export { PresenceReporter } from './live/presence.js';
 export type { PresenceReporterOptions } from './live/presence.js';
+export { defaultSyncCore, pendingSummary, pendingText, describePending, subscribeSteps, progressKey, NOTHING_PENDING } from './core/index.js';
+export { SyncLoop } from './core/index.js';
+export type { PendingSummary, ProgressWork } from './core/index.js';
+export type { ImageTarget } from './uploads.js';
+export { usePendingWork } from './usePendingWork.js';

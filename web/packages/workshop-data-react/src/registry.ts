@@ -2,39 +2,13 @@
  * The page's steps as a whole: the ones that are mounted, and the ones still writing their
  * journal entry, so that one call can save, resume or forget all of a user's steps.
  */
+import { clearWork, resumeWork } from './core/defaultCore.js';
+import { journaling, mounted, type RegisteredStep } from './core/steps.js';
 import { clearStore, defaultJournal, storageJournal, type JournalStore } from './journal.js';
-import { clearUploads } from './uploads.js';
 import { requireUserId } from './userId.js';
 
-/** What the registry needs of a step (a StepDataController). */
-export interface RegisteredStep {
-  readonly userId: string | number;
-  readonly journalKey: string;
-  saveNow(): Promise<void>;
-  resume(): Promise<void>;
-  getSnapshot(): { hasPendingChanges: boolean };
-  /** Does clearJournal(…, journal) concern this step? */
-  usesJournal(journal: JournalStore | Storage | null | undefined): boolean;
-  /** Keep nothing more on the device and send nothing more. */
-  discardLocal(): void;
-  /** Resolves when no journal write of this step is running. */
-  journalIdle(): Promise<void>;
-}
-
-/** Steps that are started (mounted). */
-const mounted = new Set<RegisteredStep>();
-/** Steps with a journal write still running (a step just unmounted may have one). */
-const journaling = new Set<RegisteredStep>();
-
-export function stepMounted(step: RegisteredStep, isMounted: boolean): void {
-  if (isMounted) mounted.add(step);
-  else mounted.delete(step);
-}
-
-export function stepJournaling(step: RegisteredStep, isJournaling: boolean): void {
-  if (isJournaling) journaling.add(step);
-  else journaling.delete(step);
-}
+export { stepJournaling, stepMounted } from './core/steps.js';
+export type { RegisteredStep } from './core/steps.js';
 
 /** Resolves when no other step of this page is writing the journal entry `key`. */
 export async function otherWritersIdle(step: RegisteredStep, key: string): Promise<void> {
@@ -47,7 +21,7 @@ export async function otherWritersIdle(step: RegisteredStep, key: string): Promi
  * the server has answered; true when nothing is left unsaved.
  */
 export async function saveAllNow(): Promise<boolean> {
-  const steps = [...mounted];
+  const steps = [...mounted.keys()];
   await Promise.all(steps.map((step) => step.saveNow()));
   return steps.every((step) => !step.getSnapshot().hasPendingChanges);
 }
@@ -59,7 +33,8 @@ export async function saveAllNow(): Promise<boolean> {
  */
 export async function resumeAfterSignIn(userId: string | number): Promise<void> {
   const id = String(requireUserId(userId));
-  await Promise.all([...mounted].filter((step) => String(step.userId) === id).map((step) => step.resume()));
+  resumeWork();
+  await Promise.all([...mounted.keys()].filter((step) => String(step.userId) === id).map((step) => step.resume()));
 }
 
 function isStorage(value: unknown): value is Storage {
@@ -75,11 +50,11 @@ function isStorage(value: unknown): value is Storage {
  */
 export async function clearJournal(userId?: string | number | null, journal?: JournalStore | Storage | null): Promise<void> {
   const store = journal === undefined ? defaultJournal() : isStorage(journal) ? storageJournal(journal) : journal;
-  const matching = [...new Set([...mounted, ...journaling])].filter(
+  const matching = [...new Set([...mounted.keys(), ...journaling])].filter(
     (step) => (userId == null || String(step.userId) === String(userId)) && step.usesJournal(journal),
   );
   matching.forEach((step) => step.discardLocal());
   await Promise.all(matching.map((step) => step.journalIdle()));
   if (store) await clearStore(store, userId).catch(() => undefined);
-  if (journal === undefined) await clearUploads(userId).catch(() => undefined);
+  if (journal === undefined) await clearWork(userId).catch(() => undefined);
 }

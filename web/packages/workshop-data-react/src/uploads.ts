@@ -1,17 +1,23 @@
 /**
- * Images waiting to be uploaded: kept on the device as Blobs in IndexedDB (one per user,
- * workshop, step and field) until `POST /api/uploads` has them, so an image chosen offline
- * survives a reload and is uploaded when the network returns. The step then refers to it by
- * the upload's URL ("/api/uploads/<id>").
+ * Images waiting to be uploaded, as the app sees them: one per user, workshop, step and field.
+ * The work itself is the core's (`./core`): the image and the step change that will refer to
+ * it ("`field` = the upload's URL") are one unit of work, journalled together in IndexedDB and
+ * sent by the core's one loop whatever page is open, after a reload, offline then online. This
+ * module is the queue's API over the core and the React hook of one field.
  */
 import { createStore, del, get, keys as idbKeys, set, type UseStore } from 'idb-keyval';
 import { useCallback, useContext, useEffect, useMemo, useSyncExternalStore } from 'react';
 
 import { WorkshopDataContext } from './context.js';
+import { defaultSyncCore } from './core/defaultCore.js';
+import { httpPerformers } from './core/http.js';
+import { SyncLoop } from './core/loop.js';
+import { imageStepChange, UPLOAD_PREFIX, type StoredValue, type WorkStore } from './core/store.js';
+import type { Entry } from './core/work.js';
 import type { PageEvents } from './types.js';
 import { requireUserId } from './userId.js';
 
-const PREFIX = 'workshop-data:upload:';
+const PREFIX = UPLOAD_PREFIX;
 export const UPLOADS_DB = 'workshop-data-uploads';
 
 export interface StoredUpload {
@@ -75,8 +81,7 @@ export function indexedDbUploads(dbName = UPLOADS_DB): UploadStore {
   return {
     get: async (key) => {
       const value = await get<StoredUpload>(key, store);
-      // Duck-typed: a Blob from another realm (a test's, a worker's) is still a Blob.
-      return value && typeof value.blob?.arrayBuffer === 'function' ? value : null;
+      return value && typeof value === 'object' ? value : null;
     },
     set: (key, value) => set(key, value, store),
     delete: (key) => del(key, store),
@@ -104,212 +109,136 @@ export function memoryUploads(): UploadStore & { readonly items: Map<string, Sto
   return self;
 }
 
-function retryable(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
+/** The queue's store as the core's (tests and callers that pass an UploadStore). */
+function asWorkStore(store: UploadStore): WorkStore {
+  const value = (v: StoredValue) => v as unknown as StoredUpload;
+  return {
+    get: async (key) => (await store.get(key)) as unknown as StoredValue | null,
+    setMany: async (items) => {
+      for (const [key, v] of items) await store.set(key, value(v));
+    },
+    deleteMany: async (keys) => {
+      await Promise.all(keys.map((key) => store.delete(key)));
+    },
+    keys: (prefix) => store.keys(prefix),
+    entries: async (prefix) => {
+      const keys = await store.keys(prefix);
+      const found = await Promise.all(keys.map(async (key) => [key, (await store.get(key)) as unknown as StoredValue | null] as const));
+      return found.filter((pair): pair is [string, StoredValue] => pair[1] !== null);
+    },
+  };
 }
 
-interface UploadAnswer {
-  upload?: { url?: unknown };
-  error?: unknown;
+/** Where the step change of an image goes: "`field` of this step = the upload's URL". */
+export interface ImageTarget {
+  userId: string | number;
+  workshopType: string;
+  stepId: string;
+  field: string;
+  /** Other fields set with it (e.g. a gallery choice cleared). */
+  alsoSet?: Record<string, unknown>;
 }
 
-/** One image's upload, as the queue tracks it; `snapshot` is replaced on every change. */
-interface Job {
-  snapshot: PendingUpload;
+function userOf(key: string): string {
+  return key.startsWith(PREFIX) ? (key.slice(PREFIX.length).split(':')[0] ?? '') : '';
 }
 
-/** The queue: in memory the state of every waiting image, on the device its blob. */
+/** The queue: the images of the core's pending work, by key. */
 export class UploadQueue {
-  private readonly jobs = new Map<string, Job>();
-  private readonly listeners = new Set<() => void>();
-  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly attempts = new Map<string, number>();
-  private readonly restoring = new Map<string, Promise<void>>();
-  private readonly store: UploadStore | null;
+  readonly core: SyncLoop;
+  private readonly snapshots = new WeakMap<Entry, { paused: boolean; snapshot: PendingUpload }>();
 
-  constructor(private readonly options: UploadQueueOptions = {}) {
-    this.store = options.store === undefined ? null : options.store;
-    options.events?.addEventListener('online', this.onOnline);
+  constructor(options: UploadQueueOptions | SyncLoop = {}) {
+    if (options instanceof SyncLoop) {
+      this.core = options;
+      return;
+    }
+    this.core = new SyncLoop({
+      performers: httpPerformers({ ...(options.fetch ? { fetch: options.fetch } : {}), baseUrl: options.baseUrl ?? '', ...(options.now ? { now: options.now } : {}) }),
+      store: options.store ? asWorkStore(options.store) : null,
+      events: options.events ?? null,
+      config: { ...(options.retryBaseMs ? { retryBaseMs: options.retryBaseMs } : {}), ...(options.retryMaxMs ? { retryMaxMs: options.retryMaxMs } : {}) },
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      exclusive: null,
+    });
   }
 
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  };
+  subscribe = (listener: () => void): (() => void) => this.core.subscribe(listener);
 
   get(key: string): PendingUpload | null {
-    return this.jobs.get(key)?.snapshot ?? null;
-  }
-
-  /** Read what the device kept for `key` (after a reload) and upload it if it is not yet. */
-  restore(key: string): Promise<void> {
-    if (this.jobs.has(key)) return Promise.resolve();
-    let running = this.restoring.get(key);
-    if (!running) {
-      running = (async () => {
-        const stored = this.store ? await this.store.get(key).catch(() => null) : null;
-        if (!stored || this.jobs.has(key)) return;
-        const job: Job = {
-          snapshot: {
-            blob: stored.blob,
-            state: stored.url ? 'uploaded' : 'uploading',
-            kept: true,
-            keepError: null,
-            url: stored.url,
-            error: null,
-          },
-        };
-        this.jobs.set(key, job);
-        this.notify();
-        if (!stored.url) await this.upload(key, job);
-      })().finally(() => this.restoring.delete(key));
-      this.restoring.set(key, running);
+    const entry = this.core.get(key);
+    if (!entry || entry.work.kind !== 'upload') return null;
+    const { online, signedOut } = this.core.getState();
+    const paused = !online || signedOut;
+    let cached = this.snapshots.get(entry);
+    if (!cached || cached.paused !== paused) {
+      const phase = entry.status.phase;
+      const snapshot: PendingUpload = {
+        blob: entry.work.blob,
+        // Queued while nothing can be sent: it waits for the network (or a sign-in).
+        state: phase === 'queued' ? (paused ? 'waiting' : 'uploading') : phase === 'sending' ? 'uploading' : phase,
+        kept: entry.status.kept,
+        keepError: entry.status.keepError,
+        url: entry.work.url,
+        error: entry.status.error,
+      };
+      cached = { paused, snapshot };
+      this.snapshots.set(entry, cached);
     }
-    return running;
+    return cached.snapshot;
   }
 
-  /** Keep `blob` on the device for `key` (replacing what was there), then upload it.
+  /** Read what the device kept for this key's user (after a reload) and send it. Resolves
+   * when `key`'s first attempt is over. */
+  async restore(key: string): Promise<void> {
+    const user = userOf(key);
+    await this.core.restoreUser(user);
+    await this.core.settled(key);
+  }
+
+  /** Keep `blob` on the device for `key` (replacing what was there), then upload it; with a
+   * `target`, the step's field refers to the upload once it exists (one unit of work).
    * Resolves when the first attempt is over. */
-  async add(key: string, blob: Blob): Promise<void> {
-    this.clearTimer(key);
-    this.attempts.delete(key);
-    const job: Job = { snapshot: { blob, state: 'storing', kept: false, keepError: null, url: null, error: null } };
-    this.jobs.set(key, job);
-    this.notify();
-    let keepError: string | null = null;
-    if (!this.store) keepError = 'This device could not keep a copy of the image.';
-    else {
-      try {
-        await this.store.set(key, { blob, createdAt: (this.options.now ?? Date.now)(), url: null });
-      } catch (error) {
-        keepError =
-          (error as { name?: unknown } | null)?.name === 'QuotaExceededError'
-            ? 'This device is out of storage space: the image is not kept on it.'
-            : 'This device could not keep a copy of the image.';
-        await this.store.delete(key).catch(() => undefined);
-      }
-    }
-    if (this.jobs.get(key) !== job) return;
-    this.update(key, job, { kept: keepError === null, keepError });
-    await this.upload(key, job);
+  async add(key: string, blob: Blob, target?: ImageTarget): Promise<void> {
+    const userId = target ? String(target.userId) : userOf(key);
+    const now = Date.now();
+    const upload = { kind: 'upload' as const, id: key, userId, createdAt: now, blob, url: null };
+    const work = target
+      ? [upload, imageStepChange(key, userId, target.workshopType, target.stepId, target.field, target.alsoSet ?? {}, now, newRequestId())]
+      : [upload];
+    await this.core.enqueue(work);
+    await this.core.settled(key);
   }
 
-  /** Forget the image for `key`, on the device too (it was removed, replaced, or the step now
-   * refers to the uploaded copy and the server has that). */
+  /** Forget the image for `key` and the step change waiting for it, on the device too. */
   async remove(key: string): Promise<void> {
-    this.clearTimer(key);
-    this.attempts.delete(key);
-    if (this.jobs.delete(key)) this.notify();
-    await this.store?.delete(key).catch(() => undefined);
+    await this.core.remove([key]);
   }
 
-  /** Forget every waiting image whose key starts with `prefix` (sign-out). */
+  /** Forget every waiting image (and its step change) whose key starts with `prefix` (sign-out). */
   async clear(prefix: string): Promise<void> {
-    const stored = this.store ? await this.store.keys(prefix).catch(() => [] as string[]) : [];
-    const keys = new Set([...stored, ...[...this.jobs.keys()].filter((k) => k.startsWith(prefix))]);
-    await Promise.all([...keys].map((key) => this.remove(key)));
+    const user = prefix.startsWith(PREFIX) ? prefix.slice(PREFIX.length) : '';
+    await this.core.clearPrefix(user ? [prefix, `workshop-data:work:${user}`] : [prefix, 'workshop-data:work:']);
   }
 
   /** Try every waiting image again now (the network is back). */
   retryNow(): void {
-    for (const [key, job] of this.jobs) {
-      if (job.snapshot.state === 'waiting') {
-        this.clearTimer(key);
-        this.attempts.delete(key);
-        void this.upload(key, job);
-      }
-    }
+    this.core.retryNow();
   }
+}
 
-  private onOnline = (): void => this.retryNow();
-
-  private async upload(key: string, job: Job): Promise<void> {
-    if (this.jobs.get(key) !== job) return;
-    this.update(key, job, { state: 'uploading', error: null });
-    const blob = job.snapshot.blob;
-    let response: Response;
-    try {
-      response = await (this.options.fetch ?? ((...args) => fetch(...args)))(`${this.options.baseUrl ?? ''}/api/uploads`, {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'Content-Type': blob.type || 'application/octet-stream', Accept: 'application/json' },
-        body: blob,
-      });
-    } catch {
-      this.waitAndRetry(key, job, 'the network is unavailable');
-      return;
-    }
-    let body: UploadAnswer | null = null;
-    try {
-      body = (await response.json()) as UploadAnswer;
-    } catch {
-      body = null;
-    }
-    if (this.jobs.get(key) !== job) return;
-    const url = typeof body?.upload?.url === 'string' ? body.upload.url : null;
-    if (response.ok && url) {
-      this.attempts.delete(key);
-      this.update(key, job, { state: 'uploaded', url, error: null });
-      if (job.snapshot.kept) await this.store?.set(key, { blob, createdAt: Date.now(), url }).catch(() => undefined);
-      return;
-    }
-    const message = typeof body?.error === 'string' ? body.error : `The server answered ${response.status}.`;
-    if (response.ok || retryable(response.status)) this.waitAndRetry(key, job, message);
-    else this.update(key, job, { state: 'failed', error: message });
-  }
-
-  private waitAndRetry(key: string, job: Job, message: string): void {
-    if (this.jobs.get(key) !== job) return;
-    this.update(key, job, { state: 'waiting', error: message });
-    if (this.timers.has(key)) return;
-    const attempt = this.attempts.get(key) ?? 0;
-    this.attempts.set(key, attempt + 1);
-    const exponential = Math.min(this.options.retryMaxMs ?? 30000, (this.options.retryBaseMs ?? 1000) * 2 ** attempt);
-    const delay = exponential / 2 + ((this.options.random ?? Math.random)() * exponential) / 2;
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        if (this.jobs.get(key) === job && job.snapshot.state === 'waiting') void this.upload(key, job);
-      }, delay),
-    );
-  }
-
-  private clearTimer(key: string): void {
-    const timer = this.timers.get(key);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(key);
-  }
-
-  private update(key: string, job: Job, patch: Partial<PendingUpload>): void {
-    if (this.jobs.get(key) !== job) return;
-    job.snapshot = { ...job.snapshot, ...patch };
-    this.notify();
-  }
-
-  private notify(): void {
-    this.listeners.forEach((listener) => listener());
-  }
+function newRequestId(): string {
+  return typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : `${Date.now().toString(16)}-${Math.random().toString(16).slice(2)}`;
 }
 
 let shared: UploadQueue | null = null;
 
-function indexedDbAvailable(): boolean {
-  try {
-    return typeof indexedDB !== 'undefined' && indexedDB !== null;
-  } catch {
-    return false;
-  }
-}
-
-/** The page's queue: IndexedDB, the browser's fetch, `online` events of window. */
+/** The page's queue: over the page's core (IndexedDB, the browser's fetch, window's events). */
 export function defaultUploadQueue(): UploadQueue {
-  shared ??= new UploadQueue({
-    store: indexedDbAvailable() ? indexedDbUploads() : null,
-    events: typeof window === 'undefined' ? null : window,
-  });
+  shared ??= new UploadQueue(defaultSyncCore());
   return shared;
 }
 
@@ -323,7 +252,8 @@ export interface UsePendingUpload {
   pending: PendingUpload | null;
   /** An object URL of the pending image, to show it at once. */
   previewUrl: string | null;
-  /** Keep and upload this image for the field (replaces a pending one). */
+  /** Keep and upload this image for the field (replaces a pending one); the step's field
+   * refers to the upload once it exists, whatever page is open then. */
   choose: (blob: Blob) => Promise<void>;
   /** Forget the pending image. */
   discard: () => Promise<void>;
@@ -338,7 +268,7 @@ export function usePendingUpload(
   workshopType: string,
   stepId: string,
   field: string,
-  options: { userId?: string | number; queue?: UploadQueue } = {},
+  options: { userId?: string | number; queue?: UploadQueue; alsoSet?: Record<string, unknown> } = {},
 ): UsePendingUpload {
   const defaults = useContext(WorkshopDataContext);
   const userId = options.userId ?? defaults.userId;
@@ -356,7 +286,12 @@ export function usePendingUpload(
     },
     [previewUrl],
   );
-  const choose = useCallback((next: Blob) => queue.add(key, next), [queue, key]);
+  const alsoSet = JSON.stringify(options.alsoSet ?? {});
+  const choose = useCallback(
+    (next: Blob) =>
+      queue.add(key, next, { userId: requireUserId(userId), workshopType, stepId, field, alsoSet: JSON.parse(alsoSet) as Record<string, unknown> }),
+    [queue, key, userId, workshopType, stepId, field, alsoSet],
+  );
   const discard = useCallback(() => queue.remove(key), [queue, key]);
   return { pending, previewUrl, choose, discard };
 }

@@ -1,4 +1,4 @@
-import { useContext, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { useCallback, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 
 import { WorkshopDataContext } from './context.js';
 import { StepDataController } from './stepDataController.js';
@@ -9,8 +9,9 @@ export interface UseWorkshopStepData<T extends object> extends StepDataState<T> 
   updateData: (patch: Partial<T> | ((current: T) => Partial<T>)) => void;
   /** Replace the whole document. */
   setData: (next: T | ((current: T) => T)) => void;
-  /** Save now; resolves when the server has answered. */
-  saveNow: () => Promise<void>;
+  /** Save now; resolves when the server has answered, with the step's version then (the
+   * base for a request made right after, such as a restore). */
+  saveNow: () => Promise<number | null>;
   /** Load the server copy again; unsaved local edits are merged over it. */
   reload: () => Promise<void>;
 }
@@ -51,12 +52,17 @@ export function useWorkshopStepData<T extends object>(
     return () => controller.dispose();
   }, [controller]);
 
+  const saveNow = useCallback(async () => {
+    await controller.saveNow();
+    return controller.getSnapshot().version;
+  }, [controller]);
+
   const state = useSyncExternalStore(controller.subscribe, controller.getSnapshot, controller.getSnapshot);
   return {
     ...state,
     updateData: controller.updateData,
     setData: controller.setData,
-    saveNow: controller.saveNow,
+    saveNow,
     reload: controller.reload,
   };
 }

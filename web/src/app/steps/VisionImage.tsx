@@ -34,8 +34,8 @@ const IMAGE_BANK = [
 const initialData: IA33StepData = { selectedImage: null, uploadedImage: null, reflection: '', imageTitle: '' };
 
 /** What the image waiting for its upload means for the save state (null: nothing waits). */
-function uploadSaveState(pending: PendingUpload | null, applied: boolean): StatusOverride | null {
-  if (!pending || applied) return null;
+function uploadSaveState(pending: PendingUpload | null): StatusOverride | null {
+  if (!pending) return null;
   if (pending.state === 'failed') return { status: 'error', error: `the image was refused: ${pending.error ?? 'unknown reason'}` };
   if (pending.state === 'uploaded') return { status: 'saving', error: null }; // the step will refer to it next
   if (pending.state === 'storing') return { status: 'dirty', error: null };
@@ -44,7 +44,14 @@ function uploadSaveState(pending: PendingUpload | null, applied: boolean): Statu
   return pending.state === 'waiting' ? { status: 'offline', error: null } : { status: 'saving', error: null };
 }
 
-/** IA 3-3: choose a vision image from the gallery or upload one, then title and reflect on it. */
+/** A chosen image clears the gallery choice when the step refers to it. */
+const CLEAR_GALLERY = { selectedImage: null };
+
+/**
+ * IA 3-3: choose a vision image from the gallery or upload one, then title and reflect on it.
+ * An uploaded image is the package's work from the moment it is chosen: it is kept on the
+ * device, uploaded, and the step's `uploadedImage` set to it, whatever page is open by then.
+ */
 export function VisionImage(props: StepProps) {
   const step = useStep(props, initialData, {
     selectedImage: 'Your vision image',
@@ -53,21 +60,12 @@ export function VisionImage(props: StepProps) {
     reflection: 'Your reflection',
   });
   const { data, updateData, locked } = step;
-  const upload = usePendingUpload(props.workshopType, props.stepId, 'uploadedImage');
+  const upload = usePendingUpload(props.workshopType, props.stepId, 'uploadedImage', { alsoSet: CLEAR_GALLERY });
   const { pending, previewUrl, discard } = upload;
   const [uploadError, setUploadError] = useState<string | null>(null);
   /** The chosen file, shown while it is being scaled down. */
   const [preparing, setPreparing] = useState<string | null>(null);
-  const applied = pending?.url != null && data.uploadedImage === pending.url;
 
-  // Uploaded: the step now refers to the server's copy.
-  useEffect(() => {
-    if (pending?.url && !applied && step.loaded && !locked) updateData({ uploadedImage: pending.url, selectedImage: null });
-  }, [pending?.url, applied, step.loaded, locked, updateData]);
-  // Once the server holds the step that refers to it, the device need not keep the blob.
-  useEffect(() => {
-    if (applied && step.loaded && !step.hasPendingChanges) void discard();
-  }, [applied, step.loaded, step.hasPendingChanges, discard]);
   useEffect(
     () => () => {
       if (preparing) URL.revokeObjectURL(preparing);
@@ -75,13 +73,13 @@ export function VisionImage(props: StepProps) {
     [preparing],
   );
 
-  const waiting = pending && !applied ? previewUrl : null;
+  const waiting = pending ? previewUrl : null;
   const chosen = preparing ?? waiting ?? data.uploadedImage ?? data.selectedImage;
   const chosenLabel =
     preparing || waiting || data.uploadedImage
       ? 'Your uploaded image'
       : (IMAGE_BANK.find((image) => image.url === data.selectedImage)?.label ?? 'Your chosen image');
-  const override: StatusOverride | null = preparing ? { status: 'dirty', error: null } : uploadSaveState(pending, applied);
+  const override: StatusOverride | null = preparing ? { status: 'dirty', error: null } : uploadSaveState(pending);
 
   const handleImageUpload = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
