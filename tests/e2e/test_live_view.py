@@ -169,3 +169,31 @@ async def test_admin_creates_a_user_and_resets_a_password(
     await manage.get_by_role("button", name=f"Delete {username}").click()
     await expect(page.get_by_role("status").first).to_be_visible()
     await expect(page.locator(f'table.users tr[data-user="{username}"]')).to_have_count(0)
+
+
+async def test_second_browser_shows_the_first_ones_text_while_the_step_is_open(
+    browser: Browser, e2e_server: ServerProcess, e2e_database: str
+) -> None:
+    maria = await make_user(e2e_database, "participant", name="Maria Two Devices")
+    phone_context = await browser.new_context(viewport={"width": 375, "height": 800})
+    laptop_context = await browser.new_context(viewport={"width": 1024, "height": 800})
+    try:
+        phone = await phone_context.new_page()
+        laptop = await laptop_context.new_page()
+        await sign_in(phone, e2e_server, maria, "ia/ia-3-4")
+        await sign_in(laptop, e2e_server, maria, "ia/ia-3-4")
+        for page in (phone, laptop):
+            await expect(page.get_by_label(WHY)).to_have_value("")
+        await phone.get_by_label(WHY).fill("Written on the phone.")
+        await expect(save_state(phone)).to_have_text(SAVED, timeout=10_000)
+        # The laptop, untouched and not reloaded, shows it: the stream told it of the save.
+        await expect(laptop.get_by_label(WHY)).to_have_value("Written on the phone.", timeout=5_000)
+        # And the other way round, while the laptop keeps its own words too.
+        await laptop.get_by_label(WHY).fill("Written on the phone. And the laptop.")
+        await expect(save_state(laptop)).to_have_text(SAVED, timeout=10_000)
+        await expect(phone.get_by_label(WHY)).to_have_value(
+            "Written on the phone. And the laptop.", timeout=5_000
+        )
+    finally:
+        await phone_context.close()
+        await laptop_context.close()

@@ -70,3 +70,6 @@ export { SyncLoop } from './core/index.js';
 export type { PendingSummary, ProgressWork } from './core/index.js';
 export type { ImageTarget } from './uploads.js';
 export { usePendingWork } from './usePendingWork.js';
+export { followStepEvents, routeStepEvent } from './live/followSteps.js';
+export type { FollowedStep } from './live/followSteps.js';
+export { thisTabDeviceId } from './live/device.js';
