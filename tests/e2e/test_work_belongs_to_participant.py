@@ -204,7 +204,7 @@ async def test_the_overview_offline_shows_this_devices_progress_and_corrects_its
     await expect(note).to_have_count(0, timeout=15_000)
     await expect(summary).to_contain_text("3 of 18 steps done")
     stored = await navigation_progress(e2e_server, account, "ia")
-    assert set(stored["completedSteps"]) == {"ia-1-1", "ia-1-2", "ia-1-3"}  # type: ignore[arg-type]
+    assert set(stored["completedSteps"]) == {"ia-1-1", "ia-1-2", "ia-1-3"}  # type: ignore[call-overload]
     await expect(pending_work(page)).to_have_text(SAVED)
 
 
