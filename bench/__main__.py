@@ -1,12 +1,14 @@
 """`make bench`: every benchmark, one after the other (never part of `make test`)."""
 
 from bench import (
+    events_bench,
     export_bench,
     history_bench,
     hook_size,
     login_flood,
     patch_compare,
     peer_compare,
+    pocketbase_events,
     save_bytes_bench,
     save_throughput,
     typing_bench,
@@ -26,6 +28,8 @@ def run() -> None:
         ("the cost of step history on a save", history_bench.main),
         ("save throughput beside the original stack", peer_compare.main),
         ("the hook's merge-patch saves beside full saves", patch_compare.main),
+        ("live events: save → event latency, throughput with streams, memory", events_bench.main),
+        ("live events beside PocketBase's realtime subscriptions", pocketbase_events.main),
     ):
         print(f"\n## {name}\n", flush=True)
         benchmark()

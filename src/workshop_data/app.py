@@ -151,6 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        # Listening from the start: a resume finds every event since this process began.
+        await application.state.stream_hub.start()
         yield
         await close_app(application)
 
