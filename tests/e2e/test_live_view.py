@@ -102,6 +102,17 @@ async def test_facilitator_sees_a_participant_save_live_without_reload(
     answers = page.get_by_test_id("participant-answers")
     await expect(answers).to_contain_text("Because my team matters.")
     await expect(answers.locator("textarea, input")).to_have_count(0)
+
+    # Her browser reports work it holds that the server does not have: the grid says so.
+    async with httpx.AsyncClient(base_url=e2e_server.url) as client:
+        login = await client.post(
+            "/api/auth/login", json={"username": maria.username, "password": maria.password}
+        )
+        assert login.status_code == 200
+        reported = await client.post("/api/events/presence", json={"pending": 3})
+        assert reported.status_code == 204, reported.text
+    unsent = grid.locator(f'tr[data-user="{maria.username}"]').get_by_test_id("unsent")
+    await expect(unsent).to_contain_text("3 changes not yet saved on their device, last seen")
     await doc_screenshot(page, "facilitator-live-view")
 
 
