@@ -212,6 +212,7 @@ export function Admin({ catalog, onError }: { catalog: CatalogWorkshop[]; onErro
   const [facilitators, setFacilitators] = useState<Account[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [exporting, setExporting] = useState<string | null>(null);
+  const [exportBusy, setExportBusy] = useState(false);
 
   const load = useCallback(() => {
     staffApi.users(q, page, PAGE_SIZE).then(setList, (err: unknown) => setError(onError(err)));
@@ -269,13 +270,14 @@ export function Admin({ catalog, onError }: { catalog: CatalogWorkshop[]; onErro
       <section aria-labelledby="export-title">
         <h2 id="export-title">Export</h2>
         <p>One user's data: "Export" beside them above. Everyone's: one file, a JSON document per user per line.</p>
-        <button type="button" className="secondary" disabled={exporting !== null}
+        <button type="button" className="secondary" disabled={exportBusy}
           onClick={() => {
+            setExportBusy(true);
             setExporting('Starting…');
             exportEveryone((done, total) => setExporting(`${done} of ${total} users`)).then(
-              () => setExporting(null),
+              () => setExporting('Downloaded every user\'s export.'),
               (err: unknown) => setExporting(err instanceof Error ? err.message : 'The export failed.'),
-            );
+            ).finally(() => setExportBusy(false));
           }}>
           Export everyone
         </button>
