@@ -110,6 +110,14 @@ CASES = [
         changes=True,
     ),
     Case("DELETE", "/api/admin/users/{target}", ADMIN_ONLY, needs_target=True, changes=True),
+    Case(
+        "POST",
+        "/api/admin/users/{target}/password",
+        ADMIN_ONLY,
+        {"password": "a-new-quiet-harbor-93"},
+        needs_target=True,
+        changes=True,
+    ),
     Case("GET", "/api/admin/users/{alice}/step-data/ia", ADMIN_ONLY),
     Case(
         "POST",
@@ -119,6 +127,8 @@ CASES = [
         changes=True,
     ),
     Case("GET", "/api/facilitator/participants", FACILITATORS),
+    Case("GET", "/api/facilitator/workshops/ia/grid", FACILITATORS),
+    Case("GET", "/api/facilitator/workshops/ia/grid?userId={alice}", FACILITATORS),
     Case("GET", "/api/facilitator/participants/{alice}/step-data/ia", ALICES_FACILITATOR),
     Case("GET", "/api/facilitator/participants/{alice}/navigation-progress/ia", ALICES_FACILITATOR),
 ]

@@ -120,6 +120,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         {"name": "Renamed", "email": "{token}@example.org", "role": "participant"},
     ),
     ("DELETE", "/api/admin/users/{userId}"): Sample("/api/admin/users/{owner}"),
+    ("POST", "/api/admin/users/{userId}/password"): Sample(
+        "/api/admin/users/{owner}/password", {"password": "a-new-quiet-harbor-93"}
+    ),
     ("GET", "/api/admin/users/{userId}/step-data/{workshopType}"): Sample(
         "/api/admin/users/{owner}/step-data/ia"
     ),
@@ -147,6 +150,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/events"): Sample("/api/events", by_owner=True),
     ("POST", "/api/events/presence"): Sample(
         "/api/events/presence", {"pending": 1}, by_owner=True, status=204
+    ),
+    ("GET", "/api/facilitator/workshops/{workshopType}/grid"): Sample(
+        "/api/facilitator/workshops/ast/grid?userId={owner}&page=1&pageSize=10"
     ),
     ("GET", "/api/facilitator/participants/{userId}/step-data/{workshopType}"): Sample(
         "/api/facilitator/participants/{owner}/step-data/ia"

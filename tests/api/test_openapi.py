@@ -252,6 +252,13 @@ def route_probes(world: World) -> list[Probe]:
             "root",
         ),
         Probe(
+            ("POST", "/api/admin/users/{userId}/password"),
+            404,
+            f"/api/admin/users/{missing}/password",
+            "root",
+            {"password": "a-new-quiet-harbor-93"},
+        ),
+        Probe(
             ("POST", "/api/admin/users/{userId}/workshops/{workshopType}/reopen"),
             404,
             f"/api/admin/users/{bob}/workshops/ia/reopen",
@@ -428,9 +435,11 @@ def success_probes(world: World) -> list[Probe]:
         upload, 201, "/api/uploads", "dora", content=PNG, headers={"Content-Type": "image/png"}
     )
     probes: list[Probe] = [first_upload]
-    # Completing locks the workshop for the samples after it; deleting dora ends them.
+    # Completing locks the workshop for the samples after it; a new password signs dora out;
+    # deleting dora ends them.
     last = (
         ("POST", "/api/workshop-data/complete/{workshopType}"),
+        ("POST", "/api/admin/users/{userId}/password"),
         ("DELETE", "/api/admin/users/{userId}"),
     )
     for route, sample in sorted(

@@ -7,7 +7,9 @@ from workshop_data.admin.schemas import (
     AccountResponse,
     CreateAccountRequest,
     DeletedAccountResponse,
+    PasswordResetResponse,
     ReopenResponse,
+    ResetPasswordRequest,
     UpdateAccountRequest,
     UserStepsResponse,
 )
@@ -29,6 +31,7 @@ from workshop_data.events.schemas import ParticipationChanged, SessionEnded
 from workshop_data.participation import service as participation_service
 from workshop_data.step_data import service as step_service
 from workshop_data.timeutil import utc_now
+from workshop_data.users import service as users_service
 from workshop_data.users.access import existing_user
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -146,6 +149,28 @@ async def delete_user(
     account = await service.delete_account(db, user_id)
     bus.publish(SessionEnded(account.id, None))
     return api_response(DeletedAccountResponse(deleted=AccountOut.of(account)))
+
+
+@router.post(
+    "/users/{userId}/password", response_model=PasswordResetResponse, responses=_ERRORS_404
+)
+async def reset_password(
+    user_id: UserIdPath,
+    _admin: AdminUser,
+    body: JsonBody[ResetPasswordRequest],
+    db: DbDep,
+    hashing: PasswordHashingDep,
+    bus: EventBusDep,
+) -> Response:
+    """Give a user a new password.
+
+    The same strength rule as a new account (400 `invalid_password`); every session of the
+    user ends (they sign in again with the new password)."""
+    owner = await existing_user(db, user_id)
+    ended = await users_service.set_password(db, owner, body.password, hashing)
+    bus.publish(SessionEnded(owner.id, None))
+    account = await service.get_account(db, owner.id)
+    return api_response(PasswordResetResponse(user=AccountOut.of(account), sessions_ended=ended))
 
 
 @router.get(

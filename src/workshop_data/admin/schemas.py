@@ -100,3 +100,15 @@ class UserStepsResponse(WorkshopStepsResponse):
 
 class ReopenResponse(WorkshopStatusResponse):
     user_id: int
+
+
+class ResetPasswordRequest(CamelModel):
+    model_config = ConfigDict(strict=True)
+
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class PasswordResetResponse(CamelModel):
+    success: bool = True
+    user: AccountOut
+    sessions_ended: int

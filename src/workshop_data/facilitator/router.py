@@ -3,7 +3,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from workshop_data.admin.schemas import AccountListResponse, UserStepsResponse
 from workshop_data.api_schema import ErrorResponse, api_response
@@ -19,6 +19,7 @@ from workshop_data.deps import (
 )
 from workshop_data.errors import Forbidden
 from workshop_data.facilitator import service
+from workshop_data.facilitator.schemas import WorkshopGridResponse
 from workshop_data.navigation import service as navigation_service
 from workshop_data.navigation.schemas import ParticipantProgressResponse
 from workshop_data.step_data import service as step_service
@@ -111,3 +112,34 @@ async def participant_progress(
     workshop = catalog.check_workshop_type(workshop_type)
     progress = await navigation_service.get_progress(db, owner.id, workshop)
     return api_response(ParticipantProgressResponse.of(workshop, progress, user_id=owner.id))
+
+
+@router.get(
+    "/workshops/{workshopType}/grid",
+    response_model=WorkshopGridResponse,
+    responses=_ERRORS,
+)
+async def workshop_grid(
+    workshop_type: WorkshopTypePath,
+    facilitator: FacilitatorUser,
+    db: DbDep,
+    catalog: CatalogDep,
+    user_id: Annotated[int | None, Query(alias="userId", ge=1, le=2**63 - 1)] = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> Response:
+    """My participants' progress in a workshop, for the live view.
+
+    Per participant: the current step, the completed steps, when they started and completed
+    the workshop, the last activity and, per saved step, its version and time (never the
+    answers). `userId` narrows it to one of my participants (an empty list for anyone else)."""
+    workshop = catalog.check_workshop_type(workshop_type)
+    rows, total = await service.workshop_grid(
+        db,
+        workshop,
+        facilitator_id=None if facilitator.is_admin else facilitator.id,
+        user_id=user_id,
+        page=page,
+        page_size=page_size,
+    )
+    return api_response(WorkshopGridResponse.of(workshop, rows, total, page, page_size))

@@ -4,6 +4,7 @@ import { clearJournal, HttpError, resumeAfterSignIn } from 'workshop-data-react'
 import { api, type User } from './api';
 import { Login, SignInAgain } from './Login';
 import { Shell } from './Shell';
+import { StaffShell } from './staff/StaffShell';
 import { forget, recall, remember, USER_KEY } from './storage';
 
 export function App() {
@@ -48,7 +49,7 @@ export function App() {
   if (user === null) return <Login onSignedIn={signedIn} />;
   return (
     <>
-      <Shell
+      {user.role === 'participant' ? <Shell
         key={user.id}
         user={user}
         onSessionEnded={sessionEnd}
@@ -60,7 +61,12 @@ export function App() {
           setSessionEnded(false);
           setUser(null);
         }}
-      />
+      /> : <StaffShell key={user.id} user={user} onSessionEnded={sessionEnd}
+        onSignedOut={() => {
+          forget(USER_KEY);
+          setSessionEnded(false);
+          setUser(null);
+        }} />}
       {sessionEnded ? <SignInAgain onSignedIn={signedInAgain} /> : null}
     </>
   );

@@ -11,6 +11,7 @@ import {
   WorkshopDataProvider,
 } from 'workshop-data-react';
 import { api, endSessionOnThisDevice, type CatalogWorkshop, type User, type WorkshopStatus } from './api';
+import { useLiveSteps } from './liveSteps';
 import { MyData } from './MyData';
 import { NotFound } from './NotFound';
 import { PendingWorkContext } from './pendingWork';
@@ -96,6 +97,7 @@ export function Shell({ user, onSignedOut, onSessionEnded }: { user: User; onSig
   const reportFailed = useCallback((err: unknown) => void failed(err, ''), [failed]);
   const { progress, fromDevice, visit, answered, refresh } = useNavigationProgress(workshop, user.id, reportFailed);
   const pending = usePendingWork({ userId: user.id });
+  useLiveSteps(user.id, pending.total);
   const onOverview = route?.kind === 'overview';
   useEffect(() => {
     if (onOverview) refresh();

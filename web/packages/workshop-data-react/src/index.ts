@@ -48,8 +48,28 @@ export type {
   UseWorkshopStepDataOptions,
   WorkshopType,
 } from './types.js';
+export { EventStream, sharedEventStream, closeSharedEventStream, parseLiveEvent, backoffDelay } from './live/eventStream.js';
+export type {
+  LiveEvent,
+  LiveEventKind,
+  StepEvent,
+  ProgressEvent,
+  ParticipationEvent,
+  PresenceEvent,
+  ResyncEvent,
+  StreamState,
+  EventStreamOptions,
+  EventSourceLike,
+  BroadcastChannelLike,
+  LocksLike,
+} from './live/eventStream.js';
+export { PresenceReporter } from './live/presence.js';
+export type { PresenceReporterOptions } from './live/presence.js';
 export { defaultSyncCore, pendingSummary, pendingText, describePending, subscribeSteps, progressKey, NOTHING_PENDING } from './core/index.js';
 export { SyncLoop } from './core/index.js';
 export type { PendingSummary, ProgressWork } from './core/index.js';
 export type { ImageTarget } from './uploads.js';
 export { usePendingWork } from './usePendingWork.js';
+export { followStepEvents, routeStepEvent } from './live/followSteps.js';
+export type { FollowedStep } from './live/followSteps.js';
+export { thisTabDeviceId } from './live/device.js';

@@ -5,6 +5,7 @@
  */
 import { createMergePatch, fingerprint, jsonEqual } from './merge.js';
 import { HttpError } from './transport.js';
+import { thisTabDeviceId } from './live/device.js';
 import type { StepRecord } from './types.js';
 
 /** How many sent-but-unconfirmed snapshots are remembered (as fingerprints). */
@@ -46,6 +47,7 @@ export function buildSaveRequest<T extends object>(
         'Content-Type': 'application/merge-patch+json',
         'If-Match': `"${baseVersion}"`,
         'Idempotency-Key': requestId,
+        'X-Device-Id': thisTabDeviceId(),
         ...(versioned ? { 'X-Schema-Version': String(schemaVersion) } : {}),
       },
     };
@@ -55,7 +57,7 @@ export function buildSaveRequest<T extends object>(
     method: 'POST',
     path: '/api/workshop-data/step',
     body: JSON.stringify(versioned ? { ...body, schemaVersion } : body),
-    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': requestId },
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': requestId, 'X-Device-Id': thisTabDeviceId() },
   };
 }
 

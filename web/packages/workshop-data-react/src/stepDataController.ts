@@ -92,6 +92,13 @@ export class StepDataController<T extends object> extends StepStore<T> {
     await this.load();
   };
 
+  /** The server has `version` of this step (another device saved it): when that is newer than
+   * this page's copy, load it and merge this page's edits over it, as any newer copy. */
+  serverHasVersion = (version: number): void => {
+    if (!this.alive || !this.serverLoaded || this.locked || version <= this.serverVersion) return;
+    void this.reload();
+  };
+
   /** See resumeAfterSignIn(): after a 401, load (if the load was refused) or send what is
    * pending. Does nothing unless the server had answered 401. */
   resume = async (): Promise<void> => {

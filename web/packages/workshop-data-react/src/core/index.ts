@@ -42,3 +42,10 @@ export type {
   WorkKind,
   WorkStatus,
 } from './work.js';
+// The live events (GET /api/events): one stream per browser, the open steps following it,
+// presence reports. Framework-free too; they live beside the core in `live/`.
+export { EventStream, sharedEventStream, closeSharedEventStream, parseLiveEvent, backoffDelay } from '../live/eventStream.js';
+export type { LiveEvent, StreamState, EventStreamOptions } from '../live/eventStream.js';
+export { followStepEvents, routeStepEvent } from '../live/followSteps.js';
+export { PresenceReporter } from '../live/presence.js';
+export { thisTabDeviceId } from '../live/device.js';

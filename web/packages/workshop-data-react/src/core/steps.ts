@@ -15,6 +15,8 @@ export interface RegisteredStep {
   readonly stepId?: string;
   saveNow(): Promise<unknown>;
   resume(): Promise<void>;
+  /** The server has `version` of this step (a live event): fetch and merge it if newer. */
+  serverHasVersion?(version: number): void;
   getSnapshot(): { hasPendingChanges: boolean; locked?: boolean; loaded?: boolean };
   /** Does clearJournal(…, journal) concern this step? */
   usesJournal(journal: JournalStore | Storage | null | undefined): boolean;
