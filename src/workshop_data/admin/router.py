@@ -14,6 +14,7 @@ from workshop_data.admin.schemas import (
     UserStepsResponse,
 )
 from workshop_data.api_schema import ErrorResponse, api_response
+from workshop_data.auth import service as auth_service
 from workshop_data.deps import (
     AdminUser,
     CatalogDep,
@@ -31,7 +32,6 @@ from workshop_data.events.schemas import ParticipationChanged, SessionEnded
 from workshop_data.participation import service as participation_service
 from workshop_data.step_data import service as step_service
 from workshop_data.timeutil import utc_now
-from workshop_data.users import service as users_service
 from workshop_data.users.access import existing_user
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -167,7 +167,7 @@ async def reset_password(
     The same strength rule as a new account (400 `invalid_password`); every session of the
     user ends (they sign in again with the new password)."""
     owner = await existing_user(db, user_id)
-    ended = await users_service.set_password(db, owner, body.password, hashing)
+    ended = await auth_service.set_password(db, owner, body.password, hashing)
     bus.publish(SessionEnded(owner.id, None))
     account = await service.get_account(db, owner.id)
     return api_response(PasswordResetResponse(user=AccountOut.of(account), sessions_ended=ended))
