@@ -127,6 +127,7 @@ CASES = [
         changes=True,
     ),
     Case("GET", "/api/facilitator/participants", FACILITATORS),
+    Case("POST", "/api/events/presence", OWN | dict.fromkeys(PERSONAS[1:], 204), {"pending": 1}),
     Case("GET", "/api/facilitator/workshops/ia/grid", FACILITATORS),
     Case("GET", "/api/facilitator/workshops/ia/grid?userId={alice}", FACILITATORS),
     Case("GET", "/api/facilitator/participants/{alice}/step-data/ia", ALICES_FACILITATOR),
@@ -287,6 +288,8 @@ async def test_readers_see_alices_data_and_not_their_own(
 # Routes this matrix does not call, and where they are covered instead.
 NOT_CALLED = {
     ("POST", "/api/auth/logout"): "ends the caller's session; tests/api/test_auth.py",
+    ("GET", "/api/events"): "a stream that stays open; every persona's scope and the 401 in "
+    "tests/api/test_events.py",
 }
 
 
