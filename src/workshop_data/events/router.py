@@ -23,12 +23,28 @@ _STREAM_HEADERS = {
 }
 
 
+_EVENT_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "event": {
+            "type": "string",
+            "enum": ["step", "progress", "participation", "presence", "resync"],
+        },
+        "id": {"type": "string"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
 @router.get(
     "",
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            # One event of the stream (OpenAPI 3.1 describes an event stream by its event).
+            "content": {"text/event-stream": {"schema": _EVENT_SCHEMA}},
             "description": "The stream: `id:`, `event:` and `data:` blocks (docs/api.md, "
             "Events), a comment as heartbeat; it stays open.",
         },
